@@ -1,0 +1,54 @@
+/** Native Ed25519 and hashes for Node (node:crypto, OpenSSL). */
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import type { Hashes } from '../protocol/sha.js'
+import type { Ed25519 } from './types.js'
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+
+function privateKey (seed: Uint8Array): KeyObject {
+  if (seed.length !== 32) throw new RangeError('Ed25519 seed must be 32 bytes')
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+}
+
+const keyCache = new Map<string, KeyObject>()
+function publicKeyObject (pk: Uint8Array): KeyObject {
+  const id = Buffer.from(pk).toString('hex')
+  let k = keyCache.get(id)
+  if (!k) {
+    k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pk]), format: 'der', type: 'spki' })
+    if (keyCache.size > 64) keyCache.clear()
+    keyCache.set(id, k)
+  }
+  return k
+}
+
+export const nativeEd25519: Ed25519 | null = {
+  name: 'node:crypto',
+  async publicKey (seed) {
+    const der = createPublicKey(privateKey(seed)).export({ format: 'der', type: 'spki' })
+    return new Uint8Array(der.subarray(der.length - 32))
+  },
+  async sign (seed, message) {
+    return new Uint8Array(sign(null, message, privateKey(seed)))
+  },
+  async verify (publicKey, message, signature) {
+    try {
+      if (publicKey.length !== 32 || signature.length !== 64) return false
+      return verify(null, message, publicKeyObject(publicKey), signature)
+    } catch {
+      return false
+    }
+  }
+}
+
+export const nativeHashes: Hashes = {
+  sha256: (m) => new Uint8Array(createHash('sha256').update(m).digest()),
+  sha1: (m) => new Uint8Array(createHash('sha1').update(m).digest())
+}
+
+export function randomBytes (n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  globalThis.crypto.getRandomValues(out)
+  return out
+}

@@ -1,0 +1,181 @@
+/**
+ * What a peer knows of the piece-hash chain: verified runs ("intervals") of piece hashes, each
+ * ending at a position whose chain value is trusted (a signed head's commitment, or the start of a
+ * later verified run). Transport-free; see lib/protocol/chain.ts for the chain itself.
+ *
+ * Hashes are kept in one growable buffer (20 bytes a piece). Chain values are kept at interval
+ * bounds and every CHECKPOINT positions, so serving a page costs at most CHECKPOINT hashes.
+ */
+import { equal } from '../protocol/bytes.js'
+import { runChain, step } from '../protocol/chain.js'
+import { PIECE_HASH_BYTES } from '../protocol/constants.js'
+import type { SignedHead } from '../protocol/head.js'
+import type { Hashes } from '../protocol/sha.js'
+
+export const CHECKPOINT = 64
+
+export interface Interval {
+  start: number
+  end: number
+  cStart: Uint8Array
+  cEnd: Uint8Array
+  /** The newest signed head whose commitment anchors this run (null for the broadcaster's own log before its first head). */
+  head: SignedHead | null
+}
+
+export interface Conflict {
+  position: number
+  ours: Uint8Array
+  theirs: Uint8Array
+  oursHead: SignedHead | null
+}
+
+export class HashLog {
+  readonly hashes: Hashes
+  readonly genesis: Uint8Array
+  private buf = new Uint8Array(64 * PIECE_HASH_BYTES)
+  private checkpoints = new Map<number, Uint8Array>()
+  /** Sorted, disjoint, non-adjacent-with-equal-chain runs. */
+  readonly intervals: Interval[] = []
+
+  constructor (hashes: Hashes, genesis: Uint8Array) {
+    this.hashes = hashes
+    this.genesis = genesis
+  }
+
+  /** Number of pieces up to the end of the newest run. */
+  get end (): number {
+    const last = this.intervals[this.intervals.length - 1]
+    return last ? last.end : 0
+  }
+
+  private ensure (count: number): void {
+    const need = count * PIECE_HASH_BYTES
+    if (need <= this.buf.length) return
+    let n = this.buf.length
+    while (n < need) n *= 2
+    const b = new Uint8Array(n)
+    b.set(this.buf)
+    this.buf = b
+  }
+
+  private find (i: number): Interval | null {
+    let lo = 0; let hi = this.intervals.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const iv = this.intervals[mid]!
+      if (i < iv.start) hi = mid - 1
+      else if (i >= iv.end) lo = mid + 1
+      else return iv
+    }
+    return null
+  }
+
+  has (i: number): boolean { return this.find(i) !== null }
+
+  /** The verified SHA-1 of piece i, or null. */
+  get (i: number): Uint8Array | null {
+    if (!this.has(i)) return null
+    return this.buf.slice(i * PIECE_HASH_BYTES, (i + 1) * PIECE_HASH_BYTES)
+  }
+
+  /** Flat hashes [start, end) when all are known, else null. */
+  range (start: number, end: number): Uint8Array | null {
+    const iv = this.find(start)
+    if (!iv || end > iv.end || end < start) return null
+    return this.buf.slice(start * PIECE_HASH_BYTES, end * PIECE_HASH_BYTES)
+  }
+
+  /** The chain value c[p] when p lies in or at the end of a run, else null. */
+  chainAt (p: number): Uint8Array | null {
+    for (const iv of this.intervals) {
+      if (p === iv.start) return iv.cStart
+      if (p === iv.end) return iv.cEnd
+      if (p > iv.start && p < iv.end) {
+        let q = Math.floor(p / CHECKPOINT) * CHECKPOINT
+        let c = q > iv.start ? this.checkpoints.get(q) : undefined
+        if (!c) { q = iv.start; c = iv.cStart }
+        return runChain(this.hashes, c, this.buf.subarray(q * PIECE_HASH_BYTES, p * PIECE_HASH_BYTES))
+      }
+    }
+    return null
+  }
+
+  /**
+   * Checks that `anchor` followed by `pieceHashes` reaches `expectEnd`. Pure computation;
+   * returns the chain values at checkpoint positions for insert().
+   */
+  verifySegment (start: number, anchor: Uint8Array, pieceHashes: Uint8Array, expectEnd: Uint8Array): Map<number, Uint8Array> | null {
+    if (start === 0 && !equal(anchor, this.genesis)) return null
+    const cps = new Map<number, Uint8Array>()
+    const end = runChain(this.hashes, anchor, pieceHashes, (i, c) => {
+      const p = start + i + 1
+      if (p % CHECKPOINT === 0) cps.set(p, c)
+    })
+    return equal(end, expectEnd) ? cps : null
+  }
+
+  /**
+   * Inserts a verified run [start, start+n). Returns a conflict if it disagrees with what is
+   * already known at a shared position (the broadcaster signed two histories); nothing changes then.
+   */
+  insert (start: number, anchor: Uint8Array, pieceHashes: Uint8Array, cEnd: Uint8Array, cps: Map<number, Uint8Array>, head: SignedHead | null): Conflict | null {
+    const n = pieceHashes.length / PIECE_HASH_BYTES
+    const end = start + n
+    const valueAt = (p: number): Uint8Array => {
+      if (p === start) return anchor
+      if (p === end) return cEnd
+      return runChain(this.hashes, anchor, pieceHashes.subarray(0, (p - start) * PIECE_HASH_BYTES))
+    }
+    // Every existing run that overlaps or touches [start, end] must agree at one shared position.
+    const touching = this.intervals.filter((iv) => iv.end >= start && iv.start <= end)
+    for (const iv of touching) {
+      const p = iv.end <= end ? Math.max(iv.end, start) : Math.max(iv.start, start)
+      const ours = p === iv.end ? iv.cEnd : p === iv.start ? iv.cStart : this.chainAt(p)!
+      const theirs = valueAt(Math.min(Math.max(p, start), end))
+      if (!equal(ours, theirs)) return { position: p, ours, theirs, oursHead: iv.head }
+    }
+    this.ensure(end)
+    this.buf.set(pieceHashes, start * PIECE_HASH_BYTES)
+    for (const [p, c] of cps) this.checkpoints.set(p, c)
+    let nStart = start; let nCStart = anchor; let nEnd = end; let nCEnd = cEnd; let nHead = head
+    for (const iv of touching) {
+      if (iv.start < nStart) { nStart = iv.start; nCStart = iv.cStart }
+      if (iv.end > nEnd) { nEnd = iv.end; nCEnd = iv.cEnd; nHead = iv.head }
+    }
+    if (nEnd === end && head === null) nHead = touching.find((iv) => iv.end === end)?.head ?? null
+    const merged: Interval = { start: nStart, end: nEnd, cStart: nCStart, cEnd: nCEnd, head: nHead }
+    const rest = this.intervals.filter((iv) => !touching.includes(iv))
+    rest.push(merged)
+    rest.sort((a, b) => a.start - b.start)
+    this.intervals.length = 0
+    this.intervals.push(...rest)
+    return null
+  }
+
+  /** The broadcaster's own append: one verified hash at the end. Returns the new chain value. */
+  append (pieceHash: Uint8Array): Uint8Array {
+    const last = this.intervals[this.intervals.length - 1]
+    const pos = last ? last.end : 0
+    const prev = last ? last.cEnd : this.genesis
+    const c = step(this.hashes, prev, pieceHash)
+    this.ensure(pos + 1)
+    this.buf.set(pieceHash, pos * PIECE_HASH_BYTES)
+    if ((pos + 1) % CHECKPOINT === 0) this.checkpoints.set(pos + 1, c)
+    if (last) { last.end = pos + 1; last.cEnd = c } else this.intervals.push({ start: 0, end: 1, cStart: this.genesis, cEnd: c, head: null })
+    return c
+  }
+
+  /** Gaps below `upTo` whose hashes are unknown, newest first: [start, end) pairs. */
+  gaps (upTo: number): Array<[number, number]> {
+    const out: Array<[number, number]> = []
+    let prevEnd = 0
+    const g: Array<[number, number]> = []
+    for (const iv of this.intervals) {
+      if (iv.start > prevEnd) g.push([prevEnd, Math.min(iv.start, upTo)])
+      prevEnd = iv.end
+    }
+    for (let i = g.length - 1; i >= 0; i--) { const x = g[i]!; if (x[0] < x[1]) out.push(x) }
+    return out
+  }
+}

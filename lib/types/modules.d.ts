@@ -1,0 +1,38 @@
+// Minimal ambient types for the untyped JavaScript packages we use.
+declare module 'bencode' {
+  const bencode: {
+    encode (value: unknown): Uint8Array
+    decode (data: Uint8Array, start?: number, end?: number, encoding?: string): any
+    byteLength (value: unknown): number
+  }
+  export default bencode
+}
+declare module 'webtorrent' {
+  const WebTorrent: any
+  export default WebTorrent
+}
+declare module 'bittorrent-protocol' {
+  const Wire: any
+  export default Wire
+}
+declare module 'bitfield' {
+  export default class BitField {
+    constructor (data?: number | Uint8Array, opts?: { grow?: number })
+    buffer: Uint8Array
+    grow: number
+    get (i: number): boolean
+    set (i: number, v?: boolean): void
+  }
+}
+declare module 'torrent-piece' {
+  export default class Piece {
+    constructor (length: number)
+    length: number
+    missing: number
+  }
+}
+declare module 'ut_metadata' { const x: any; export default x }
+declare module 'bittorrent-tracker' { export const Server: any; const Client: any; export default Client }
+declare module 'bittorrent-dht' { const DHT: any; export default DHT }
+declare module 'parse-torrent' { const p: any; export default p; export const toMagnetURI: any; export const toTorrentFile: any }
+declare module 'create-torrent' { const c: any; export default c }
