@@ -127,10 +127,12 @@ export class HashLog {
       if (p === end) return cEnd
       return runChain(this.hashes, anchor, pieceHashes.subarray(0, (p - start) * PIECE_HASH_BYTES))
     }
-    // Every existing run that overlaps or touches [start, end] must agree at one shared position.
+    // Every existing run that overlaps or touches [start, end] must agree at the last shared
+    // position: equal chain values there imply equal hashes over the whole overlap, whereas
+    // agreeing at its first position says nothing about the hashes that follow.
     const touching = this.intervals.filter((iv) => iv.end >= start && iv.start <= end)
     for (const iv of touching) {
-      const p = iv.end <= end ? Math.max(iv.end, start) : Math.max(iv.start, start)
+      const p = Math.min(iv.end, end)
       const ours = p === iv.end ? iv.cEnd : p === iv.start ? iv.cStart : this.chainAt(p)!
       const theirs = valueAt(Math.min(Math.max(p, start), end))
       if (!equal(ours, theirs)) return { position: p, ours, theirs, oursHead: iv.head }

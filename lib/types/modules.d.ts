@@ -36,3 +36,8 @@ declare module 'bittorrent-tracker' { export const Server: any; const Client: an
 declare module 'bittorrent-dht' { const DHT: any; export default DHT }
 declare module 'parse-torrent' { const p: any; export default p; export const toMagnetURI: any; export const toTorrentFile: any }
 declare module 'create-torrent' { const c: any; export default c }
+declare module 'webtorrent/lib/torrent.js' { const Torrent: any; export default Torrent }
+declare module '#default-store' {
+  const Store: new (chunkLength: number, opts?: any) => any
+  export default Store
+}

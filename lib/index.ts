@@ -1,0 +1,10 @@
+/** webtorrent-live: live broadcasts over BitTorrent, as a plugin for a stock WebTorrent client. */
+export { enableLive, type EnableOptions, type AddLiveOptions, type LiveView } from './live/enable.js'
+export { broadcast, Broadcaster, finalTorrent, DEFAULT_PIECE_LENGTH, type BroadcastOptions, type FinalTorrent } from './live/broadcaster.js'
+export { createKeyPair, keyPairFromSeed, encodeKeyFile, decodeKeyFile, type KeyPair } from './live/keys.js'
+export { LiveTorrent, type From, type LiveOptions } from './live/live-torrent.js'
+export { createReadStream, createWebStream, livePieces, type ReadOptions } from './live/reader.js'
+export { LiveError } from './protocol/result.js'
+export { EXTENSION_NAME, PROTOCOL_VERSION } from './protocol/constants.js'
+export type { SignedHead, Head } from './protocol/head.js'
+export type { Evidence } from './state/stream-state.js'

@@ -1,0 +1,51 @@
+/**
+ * enableLive(client): from then on `client.add(id, { live: true, from })` joins a live stream.
+ * Non-live torrents on the same client are untouched.
+ */
+import DefaultStore from '#default-store'
+import { checkInternals } from '../../patches/index.js'
+import { LiveError } from '../protocol/result.js'
+import { LiveTorrent, type LiveOptions } from './live-torrent.js'
+import { createReadStream, createWebStream, type ReadOptions } from './reader.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const ENABLED = Symbol.for('webtorrent-live.enabled')
+
+export interface EnableOptions {
+  /** Store constructor for live torrents (default: on disk in Node, in memory in browsers). */
+  store?: new (chunkLength: number, opts: any) => any
+}
+
+export interface AddLiveOptions extends LiveOptions {
+  live: true
+  role?: 'broadcaster' | 'viewer'
+  [key: string]: unknown
+}
+
+export interface LiveView extends LiveTorrent {
+  createReadStream (opts?: ReadOptions): import('node:stream').Readable
+  stream (opts?: ReadOptions): ReadableStream<Uint8Array>
+}
+
+export function enableLive (client: any, options: EnableOptions = {}): any {
+  checkInternals()
+  if (client[ENABLED]) return client
+  const add = client.add
+  const Store = options.store ?? DefaultStore
+  client.add = function (this: any, id: unknown, opts?: any, cb?: any) {
+    if (typeof opts === 'function') { cb = opts; opts = undefined }
+    if (!opts || opts.live !== true) return add.call(this, id, opts, cb)
+    const { live: _l, from, liveEdgePieces, role, ...rest } = opts
+    if (from !== undefined && from !== 'start' && from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
+    const wtOpts = { ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
+    const torrent = add.call(this, id, wtOpts, cb)
+    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, role }) as LiveView
+    ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
+    ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
+    torrent.live = ctl
+    return torrent
+  }
+  client[ENABLED] = true
+  return client
+}

@@ -1,0 +1,379 @@
+/**
+ * DEV DOCS
+ *
+ * LiveTorrent is the per-torrent controller behind `torrent.live`. Roles:
+ *  - broadcaster: appends its own pieces, signs heads, announces them (HEAD, then HAVE);
+ *  - viewer: accepts verified heads from any peer, grows the torrent, learns piece hashes (from a
+ *    head's tail, or pages fetched backwards), selects the pieces it wants, forwards new heads.
+ *
+ * Flow on a viewer:  HEAD from a wire → decode (extension) → StreamState.acceptHead (one signature
+ * check per distinct new head) → patches.grow → setPieceHash for newly verified hashes → select →
+ * WebTorrent downloads and SHA-1-verifies pieces as usual → 'verified' → readers wake.
+ * Every wire of a live torrent is adapted in patches/wire.ts; the torrent in patches/torrent.ts.
+ * Misbehaving peers are disconnected and banned for BAN_MS; the honest stream goes on.
+ */
+import { EventEmitter } from 'node:events'
+import { toHex, fromHex } from '../protocol/bytes.js'
+import { MAX_PAGE_HASHES, MAX_TAIL_HASHES, PIECE_HASH_BYTES, MAX_PIECES } from '../protocol/constants.js'
+import { pieceLengthAt, rank, type SignedHead } from '../protocol/head.js'
+import { parseLiveInfo, type LiveInfo } from '../protocol/info.js'
+import type { Message, Tail } from '../protocol/messages.js'
+import { LiveError, type ErrorCode } from '../protocol/result.js'
+import { StreamState, PEER_FAULTS, type Evidence } from '../state/stream-state.js'
+import { ed25519, hashes } from '../crypto/index.js'
+import * as patches from '../../patches/index.js'
+import { utLive, type LiveHost, type LivePeer } from './extension.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export const BAN_MS = 10 * 60 * 1000
+export const PAGE_TIMEOUT_MS = 10_000
+/** A peer may announce (HAVE) pieces this far beyond our newest head: heads and HAVEs race. */
+export const MAX_HAVE_AHEAD = 4096
+/** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
+export const MAX_CORRUPT_PIECES = 2
+
+export type From = 'start' | 'live'
+
+export interface LiveOptions {
+  from?: From
+  /** For from: 'live', how many of the newest pieces to start before the edge (default 1: the newest). */
+  liveEdgePieces?: number
+}
+
+interface PageRequest { peer: LivePeer, start: number, count: number, timer: ReturnType<typeof setTimeout> }
+
+export class LiveTorrent extends EventEmitter implements LiveHost {
+  readonly torrent: any
+  readonly role: 'broadcaster' | 'viewer'
+  readonly from: From
+  readonly liveEdgePieces: number
+  state: StreamState | null = null
+  info: LiveInfo | null = null
+  /** First piece this peer wants (0 from the start; set at the first head for from: 'live'). */
+  startPiece: number | null
+  ready = false
+  destroyed = false
+  error: LiveError | null = null
+  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0 }
+
+  private peers = new Set<LivePeer>()
+  private bans = new Map<string, number>()
+  private pendingHeads = new Map<LivePeer, { head: SignedHead, tail: Tail | null }>()
+  private pages = new Map<number, PageRequest>()
+  private queue: Promise<unknown> = Promise.resolve()
+  private waiters = new Set<() => void>()
+  private contributors = new Map<number, Set<any>>()
+  private strikes = new WeakMap<any, number>()
+
+  constructor (torrent: any, opts: LiveOptions & { role?: 'broadcaster' | 'viewer' } = {}) {
+    super()
+    this.torrent = torrent
+    this.role = opts.role ?? 'viewer'
+    this.from = opts.from ?? 'start'
+    if (this.from !== 'start' && this.from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
+    this.liveEdgePieces = Math.max(1, opts.liveEdgePieces ?? 1)
+    this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
+    patches.adaptTorrent(torrent)
+    patches.filterPeers(torrent, (addr) => !this.isBanned(addr))
+    const Ext = utLive(this)
+    torrent.on('wire', (wire: any, addr?: string) => {
+      if (addr && this.isBanned(addr)) { wire.destroy(); return }
+      patches.adaptWire(wire, () => this.haveLimit(), (why) => this.banWire(wire, 'BAD_FIELD', why))
+      wire.use(Ext)
+      patches.noDelay(torrent, wire)
+      wire.on('piece', (index: number) => this.noteContributor(index, wire))
+      wire.once('close', () => this.onWireClose(wire))
+    })
+    torrent.once('metadata', () => this.onMetadata())
+    torrent.once('ready', () => this.onReady())
+    torrent.on('verified', (index: number) => { this.contributors.delete(index); this.notify() })
+    torrent.on('warning', (err: Error) => this.onWarning(err))
+    torrent.once('close', () => this.onClose())
+  }
+
+  // ---- public state -----------------------------------------------------------------------
+
+  get count (): number { return this.state?.count ?? 0 }
+  get length (): number { return this.state?.head?.length ?? 0 }
+  get head (): SignedHead | null { return this.state?.head ?? null }
+  get ended (): boolean { return this.state?.ended === true }
+  get publicKey (): Uint8Array | null { return this.info?.publicKey ?? null }
+  get evidence (): Evidence[] { return this.state?.evidence ?? [] }
+  get signatureChecks (): number { return this.state?.signatureChecks ?? 0 }
+  get peerCount (): number { let n = 0; for (const p of this.peers) if (p.supported) n++; return n }
+
+  /** Whether piece i is verified and stored here. */
+  has (i: number): boolean {
+    return i >= 0 && i < this.torrent.pieces.length && this.torrent.bitfield.get(i) === true
+  }
+
+  /** Length of piece i under the current head. */
+  pieceLength (i: number): number {
+    const h = this.state?.head
+    return h ? pieceLengthAt(h, i, this.torrent.pieceLength) : 0
+  }
+
+  /** Resolves on the next change (a piece verified, a head, the end, an error or close). */
+  changed (): Promise<void> {
+    return new Promise((resolve) => { this.waiters.add(resolve) })
+  }
+
+  private notify (): void {
+    const ws = [...this.waiters]
+    this.waiters.clear()
+    for (const w of ws) w()
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  private onMetadata (): void {
+    const r = parseLiveInfo(this.torrent.info)
+    if (!r.ok) {
+      this.fail(new LiveError('NOT_LIVE', `${this.torrent.infoHash} is not a ut_live torrent: ${r.reason}`))
+      this.torrent.destroy()
+      return
+    }
+    this.info = r.value
+  }
+
+  private async onReady (): Promise<void> {
+    if (this.destroyed || !this.info) return
+    try {
+      patches.checkReady(this.torrent)
+    } catch (err) {
+      this.fail(err as Error)
+      this.torrent.destroy()
+      return
+    }
+    this.state = new StreamState({ infoHash: fromHex(this.torrent.infoHash), info: this.info, hashes, ed25519: await ed25519() })
+    this.ready = true
+    this.emit('ready')
+    for (const [peer, m] of this.pendingHeads) this.enqueueHead(peer, m.head, m.tail)
+    this.pendingHeads.clear()
+    for (const p of this.peers) this.sendHead(p)
+  }
+
+  private onClose (): void {
+    this.destroyed = true
+    for (const r of this.pages.values()) clearTimeout(r.timer)
+    this.pages.clear()
+    this.notify()
+    this.emit('close')
+  }
+
+  private fail (err: Error): void {
+    const e = err instanceof LiveError ? err : new LiveError((err as { code?: string }).code ?? 'ERROR', err.message)
+    this.error = e
+    this.notify()
+    if (this.listenerCount('error') > 0) this.emit('error', e)
+  }
+
+  // ---- peers ------------------------------------------------------------------------------
+
+  isBanned (key: string): boolean {
+    const until = this.bans.get(key)
+    if (until === undefined) return false
+    if (until < Date.now()) { this.bans.delete(key); return false }
+    return true
+  }
+
+  private haveLimit (): number {
+    return Math.min(MAX_PIECES, this.count + MAX_HAVE_AHEAD)
+  }
+
+  onPeerReady (peer: LivePeer): void {
+    this.peers.add(peer)
+    if (this.ready) { this.sendHead(peer); this.requestPages() }
+  }
+
+  private onWireClose (wire: any): void {
+    for (const p of this.peers) {
+      if (p.wire !== wire) continue
+      this.peers.delete(p)
+      this.pendingHeads.delete(p)
+      for (const [end, r] of this.pages) if (r.peer === p) { clearTimeout(r.timer); this.pages.delete(end) }
+    }
+    if (this.ready) this.requestPages()
+  }
+
+  onPeerFault (peer: LivePeer, code: ErrorCode | 'FLOOD', reason: string): void {
+    this.stats.invalidMessages++
+    this.banWire(peer.wire, code, reason, peer.peerId)
+  }
+
+  private banWire (wire: any, code: string, reason: string, peerId?: string): void {
+    if (wire.destroyed) return
+    const until = Date.now() + BAN_MS
+    const addr = wire.remoteAddress && wire.remotePort ? `${wire.remoteAddress}:${wire.remotePort}` : null
+    if (addr) this.bans.set(addr, until)
+    const id = peerId ?? (wire.peerId ? String(wire.peerId) : '')
+    if (id) this.bans.set(id, until)
+    this.stats.bannedPeers++
+    this.emit('peer-banned', { addr, peerId: id, code, reason })
+    wire.destroy()
+    if (addr) { try { this.torrent.removePeer(addr) } catch {} }
+  }
+
+  onPeerMessage (peer: LivePeer, msg: Message): void {
+    switch (msg.type) {
+      case 'head':
+        if (!this.ready) { this.pendingHeads.set(peer, { head: msg.head, tail: msg.tail }); return }
+        this.enqueueHead(peer, msg.head, msg.tail)
+        return
+      case 'hash-request': return this.onHashRequest(peer, msg.start, msg.count)
+      case 'hashes': return this.onHashes(peer, msg.start, msg.anchor, msg.hashes)
+      case 'hash-reject': return this.onHashReject(peer, msg.start, msg.count)
+    }
+  }
+
+  // ---- heads ------------------------------------------------------------------------------
+
+  private enqueueHead (peer: LivePeer, head: SignedHead, tail: Tail | null): void {
+    this.queue = this.queue.then(() => this.onHead(peer, head, tail)).catch((err) => this.fail(err as Error))
+  }
+
+  private async onHead (peer: LivePeer, head: SignedHead, tail: Tail | null): Promise<void> {
+    const state = this.state
+    if (!state || this.destroyed || peer.wire.destroyed) return
+    if (this.role === 'broadcaster') {
+      // The source trusts only itself; a head it did not sign is a forgery or equivocation evidence.
+      if (state.head && rank(head) <= rank(state.head)) { peer.knownRank = Math.max(peer.knownRank, rank(head)); return }
+    }
+    const v = await state.acceptHead(head, tail)
+    if (!v.ok) {
+      if (v.code === 'EQUIVOCATION') return this.onEquivocation(v.reason, v.evidence)
+      if (PEER_FAULTS.has(v.code)) return this.onPeerFault(peer, v.code, v.reason)
+      return
+    }
+    peer.knownCount = Math.max(peer.knownCount, head.count)
+    peer.knownRank = Math.max(peer.knownRank, rank(head))
+    if (v.status !== 'accepted') return
+    this.stats.headsAccepted++
+    const n = tail ? tail.hashes.length / PIECE_HASH_BYTES : 0
+    this.applyHead(head, head.count - n, head.count)
+    for (const p of this.peers) if (p !== peer) this.sendHead(p)
+  }
+
+  /** After a head is accepted (or signed here): grow, learn hashes, select, wake readers. */
+  applyHead (head: SignedHead, knownFrom: number, knownTo: number): void {
+    patches.grow(this.torrent, head.count, head.length)
+    if (this.startPiece === null) this.startPiece = Math.max(0, head.count - this.liveEdgePieces)
+    this.learnHashes(knownFrom, knownTo)
+    this.emit('head', head)
+    if (head.ended) this.emit('ended', head)
+    this.notify()
+    this.requestPages()
+  }
+
+  sendHead (peer: LivePeer): void {
+    const state = this.state
+    const h = state?.head
+    if (!state || !h || !peer.supported || peer.knownRank >= rank(h)) return
+    peer.send({ type: 'head', head: h, tail: state.tailFor(peer.knownCount, MAX_TAIL_HASHES) })
+    peer.knownRank = rank(h)
+    peer.knownCount = Math.max(peer.knownCount, h.count)
+  }
+
+  /** Sends the current head to every peer that lacks it. */
+  announce (): void {
+    for (const p of this.peers) this.sendHead(p)
+  }
+
+  private onEquivocation (reason: string, evidence?: Evidence): void {
+    this.fail(new LiveError('EQUIVOCATION', `the broadcaster signed two histories: ${reason}`, evidence))
+  }
+
+  // ---- hashes -----------------------------------------------------------------------------
+
+  /** Hashes [from, to) are verified: give them to WebTorrent and select the wanted ones. */
+  private learnHashes (from: number, to: number): void {
+    const state = this.state
+    if (!state || from >= to) return
+    for (let i = from; i < to; i++) {
+      if (patches.hasPieceHash(this.torrent, i)) continue
+      const h = state.log.get(i)
+      if (h) patches.setPieceHash(this.torrent, i, toHex(h))
+    }
+    if (this.role === 'viewer' && this.startPiece !== null) {
+      const lo = Math.max(from, this.startPiece)
+      if (lo < to) this.torrent.select(lo, to - 1)
+    }
+  }
+
+  private requestPages (): void {
+    const state = this.state
+    if (!state || this.role !== 'viewer' || this.destroyed || this.startPiece === null) return
+    for (const [a, b] of state.log.gaps(state.count)) {
+      if (b <= this.startPiece) continue
+      if (this.pages.has(b)) continue
+      const start = Math.max(a, b - MAX_PAGE_HASHES)
+      const candidates = [...this.peers].filter((p) => p.supported && p.knownCount >= b && !p.wire.destroyed)
+      if (candidates.length === 0) continue
+      const peer = candidates[Math.floor(Math.random() * candidates.length)]!
+      const timer = setTimeout(() => { this.pages.delete(b); peer.knownCount = Math.min(peer.knownCount, a); this.requestPages() }, PAGE_TIMEOUT_MS)
+      this.pages.set(b, { peer, start, count: b - start, timer })
+      peer.send({ type: 'hash-request', start, count: b - start })
+    }
+  }
+
+  private onHashRequest (peer: LivePeer, start: number, count: number): void {
+    const state = this.state
+    const hashes = state?.log.range(start, start + count) ?? null
+    const anchor = hashes ? state!.log.chainAt(start) : null
+    if (!hashes || !anchor) return peer.send({ type: 'hash-reject', start, count })
+    peer.send({ type: 'hashes', start, anchor, hashes })
+  }
+
+  private onHashes (peer: LivePeer, start: number, anchor: Uint8Array, hashesFlat: Uint8Array): void {
+    const count = hashesFlat.length / PIECE_HASH_BYTES
+    const end = start + count
+    const req = this.pages.get(end)
+    if (!req || req.peer !== peer || req.start !== start) return this.onPeerFault(peer, 'BAD_FIELD', 'unsolicited hash page')
+    clearTimeout(req.timer)
+    this.pages.delete(end)
+    const state = this.state!
+    const v = state.acceptPage(start, anchor, hashesFlat)
+    if (!v.ok) {
+      if (v.code === 'EQUIVOCATION') return this.onEquivocation(v.reason, v.evidence)
+      if (v.code === 'BAD_CHAIN') return this.onPeerFault(peer, v.code, v.reason)
+    } else {
+      this.stats.pagesReceived++
+      this.learnHashes(start, end)
+      this.notify()
+    }
+    this.requestPages()
+  }
+
+  private onHashReject (peer: LivePeer, start: number, count: number): void {
+    const req = this.pages.get(start + count)
+    if (!req || req.peer !== peer) return
+    clearTimeout(req.timer)
+    this.pages.delete(start + count)
+    peer.knownCount = Math.min(peer.knownCount, start)
+    this.requestPages()
+  }
+
+  // ---- corrupt pieces ---------------------------------------------------------------------
+
+  private noteContributor (index: number, wire: any): void {
+    let s = this.contributors.get(index)
+    if (!s) { s = new Set(); this.contributors.set(index, s) }
+    s.add(wire)
+  }
+
+  private onWarning (err: Error): void {
+    const m = /^Piece (\d+) failed verification/.exec(err?.message ?? '')
+    if (!m) return
+    const index = Number(m[1])
+    this.stats.corruptPieces++
+    const who = this.contributors.get(index)
+    this.contributors.delete(index)
+    if (!who) return
+    for (const wire of who) {
+      const n = (this.strikes.get(wire) ?? 0) + (who.size === 1 ? MAX_CORRUPT_PIECES : 1)
+      this.strikes.set(wire, n)
+      if (n >= MAX_CORRUPT_PIECES) this.banWire(wire, 'CORRUPT_PIECE', `sent data for piece ${index} that failed SHA-1 verification`)
+    }
+  }
+}

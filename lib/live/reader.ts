@@ -1,0 +1,54 @@
+/**
+ * `tail -f` for a live torrent: the stream's bytes in order, each piece only once it is verified,
+ * waiting at the edge, ending when the broadcast ends. Errors (equivocation, torrent destroyed
+ * before the end) end the stream with that error: a reader never receives an unverified byte.
+ */
+import { Readable } from 'node:stream'
+import { LiveError } from '../protocol/result.js'
+import type { LiveTorrent } from './live-torrent.js'
+
+export interface ReadOptions {
+  /** First piece to read; default: the viewer's start piece (0, or where a from: 'live' viewer began). */
+  startPiece?: number
+}
+
+function getPiece (live: LiveTorrent, i: number): Promise<Uint8Array> {
+  const length = live.pieceLength(i)
+  return new Promise((resolve, reject) => {
+    live.torrent.store.get(i, { offset: 0, length }, (err: Error | null, buf?: Uint8Array) => err ? reject(err) : resolve(buf!))
+  })
+}
+
+export async function * livePieces (live: LiveTorrent, opts: ReadOptions = {}): AsyncGenerator<Uint8Array> {
+  while (live.startPiece === null && !live.destroyed && !live.error) await live.changed()
+  let i = opts.startPiece ?? live.startPiece ?? 0
+  for (;;) {
+    if (live.error) throw live.error
+    if (live.ended && i >= live.count) return
+    if (live.has(i)) {
+      yield await getPiece(live, i)
+      i++
+      continue
+    }
+    if (live.destroyed) throw new LiveError('DESTROYED', 'the torrent was destroyed before the broadcast ended')
+    await live.changed()
+  }
+}
+
+export function createReadStream (live: LiveTorrent, opts: ReadOptions = {}): Readable {
+  return Readable.from(livePieces(live, opts), { objectMode: false, highWaterMark: 1 << 20 })
+}
+
+/** The same bytes as a WHATWG ReadableStream (browsers, and Node ≥ 18). */
+export function createWebStream (live: LiveTorrent, opts: ReadOptions = {}): ReadableStream<Uint8Array> {
+  const it = livePieces(live, opts)
+  return new ReadableStream<Uint8Array>({
+    async pull (controller) {
+      try {
+        const r = await it.next()
+        if (r.done) controller.close(); else controller.enqueue(r.value)
+      } catch (err) { controller.error(err) }
+    },
+    async cancel () { await it.return(undefined) }
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * A growable on-disk chunk store for Node: one file, chunk i at offset i × chunkLength, so the file
+ * is exactly the stream's bytes and an ordinary torrent can later be served from it as is.
+ * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
+ */
+import { mkdirSync, openSync, readSync, writeSync, closeSync, fstatSync, rmSync, fsyncSync } from 'node:fs'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
+
+export default class FileStore implements ChunkStore {
+  readonly chunkLength: number
+  readonly path: string
+  private fd: number | null = null
+  private written = new Set<number>()
+  private lengths = new Map<number, number>()
+  private closed = false
+
+  constructor (chunkLength: number, opts: StoreOptions = {}) {
+    this.chunkLength = Number(chunkLength)
+    if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
+    // Same place fs-chunk-store puts a single-file torrent: <path>[/<infoHash> with addUID]/<name>.
+    const base = opts.path ?? join(tmpdir(), 'webtorrent-live')
+    const dir = opts.addUID === true && opts.torrent?.infoHash ? join(base, opts.torrent.infoHash) : base
+    const name = opts.torrent?.name ?? opts.name ?? 'stream'
+    mkdirSync(dir, { recursive: true })
+    this.path = join(dir, name)
+  }
+
+  private open (): number {
+    if (this.fd === null) { closeSync(openSync(this.path, 'a')); this.fd = openSync(this.path, 'r+') }
+    return this.fd
+  }
+
+  /** Marks chunks already on disk as present (a restarted peer whose pieces were verified before). */
+  adopt (index: number, length: number): void {
+    this.written.add(index)
+    if (length !== this.chunkLength) this.lengths.set(index, length)
+  }
+
+  /** Bytes currently in the file. */
+  fileSize (): number {
+    return fstatSync(this.open()).size
+  }
+
+  put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
+    if (this.closed) return process.nextTick(cb, new Error('Storage is closed'))
+    const err = checkPut(this.chunkLength, index, buf)
+    if (err) return process.nextTick(cb, err)
+    try {
+      const fd = this.open()
+      let off = 0
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, index * this.chunkLength + off)
+      this.written.add(index)
+      if (buf.length !== this.chunkLength) this.lengths.set(index, buf.length); else this.lengths.delete(index)
+      process.nextTick(cb, null)
+    } catch (e) {
+      process.nextTick(cb, e as Error)
+    }
+  }
+
+  get (index: number, opts: { offset?: number, length?: number } | null | undefined | Callback<Uint8Array>, cb?: Callback<Uint8Array>): void {
+    if (typeof opts === 'function') { cb = opts; opts = null }
+    const done = cb ?? (() => {})
+    if (this.closed) return process.nextTick(done, new Error('Storage is closed'))
+    if (!this.written.has(index)) return process.nextTick(done, new Error('Chunk not found'))
+    const size = this.lengths.get(index) ?? this.chunkLength
+    const offset = opts?.offset ?? 0
+    const length = opts?.length ?? size - offset
+    if (offset < 0 || length < 0 || offset + length > size) return process.nextTick(done, new Error('Chunk range out of bounds'))
+    try {
+      const out = Buffer.alloc(length)
+      let got = 0
+      while (got < length) {
+        const n = readSync(this.open(), out, got, length - got, index * this.chunkLength + offset + got)
+        if (n === 0) throw new Error('Chunk truncated on disk')
+        got += n
+      }
+      process.nextTick(done, null, out)
+    } catch (e) {
+      process.nextTick(done, e as Error)
+    }
+  }
+
+  /** Flushes file data to disk. */
+  sync (): void { if (this.fd !== null) fsyncSync(this.fd) }
+
+  close (cb: Callback = () => {}): void {
+    this.closed = true
+    if (this.fd !== null) { try { closeSync(this.fd) } catch {} this.fd = null }
+    process.nextTick(cb, null)
+  }
+
+  destroy (cb: Callback = () => {}): void {
+    this.close(() => {
+      try { rmSync(this.path, { force: true }) } catch {}
+      cb(null)
+    })
+  }
+}
