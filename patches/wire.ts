@@ -37,3 +37,19 @@ export function noDelay (torrent: unknown, wire: W): void {
   const conn = connOf(torrent, wire)
   if (conn && typeof conn.setNoDelay === 'function') conn.setNoDelay(true)
 }
+
+/**
+ * Re-sends the extended handshake (BEP 10 allows it) once this side has the metadata, so that a
+ * peer that connected while both sides were still fetching it learns `metadata_size` and can
+ * fetch it from us. Stock WebTorrent never re-sends, and two magnet peers that met early stall.
+ */
+export function resendExtendedHandshake (wire: W, fields: Record<string, unknown>, tries = 100): void {
+  if (wire.destroyed || !wire._extendedHandshakeSent || !wire.peerExtensions?.extended) return
+  // ut_metadata answers requests only once its own setMetadata() (async) has completed.
+  if (wire.ut_metadata && !wire.ut_metadata._metadataComplete) {
+    if (tries > 0) setTimeout(() => resendExtendedHandshake(wire, fields, tries - 1), 20)
+    return
+  }
+  Object.assign(wire.extendedHandshake, fields)
+  wire._sendExtendedHandshake()
+}

@@ -152,6 +152,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     for (const [peer, m] of this.pendingHeads) this.enqueueHead(peer, m.head, m.tail)
     this.pendingHeads.clear()
     for (const p of this.peers) this.sendHead(p)
+    // Peers that met us before we had the metadata were told we had none: tell them again.
+    for (const wire of this.torrent.wires) patches.resendExtendedHandshake(wire, { live_n: this.count })
   }
 
   private onClose (): void {

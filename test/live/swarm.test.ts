@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict'
+import { broadcast, type Broadcaster } from '../../lib/index.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
+
+const PL = 16384
+
+describe('live swarm (loopback TCP)', function () {
+  this.timeout(90_000)
+  afterEach(destroyAll)
+
+  async function source (name = 'show.bin'): Promise<{ client: any, bc: Broadcaster }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const client = await makeClient()
+    const bc = await broadcast(client, { name, pieceLength: PL })
+    return { client, bc }
+  }
+
+  it('an early viewer gets every byte, in order, as it airs', async () => {
+    const { client, bc } = await source()
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client])
+    const out = collect(t.live.createReadStream())
+    const data = bytes(PL * 40 + 999)
+    await air(bc, data, { pauseMs: 2 })
+    await bc.end()
+    assert.ok((await withTimeout(out, 30_000, 'early viewer')).equals(data))
+  })
+
+  it('a viewer joining after half the pieces with from: start gets everything', async () => {
+    const { client, bc } = await source()
+    const data = bytes(PL * 300 + 5, 2)
+    await air(bc, data.subarray(0, PL * 150 + 77))
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client], { from: 'start' })
+    const out = collect(t.live.createReadStream())
+    await air(bc, data.subarray(PL * 150 + 77), { pauseMs: 1 })
+    await bc.end()
+    assert.ok((await withTimeout(out, 60_000, 'late viewer')).equals(data))
+    assert.ok(t.live.signatureChecks <= t.live.stats.headsAccepted + 1, 'one signature check per new head at most')
+  })
+
+  it('a viewer with from: live starts near the edge and gets the suffix', async () => {
+    const { client, bc } = await source()
+    const data = bytes(PL * 120 + 300, 3)
+    await air(bc, data.subarray(0, PL * 60))
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client], { from: 'live' })
+    const out = collect(t.live.createReadStream())
+    await withTimeout(new Promise((resolve) => t.live.once('head', resolve)), 10_000, 'first head')
+    const start = t.live.startPiece as number
+    assert.ok(start >= 59, `starts near the edge (piece ${start})`)
+    await air(bc, data.subarray(PL * 60), { pauseMs: 2 })
+    await bc.end()
+    const got = await withTimeout(out, 30_000, 'live viewer')
+    assert.ok(got.equals(data.subarray(start * PL)), 'output is the suffix from its first piece')
+    assert.equal(t.live.stats.pagesReceived, 0, 'a live-edge viewer fetches no old hashes')
+  })
+
+  it('a chain: the last viewer reaches the broadcaster only through other viewers', async () => {
+    const { client, bc } = await source()
+    const b = await makeClient(); const c = await makeClient(); const d = await makeClient()
+    const tb = join(b, bc.magnetURI, [client])
+    const tc = join(c, bc.magnetURI, [b])
+    const td = join(d, bc.magnetURI, [c])
+    const data = bytes(PL * 60 + 1, 4)
+    await air(bc, data.subarray(0, PL * 10))
+    const outs = [tb, tc, td].map((t) => collect(t.live.createReadStream()))
+    await air(bc, data.subarray(PL * 10), { pauseMs: 3 })
+    await bc.end()
+    for (const o of outs) assert.ok((await withTimeout(o, 40_000, 'chain')).equals(data))
+    const srcPort = client.address().port
+    for (const w of td.wires) assert.notEqual(w.remotePort, srcPort, 'D never talked to the broadcaster')
+    assert.equal(td.wires.length, 1)
+  })
+
+  it('a viewer that disconnects and reconnects still gets everything', async () => {
+    const { client, bc } = await source()
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client])
+    const out = collect(t.live.createReadStream())
+    const data = bytes(PL * 80, 5)
+    await air(bc, data.subarray(0, PL * 30), { pauseMs: 1 })
+    await withTimeout(new Promise<void>((resolve) => { const f = (): void => { if (t.live.has(20)) resolve(); else setTimeout(f, 10) }; f() }), 20_000, 'first pieces')
+    for (const w of [...t.wires]) w.destroy()
+    t.removePeer(addr(client))
+    await air(bc, data.subarray(PL * 30, PL * 60))
+    t.addPeer(addr(client))
+    await air(bc, data.subarray(PL * 60), { pauseMs: 1 })
+    await bc.end()
+    assert.ok((await withTimeout(out, 40_000, 'reconnect')).equals(data))
+  })
+
+  it('hundreds of pieces from input chunks that do not align with pieces', async () => {
+    const { client, bc } = await source()
+    const v1 = await makeClient(); const v2 = await makeClient()
+    const t1 = join(v1, bc.magnetURI, [client])
+    const t2 = join(v2, bc.magnetURI, [client, v1])
+    const outs = [t1, t2].map((t) => collect(t.live.createReadStream()))
+    const data = bytes(PL * 400 + 12345, 6)
+    await air(bc, data, { chunk: 50_000 })
+    const fin = await bc.end()
+    for (const o of outs) assert.ok((await withTimeout(o, 60_000, '400 pieces')).equals(data))
+    assert.equal(t1.live.head.count, 401)
+    assert.equal(t1.live.head.ended, true)
+    assert.equal(Buffer.from(t1.live.head.finalInfoHash).toString('hex'), fin.infoHash)
+  })
+})
