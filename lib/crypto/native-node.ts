@@ -6,9 +6,15 @@ import type { Ed25519 } from './types.js'
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
+let lastSeed = ''
+let lastKey: KeyObject | null = null
 function privateKey (seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new RangeError('Ed25519 seed must be 32 bytes')
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+  const id = Buffer.from(seed).toString('hex')
+  if (lastKey && id === lastSeed) return lastKey // a broadcaster signs every head with the same key
+  lastKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+  lastSeed = id
+  return lastKey
 }
 
 const keyCache = new Map<string, KeyObject>()
