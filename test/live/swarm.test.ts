@@ -104,3 +104,21 @@ describe('live swarm (loopback TCP)', function () {
     assert.equal(Buffer.from(t1.live.head.finalInfoHash).toString('hex'), fin.infoHash)
   })
 })
+
+describe('non-live torrents on a live-enabled client', function () {
+  this.timeout(60_000)
+  afterEach(destroyAll)
+
+  it('download exactly as before', async () => {
+    const seeder = await makeClient(false)
+    const data = bytes(300_000, 21)
+    const seeded: any = await new Promise((resolve) => seeder.seed(data, { name: 'plain.bin', announce: [] }, resolve)) // eslint-disable-line @typescript-eslint/no-explicit-any
+    const v = await makeClient(true)
+    const t = v.add(seeded.torrentFile, { path: (await import('../helpers/swarm.js')).tempDir() })
+    t.once('infoHash', () => t.addPeer(addr(seeder)))
+    await withTimeout(new Promise((resolve) => t.once('done', resolve)), 30_000, 'plain download')
+    assert.equal(t.live, undefined, 'no live controller on a plain torrent')
+    const buf = Buffer.from(await t.files[0].arrayBuffer())
+    assert.ok(buf.equals(data))
+  })
+})
