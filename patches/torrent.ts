@@ -67,9 +67,6 @@ export function grow (torrent: T, count: number, length: number): void {
     torrent.pieces[i] = new Piece(len)
     torrent._reservations[i] = []
   }
-  if (count > first && first > 0) {
-    // The old last piece was full (live heads only publish full pieces); re-size nothing.
-  }
   if (count === first && length !== torrent.length && count > 0) {
     // Same count, new length: the end published a short last piece in place of nothing new.
     const last = count - 1

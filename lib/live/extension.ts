@@ -3,7 +3,7 @@
  * hands messages to the stream controller, and sends what the controller asks. Bytes from the
  * peer never throw out of here.
  */
-import { EXTENSION_NAME, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, MAX_PIECES } from '../protocol/constants.js'
+import { EXTENSION_NAME, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decode, encode, type Message } from '../protocol/messages.js'
 import { toHex } from '../protocol/bytes.js'
 import type { ErrorCode } from '../protocol/result.js'
@@ -56,9 +56,7 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
       const m = h?.m as Record<string, unknown> | undefined
       if (!m || typeof m[EXTENSION_NAME] !== 'number') return // a plain BitTorrent peer
       if (h.live_v !== undefined && h.live_v !== PROTOCOL_VERSION) return // another version: don't speak it
-      this.supported = true
-      const n = h.live_n
-      if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_PIECES) this.knownCount = 0 // a claim, not proof
+      this.supported = true // live_n is only a claim: knownCount grows from verified heads alone
       host.onPeerReady(this)
     }
 
