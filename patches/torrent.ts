@@ -48,11 +48,6 @@ export function checkReady (torrent: T): void {
   checkTorrentState(torrent)
 }
 
-/** Current number of pieces WebTorrent knows. */
-export function pieceCount (torrent: T): number {
-  return torrent.pieces.length
-}
-
 /**
  * Grows the torrent to `count` pieces and `length` bytes. New pieces get no expected hash yet
  * (they cannot verify, and are not selected) until setPieceHash(). Only the last piece may be short.
@@ -115,11 +110,6 @@ export function markHave (torrent: T, index: number): void {
 
 export function checkDone (torrent: T): void {
   torrent._checkDone()
-}
-
-/** Wires that delivered blocks of piece `index` (for blame when it fails verification). */
-export function wiresOf (torrent: T): unknown[] {
-  return torrent.wires
 }
 
 /** The connection object (a net.Socket, uTP socket or WebRTC peer) behind a wire, if known. */

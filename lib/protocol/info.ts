@@ -6,7 +6,6 @@
  *   d 6:lengthi0e 4:lived 5:nonce16:… 2:pk32:… 3:sig7:ed25519 1:vi1e e 4:name… 12:piece lengthi…e 6:pieces0: e
  */
 import bencode from 'bencode'
-import { equal } from './bytes.js'
 import {
   MAX_NAME_BYTES, MAX_PIECE_LENGTH, MIN_PIECE_LENGTH, NONCE_BYTES, PIECE_HASH_BYTES, PROTOCOL_VERSION,
   PUBLIC_KEY_BYTES, SIGNATURE_METHOD
@@ -100,8 +99,4 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
 export function createFinalInfo (name: string, pieceLength: number, length: number, pieceHashes: Uint8Array): Record<string, unknown> {
   if (pieceHashes.length % PIECE_HASH_BYTES !== 0) throw new RangeError('piece hashes must be 20 bytes each')
   return { length, name, 'piece length': pieceLength, pieces: pieceHashes }
-}
-
-export function sameInfoIdentity (a: LiveInfo, b: LiveInfo): boolean {
-  return a.name === b.name && a.pieceLength === b.pieceLength && equal(a.publicKey, b.publicKey) && equal(a.nonce, b.nonce)
 }
