@@ -1,0 +1,100 @@
+/**
+ * A growable chunk store in IndexedDB, for browsers following long programs: the stream's chunks
+ * live on disk (one record per chunk, key = index) instead of in the tab's memory. Same contract as
+ * MemoryStore: any index, any length ≤ chunkLength. One database per torrent
+ * (`webtorrent-live/<infoHash>`); destroy() deletes it.
+ */
+import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
+
+const OBJECTS = 'chunks'
+
+function req<T> (r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed')) })
+}
+
+export interface IdbStoreOptions extends StoreOptions {
+  /** Database name (default: webtorrent-live/<infoHash or name>). */
+  dbName?: string
+}
+
+export default class IdbStore implements ChunkStore {
+  readonly chunkLength: number
+  readonly dbName: string
+  private db: Promise<IDBDatabase> | null = null
+  private closed = false
+
+  /** Whether this environment has IndexedDB. */
+  static get supported (): boolean { return typeof globalThis.indexedDB !== 'undefined' }
+
+  constructor (chunkLength: number, opts: IdbStoreOptions = {}) {
+    this.chunkLength = Number(chunkLength)
+    if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
+    if (!IdbStore.supported) throw new Error('IndexedDB is not available here')
+    this.dbName = opts.dbName ?? `webtorrent-live/${opts.torrent?.infoHash ?? opts.name ?? opts.torrent?.name ?? 'stream'}`
+  }
+
+  private open (): Promise<IDBDatabase> {
+    if (!this.db) {
+      this.db = new Promise((resolve, reject) => {
+        const r = globalThis.indexedDB.open(this.dbName, 1)
+        r.onupgradeneeded = () => { if (!r.result.objectStoreNames.contains(OBJECTS)) r.result.createObjectStore(OBJECTS) }
+        r.onsuccess = () => resolve(r.result)
+        r.onerror = () => reject(r.error ?? new Error(`cannot open IndexedDB ${this.dbName}`))
+        r.onblocked = () => reject(new Error(`IndexedDB ${this.dbName} is blocked by another tab`))
+      })
+    }
+    return this.db
+  }
+
+  put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
+    if (this.closed) return queueMicrotask(() => cb(new Error('Storage is closed')))
+    const err = checkPut(this.chunkLength, index, buf)
+    if (err) return queueMicrotask(() => cb(err))
+    const copy = buf.slice()
+    this.open().then((db) => new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(OBJECTS, 'readwrite')
+      tx.objectStore(OBJECTS).put(copy, index)
+      tx.oncomplete = () => resolve()
+      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'))
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write aborted (quota?)'))
+    })).then(() => cb(null), (e: Error) => cb(e))
+  }
+
+  get (index: number, opts: { offset?: number, length?: number } | null | undefined | Callback<Uint8Array>, cb?: Callback<Uint8Array>): void {
+    if (typeof opts === 'function') { cb = opts; opts = null }
+    const done = cb ?? (() => {})
+    if (this.closed) return queueMicrotask(() => done(new Error('Storage is closed')))
+    const o = opts
+    this.open()
+      .then((db) => req<unknown>(db.transaction(OBJECTS, 'readonly').objectStore(OBJECTS).get(index)))
+      .then((v) => {
+        if (!(v instanceof Uint8Array)) return done(new Error('Chunk not found'))
+        const offset = o?.offset ?? 0
+        const length = o?.length ?? v.length - offset
+        if (offset < 0 || length < 0 || offset + length > v.length) return done(new Error('Chunk range out of bounds'))
+        done(null, v.subarray(offset, offset + length))
+      }, (e: Error) => done(e))
+  }
+
+  /** Drops a chunk (sliding windows). */
+  del (index: number, cb: Callback = () => {}): void {
+    this.open().then((db) => req(db.transaction(OBJECTS, 'readwrite').objectStore(OBJECTS).delete(index))).then(() => cb(null), (e: Error) => cb(e))
+  }
+
+  close (cb: Callback = () => {}): void {
+    this.closed = true
+    const db = this.db
+    this.db = null
+    if (!db) return queueMicrotask(() => cb(null))
+    db.then((d) => d.close(), () => {}).then(() => cb(null))
+  }
+
+  destroy (cb: Callback = () => {}): void {
+    this.close(() => {
+      const r = globalThis.indexedDB.deleteDatabase(this.dbName)
+      r.onsuccess = () => cb(null)
+      r.onerror = () => cb(r.error ?? new Error('cannot delete the IndexedDB database'))
+      r.onblocked = () => cb(null)
+    })
+  }
+}

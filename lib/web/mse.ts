@@ -1,0 +1,261 @@
+/**
+ * Plays a live stream of fragmented MP4 in a <video> with Media Source Extensions, while it airs.
+ *  - from 'start': every box from piece 0, in order.
+ *  - from 'live': the initialisation segment (ftyp + moov: given, or read from piece 0) and then the
+ *    stream from a piece near the live edge, cut at the first moof found there.
+ * Keeps the player near the end of what it has; ends the MediaSource when the broadcast ends, after
+ * which the <video> is an ordinary player of the whole recording it holds.
+ */
+import { BoxReader, findFragmentStart, mimeOf, readInit } from './mp4.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** What the feeder needs from `torrent.live`. */
+export interface LiveSource {
+  readonly count: number
+  readonly startPiece: number | null
+  readonly ended: boolean
+  readonly head: { count: number, time: number } | null
+  stream (opts?: { startPiece?: number }): ReadableStream<Uint8Array>
+  on (event: 'head', fn: (head: { count: number, length: number, time: number }) => void): unknown
+}
+
+export interface MediaFeederOptions {
+  from?: 'start' | 'live'
+  /** The initialisation segment, if the page already has it (live-edge start without piece 0). */
+  init?: Uint8Array | null
+  /** For from 'live': start this many pieces before the newest (default 8). */
+  edgePieces?: number
+  /** Piece length of the stream (to map byte offsets to pieces). */
+  pieceLength: number
+}
+
+export interface FeedStats {
+  mime: string | null
+  /** Media bytes appended to the SourceBuffer. */
+  appendedBytes: number
+  fragments: number
+  /** Stream offset where media started (0 from the start). */
+  startOffset: number | null
+  /** Milliseconds the picture on screen is behind the broadcaster's clock (null until known). */
+  delayMs: number | null
+  ended: boolean
+  error: string | null
+}
+
+async function * chunksOf (s: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const r = s.getReader()
+  try {
+    for (;;) {
+      const x = await r.read()
+      if (x.done) return
+      yield x.value
+    }
+  } finally {
+    try { await r.cancel() } catch {}
+  }
+}
+
+export class MediaFeeder {
+  readonly video: HTMLVideoElement
+  readonly live: LiveSource
+  readonly opts: MediaFeederOptions
+  readonly stats: FeedStats = { mime: null, appendedBytes: 0, fragments: 0, startOffset: null, delayMs: null, ended: false, error: null }
+  private ms: MediaSource | null = null
+  private sb: SourceBuffer | null = null
+  /** Head arrival: piece count → broadcaster's time when it was signed. */
+  private headTimes: Array<{ end: number, time: number }> = []
+  /** Appended fragments: media end time → stream byte offset of their end. */
+  private frags: Array<{ mediaEnd: number, byteEnd: number }> = []
+  private stopped = false
+  private timer: ReturnType<typeof setInterval> | null = null
+
+  constructor (video: HTMLVideoElement, live: LiveSource, opts: MediaFeederOptions) {
+    this.video = video
+    this.live = live
+    this.opts = opts
+    live.on('head', (h) => { this.headTimes.push({ end: h.length, time: h.time }); if (this.headTimes.length > 20000) this.headTimes.splice(0, 10000) })
+    if (live.head) this.headTimes.push({ end: live.head.count * opts.pieceLength, time: live.head.time })
+  }
+
+  /** Starts feeding; resolves when the stream has ended and everything is appended. */
+  async run (): Promise<void> {
+    try {
+      await this.feed()
+    } catch (err) {
+      this.stats.error = (err as Error).message ?? String(err)
+      throw err
+    } finally {
+      if (this.timer) clearInterval(this.timer)
+      this.timer = null
+    }
+  }
+
+  stop (): void { this.stopped = true }
+
+  private async feed (): Promise<void> {
+    const from = this.opts.from ?? 'start'
+    const pl = this.opts.pieceLength
+    let init = this.opts.init ?? null
+    let media: AsyncGenerator<Uint8Array>
+    let startOffset = 0
+    const reader = new BoxReader()
+    if (from === 'start') {
+      media = chunksOf(this.live.stream({ startPiece: 0 }))
+      if (!init) {
+        // ftyp + moov come first; the same reader then carries on with the fragments.
+        init = await this.readInitFrom(media, reader)
+      }
+    } else {
+      if (!init) init = await readInit(chunksOf(this.live.stream({ startPiece: 0 })))
+      while (this.live.startPiece === null || this.live.count === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+      const edge = Math.max(this.live.startPiece, this.live.count - (this.opts.edgePieces ?? 8))
+      media = chunksOf(this.live.stream({ startPiece: edge }))
+      // Cut at the first fragment boundary found near the edge.
+      let pending = new Uint8Array(0)
+      for (;;) {
+        const x = await media.next()
+        if (x.done) { startOffset = -1; break }
+        const b = new Uint8Array(pending.length + x.value.length); b.set(pending); b.set(x.value, pending.length); pending = b
+        const at = findFragmentStart(pending)
+        if (at >= 0) { reader.push(pending.subarray(at)); startOffset = edge * pl + at; reader.offset = startOffset; break }
+      }
+      if (startOffset < 0) throw new Error('the broadcast ended before a fragment boundary was found')
+    }
+    this.stats.startOffset = startOffset
+    await this.openSource(init)
+    this.timer = setInterval(() => this.tick(), 250)
+    // Media: whole moof+mdat pairs at a time (other boxes, e.g. styp/sidx, pass through).
+    let group: Uint8Array[] = []
+    const flushBoxes = async (): Promise<void> => {
+      for (let box = reader.next(); box; box = reader.next()) {
+        if (box.type === 'moov' || box.type === 'ftyp') continue // a repeated init segment: already appended
+        group.push(box.bytes.slice())
+        if (box.type === 'mdat') {
+          await this.append(group, reader.offset)
+          group = []
+        }
+      }
+    }
+    await flushBoxes()
+    for (;;) {
+      if (this.stopped) return
+      const x = await media.next()
+      if (x.done) break
+      reader.push(x.value)
+      await flushBoxes()
+    }
+    if (group.length) await this.append(group, reader.offset)
+    await this.endOfStream()
+  }
+
+  private async readInitFrom (media: AsyncGenerator<Uint8Array>, reader: BoxReader): Promise<Uint8Array> {
+    const parts: Uint8Array[] = []
+    for (;;) {
+      for (let box = reader.next(); box; box = reader.next()) {
+        parts.push(box.bytes.slice())
+        if (box.type === 'moov') {
+          const n = parts.reduce((a, p) => a + p.length, 0)
+          const out = new Uint8Array(n); let o = 0
+          for (const p of parts) { out.set(p, o); o += p.length }
+          return out
+        }
+        if (box.type === 'moof' || box.type === 'mdat') throw new Error('no moov before the first fragment')
+      }
+      const x = await media.next()
+      if (x.done) throw new Error('the stream ended before its moov box: not a fragmented MP4')
+      reader.push(x.value)
+    }
+  }
+
+  private async openSource (init: Uint8Array): Promise<void> {
+    const mime = mimeOf(init)
+    this.stats.mime = mime
+    if (typeof MediaSource === 'undefined') throw new Error('this browser has no Media Source Extensions')
+    if (!MediaSource.isTypeSupported(mime)) throw new Error(`this browser cannot play ${mime}`)
+    const ms = new MediaSource()
+    this.ms = ms
+    this.video.src = URL.createObjectURL(ms)
+    await new Promise<void>((resolve) => ms.addEventListener('sourceopen', () => resolve(), { once: true }))
+    const sb = ms.addSourceBuffer(mime)
+    sb.mode = 'segments'
+    this.sb = sb
+    await this.appendRaw(init)
+  }
+
+  private appendRaw (bytes: Uint8Array): Promise<void> {
+    const sb = this.sb!
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => { sb.removeEventListener('error', fail); resolve() }
+      const fail = (): void => { sb.removeEventListener('updateend', done); reject(new Error('SourceBuffer append failed')) }
+      sb.addEventListener('updateend', done, { once: true })
+      sb.addEventListener('error', fail, { once: true })
+      sb.appendBuffer(bytes as unknown as BufferSource)
+    })
+  }
+
+  private async append (boxes: Uint8Array[], byteEnd: number): Promise<void> {
+    const n = boxes.reduce((a, b) => a + b.length, 0)
+    const bytes = new Uint8Array(n); let o = 0
+    for (const b of boxes) { bytes.set(b, o); o += b.length }
+    await this.trim()
+    try {
+      await this.appendRaw(bytes)
+    } catch (err) {
+      if (this.sb && this.video.error) throw new Error(`the player rejected the media: ${this.video.error.message || this.video.error.code}`)
+      throw err
+    }
+    this.stats.appendedBytes += n
+    this.stats.fragments++
+    const b = this.sb!.buffered
+    if (b.length) this.frags.push({ mediaEnd: b.end(b.length - 1), byteEnd })
+    if (this.frags.length > 20000) this.frags.splice(0, 10000)
+    if (this.stats.fragments === 1) {
+      // A live-edge start begins at a media time far from 0: jump there and play.
+      if (b.length && this.video.currentTime < b.start(0)) this.video.currentTime = b.start(0)
+      this.video.play().catch(() => {})
+    }
+  }
+
+  /** Keeps a long program from overflowing the SourceBuffer: drop media more than 5 min behind. */
+  private async trim (): Promise<void> {
+    const sb = this.sb!
+    const b = sb.buffered
+    if (!b.length) return
+    const keepFrom = this.video.currentTime - 300
+    if (b.start(0) < keepFrom - 30) {
+      await new Promise<void>((resolve) => { sb.addEventListener('updateend', () => resolve(), { once: true }); sb.remove(b.start(0), keepFrom) })
+    }
+  }
+
+  private async endOfStream (): Promise<void> {
+    this.stats.ended = true
+    const ms = this.ms
+    if (ms && ms.readyState === 'open' && this.sb && !this.sb.updating) ms.endOfStream()
+  }
+
+  private tick (): void {
+    const v = this.video
+    const b = this.sb?.buffered
+    if (b && b.length) {
+      // Stalled before the buffered range (live start) or in a gap: move to the next buffered range.
+      for (let i = 0; i < b.length; i++) {
+        if (v.currentTime < b.start(i) && (i === 0 || v.currentTime > b.end(i - 1) - 0.05)) { v.currentTime = b.start(i); break }
+      }
+      // Fallen far behind the newest media while airing: catch up (stay near the edge).
+      const end = b.end(b.length - 1)
+      if (!this.stats.ended && this.opts.from === 'live' && end - v.currentTime > 10) v.currentTime = end - 2
+    }
+    this.stats.delayMs = this.delay()
+  }
+
+  /** now − (broadcaster's time for the media at currentTime). */
+  private delay (): number | null {
+    const t = this.video.currentTime
+    const f = this.frags.find((x) => x.mediaEnd >= t)
+    if (!f) return null
+    const h = this.headTimes.find((x) => x.end >= f.byteEnd)
+    if (!h) return null
+    return Math.max(0, Date.now() - h.time + (f.mediaEnd - t) * 1000)
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The demo page's app (bundled by scripts/build-browser.mjs into dist/browser/page.js): an ordinary
+ * WebTorrent web app that imports the webtorrent-live bundle, joins the stream over WebRTC through
+ * the WebSocket tracker, and plays it with Media Source Extensions while it airs.
+ *
+ * URL parameters: from=start|live, store=memory|idb, play=0 (join without a player), edge=N.
+ * Everything it shows is also on `window.wtl` (read by the browser tests).
+ */
+import WebTorrent from 'webtorrent'
+import { enableLive, IdbStore, MemoryStore, MediaFeeder, nativeEd25519 } from '../browser.js' // the build points this at dist/browser/webtorrent-live.js, as an app's import would
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+interface PageConfig {
+  magnetURI: string
+  trackerUrl: string
+  /** The broadcaster's peer id (hex), to tell its bytes from other peers' bytes. */
+  broadcasterPeerId?: string | null
+  hasInit?: boolean
+  title?: string
+}
+
+const q = new URLSearchParams(location.search)
+const $ = (id: string): HTMLElement => document.getElementById(id)!
+
+function fmtBytes (n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`
+}
+
+async function main (): Promise<void> {
+  const config = await (await fetch('config.json', { cache: 'no-store' })).json() as PageConfig
+  const from = q.get('from') === 'live' ? 'live' : 'start'
+  const useIdb = q.get('store') === 'idb' && IdbStore.supported
+  const play = q.get('play') !== '0'
+  const edge = Number(q.get('edge') ?? 8) || 8
+  const verifier = (await nativeEd25519()) ? 'WebCrypto Ed25519' : 'elliptic (pure JS)'
+  if (config.title) document.title = config.title
+
+  let init: Uint8Array | null = null
+  if (from === 'live' && config.hasInit) {
+    const r = await fetch('init.mp4', { cache: 'no-store' })
+    if (r.ok) init = new Uint8Array(await r.arrayBuffer())
+  }
+
+  const client = enableLive(new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } }), { store: useIdb ? IdbStore : MemoryStore })
+  // A live-edge join needs the stream's first piece for the container header unless the server gave it.
+  const joinFrom = from === 'live' && init ? 'live' : 'start'
+  const torrent = client.add(config.magnetURI, { live: true, from: joinFrom, liveEdgePieces: edge, announce: [config.trackerUrl] })
+  const live = torrent.live
+
+  const perPeer = new Map<string, { bytes: number, type: string }>()
+  const banned: any[] = []
+  const errors: string[] = []
+  torrent.on('wire', (wire: any) => {
+    wire.on('download', (n: number) => {
+      const id = wire.peerId ? String(wire.peerId) : '?'
+      const e = perPeer.get(id) ?? { bytes: 0, type: String(wire.type ?? '') }
+      e.bytes += n
+      perPeer.set(id, e)
+    })
+  })
+  live.on('peer-banned', (b: any) => { banned.push(b); render() })
+  live.on('error', (e: Error) => { errors.push(e.message); render() })
+  torrent.on('error', (e: Error) => { errors.push(e.message); render() })
+  client.on('error', (e: Error) => { errors.push(e.message); render() })
+
+  const video = $('video') as HTMLVideoElement
+  let feeder: MediaFeeder | null = null
+
+  function bytesFrom (): { broadcaster: number, peers: number } {
+    let b = 0; let p = 0
+    for (const [id, e] of perPeer) if (config.broadcasterPeerId && id === config.broadcasterPeerId) b += e.bytes; else p += e.bytes
+    return { broadcaster: b, peers: p }
+  }
+
+  function stats (): Record<string, unknown> {
+    const bf = bytesFrom()
+    return {
+      from,
+      joinFrom,
+      store: useIdb ? 'indexeddb' : 'memory',
+      verifier,
+      peers: torrent.wires.length,
+      livePeers: live.peerCount,
+      count: live.count,
+      length: live.length,
+      ended: live.ended,
+      startPiece: live.startPiece,
+      signatureChecks: live.signatureChecks,
+      bytesFromBroadcaster: bf.broadcaster,
+      bytesFromPeers: bf.peers,
+      perPeer: Object.fromEntries(perPeer),
+      banned: banned.map((b) => ({ code: b.code, reason: b.reason, peerId: b.peerId })),
+      bannedCount: live.stats.bannedPeers,
+      errors: [...errors],
+      player: feeder ? { ...feeder.stats, currentTime: video.currentTime, paused: video.paused } : null
+    }
+  }
+
+  function render (): void {
+    const s = stats() as any
+    $('state').textContent = s.ended ? 'ended — playing the finished recording' : live.count ? 'on air' : 'joining…'
+    $('peers').textContent = String(s.peers)
+    $('pieces').textContent = `${s.count} (${fmtBytes(s.length)})`
+    $('delay').textContent = feeder?.stats.delayMs != null ? `${(feeder.stats.delayMs / 1000).toFixed(1)} s` : '–'
+    $('from-broadcaster').textContent = fmtBytes(s.bytesFromBroadcaster)
+    $('from-peers').textContent = fmtBytes(s.bytesFromPeers)
+    $('verifier').textContent = `${verifier}, ${s.signatureChecks} checks`
+    $('store').textContent = s.store
+    $('banned').textContent = banned.length ? banned.map((b) => `${b.code}: ${b.reason}`).join('; ') : 'none'
+    $('errors').textContent = [...errors, feeder?.stats.error].filter(Boolean).join('; ') || 'none'
+  }
+  setInterval(render, 500)
+  live.on('head', render)
+
+  /** SHA-256 (hex) of the stream's bytes from piece 0 (tests compare with the broadcast). */
+  async function digest (): Promise<{ bytes: number, sha256: string }> {
+    const parts: Uint8Array[] = []
+    const r = live.stream({ startPiece: 0 }).getReader()
+    for (;;) { const x = await r.read(); if (x.done) break; parts.push(x.value) }
+    const n = parts.reduce((a, p) => a + p.length, 0)
+    const all = new Uint8Array(n); let o = 0
+    for (const p of parts) { all.set(p, o); o += p.length }
+    const h = new Uint8Array(await crypto.subtle.digest('SHA-256', all))
+    return { bytes: n, sha256: Array.from(h, (x) => x.toString(16).padStart(2, '0')).join('') }
+  }
+
+  async function startPlayer (mode: 'start' | 'live'): Promise<void> {
+    feeder?.stop()
+    await new Promise<void>((resolve) => { if (live.ready) resolve(); else live.once('ready', () => resolve()) })
+    feeder = new MediaFeeder(video, live, { from: mode, init, edgePieces: edge, pieceLength: torrent.pieceLength })
+    feeder.run().catch((e) => { errors.push(`player: ${(e as Error).message}`); render() })
+  }
+
+  ;(window as any).wtl = { client, torrent, live, stats, digest, startPlayer, get feeder () { return feeder } }
+
+  $('replay').addEventListener('click', () => { startPlayer('start').catch(() => {}) })
+  if (play) await startPlayer(from)
+  render()
+}
+
+main().catch((err) => {
+  console.error(err)
+  const e = document.getElementById('errors')
+  if (e) e.textContent = String((err as Error).message ?? err)
+  ;(window as any).wtlError = String((err as Error).message ?? err)
+})

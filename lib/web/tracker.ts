@@ -1,0 +1,46 @@
+/**
+ * A WebSocket tracker (bittorrent-tracker's Server, ws only) for browser peers: WebRTC offers and
+ * answers travel through it, so browsers and Node peers with WebRTC find each other. Loopback by
+ * default.
+ */
+import { Server } from 'bittorrent-tracker'
+
+export interface WsTracker {
+  /** ws://host:port — put it in the torrent's announce list / magnet link. */
+  url: string
+  port: number
+  server: unknown
+  close (): Promise<void>
+}
+
+export async function startWsTracker (opts: { port?: number, host?: string } = {}): Promise<WsTracker> {
+  const host = opts.host ?? '127.0.0.1'
+  const server = new Server({ http: false, udp: false, ws: true, stats: false })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => { server.removeListener('error', reject); resolve() })
+  })
+  server.on('error', () => {}) // a bad client message must not take the tracker down
+  server.on('warning', () => {})
+  const port = (server.http.address() as { port: number }).port
+  return {
+    url: `ws://${host}:${port}`,
+    port,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+/**
+ * WebTorrent client options for a Node peer that browsers can reach: WebRTC (WebTorrent 3 uses
+ * node-datachannel in Node) through trackers only; no DHT, LSD, NAT mapping or STUN servers.
+ */
+export const WEBRTC_NODE_CLIENT_OPTS = {
+  dht: false,
+  lsd: false,
+  natUpnp: false,
+  natPmp: false,
+  utp: false,
+  webSeeds: false,
+  tracker: { rtcConfig: { iceServers: [] } }
+} as const
