@@ -101,11 +101,30 @@ export function hasPieceHash (torrent: T, index: number): boolean {
   return typeof torrent._hashes[index] === 'string' && torrent._hashes[index].length === 40
 }
 
-/** The broadcaster marks its own stored piece as verified and tells every peer. */
-export function markHave (torrent: T, index: number): void {
+/**
+ * Marks a stored piece as verified and tells every peer: the broadcaster's own pieces, and pieces
+ * one torrent verified for another that shares its storage (live ⇄ final). No-op if already had.
+ */
+export function markHave (torrent: T, index: number): boolean {
+  if (!torrent.bitfield || index >= torrent.pieces.length || torrent.bitfield.get(index)) return false
   torrent.pieces[index] = null
   torrent._markVerified(index)
   for (const w of torrent.wires) w.have(index)
+  return true
+}
+
+/**
+ * For a torrent added over storage whose pieces were already verified elsewhere (the final torrent
+ * over the live torrent's store): at start-up, mark exactly the pieces `has(i)` as verified instead
+ * of rehashing everything. Call right after client.add, before the metadata is processed.
+ */
+export function trustVerified (torrent: T, has: (index: number) => boolean): void {
+  torrent._verifyPieces = function (this: T, cb: (err: Error | null) => void) {
+    for (let i = 0; i < this.pieces.length; i++) {
+      if (has(i)) { this.pieces[i] = null; this._markVerified(i) }
+    }
+    queueMicrotask(() => cb(null))
+  }
 }
 
 export function checkDone (torrent: T): void {

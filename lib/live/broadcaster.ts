@@ -4,14 +4,18 @@
  * Only full pieces are published until end(), which publishes the last (possibly short) piece and
  * the signed end naming the final, ordinary torrent.
  */
+import { statSync, truncateSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import bencode from 'bencode'
+import type { FinalTorrent } from './final.js'
 import { hashes, randomBytes } from '../crypto/index.js'
-import { toHex } from '../protocol/bytes.js'
 import { NONCE_BYTES } from '../protocol/constants.js'
-import { createFinalInfo, createLiveInfo, encodeInfo } from '../protocol/info.js'
+import { equal } from '../protocol/bytes.js'
+import type { SignedHead } from '../protocol/head.js'
+import { createFinalInfo, createLiveInfo, encodeInfo, parseLiveInfo } from '../protocol/info.js'
 import { LiveError } from '../protocol/result.js'
 import * as patches from '../../patches/index.js'
+import { BroadcastStateDir } from './broadcast-state.js'
 import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
 
@@ -28,16 +32,18 @@ export interface BroadcastOptions {
   announce?: string[]
   /** Folder for the stored stream (Node). */
   path?: string
+  /**
+   * Folder for the broadcaster's persisted state (Node; see broadcast-state.ts): key, live torrent,
+   * piece hashes, head and bytes. A broadcaster started again with the same folder continues the
+   * same stream (same infohash; `length` tells how many bytes were already published). `name`,
+   * `pieceLength` and `nonce` then come from the folder; a `keyPair` must match the stored key.
+   */
+  state?: string
   /** Any other WebTorrent torrent option. */
   [key: string]: unknown
 }
 
-export interface FinalTorrent {
-  infoHash: string
-  magnetURI: string
-  /** The ordinary BitTorrent v1 .torrent file. */
-  torrentFile: Uint8Array
-}
+export { finalTorrent, type FinalTorrent } from './final.js'
 
 export const DEFAULT_PIECE_LENGTH = 16 * 1024
 
@@ -52,15 +58,31 @@ export class Broadcaster {
   private published = 0
   private chain: Promise<unknown> = Promise.resolve()
   private ending: Promise<FinalTorrent> | null = null
+  private persist: BroadcastStateDir | null
+  /** Bytes already published when this broadcaster resumed a persisted stream (0 for a new one). */
+  readonly resumedLength: number = 0
 
-  constructor (torrent: any, keyPair: KeyPair) {
+  constructor (torrent: any, keyPair: KeyPair, persist: BroadcastStateDir | null = null, resumed: SignedHead | null = null) {
     this.torrent = torrent
+    this.persist = persist
     this.live = torrent.live
     this.keyPair = keyPair
     this.pieceLength = torrent.pieceLength
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
+    if (resumed) {
+      this.published = resumed.length
+      this.resumedLength = resumed.length
+      if (resumed.ended) {
+        // A resumed stream that had ended: nothing more to publish; the final torrent as served.
+        this.ending = this.live.whenFinal()
+        this.ending.catch(() => {})
+      }
+    }
   }
+
+  /** Whether the broadcast has ended (end() was called, or a resumed stream had ended). */
+  get ended (): boolean { return this.live.ended }
 
   get infoHash (): string { return this.torrent.infoHash }
   get magnetURI (): string { return this.torrent.magnetURI }
@@ -110,6 +132,11 @@ export class Broadcaster {
     const first = state.log.end
     const pieceHashes = pieces.map((p) => hashes.sha1(p))
     for (let k = 0; k < pieces.length; k++) await put(this.torrent.store, first + k, pieces[k]!)
+    if (this.persist) {
+      // Write-ahead: bytes and hashes durable before the head that commits to them…
+      syncStore(this.torrent)
+      this.persist.appendHashes(pieceHashes)
+    }
     state.appendHashes(pieceHashes)
     const count = first + pieces.length
     const length = this.published + pieces.reduce((a, p) => a + p.length, 0)
@@ -119,6 +146,8 @@ export class Broadcaster {
       finalInfoHash = hashes.sha1(encodeInfo(info))
     }
     const head = await state.signHead(this.keyPair.secretKey, { length, time: Date.now(), ended, finalInfoHash })
+    // …and the head durable before anyone sees it.
+    if (this.persist) this.persist.writeHead(head)
     this.published = length
     live.applyHead(head, first, count)
     live.announce() // HEAD first, so peers can grow before the HAVEs arrive
@@ -135,43 +164,107 @@ export class Broadcaster {
     this.ending = this.chain.then(async () => {
       const rest = this.fill > 0 ? [this.partial.slice(0, this.fill)] : []
       this.fill = 0
+      const served = this.live.whenFinal()
+      served.catch(() => {}) // observed below; a failed publish must not leave it unhandled
       await this.publish(rest, true)
-      return finalTorrent(this.name, this.pieceLength, this.published, this.live.state!.log.range(0, this.live.count) ?? new Uint8Array(0), this.torrent.announce ?? [])
+      return await served
     })
     return this.ending
   }
+
+  /** Stops persisting (closes the state files). The torrent itself is closed with its client. */
+  close (): void {
+    this.persist?.close()
+  }
+}
+
+/** The chunk store under WebTorrent's wrappers (ImmediateChunkStore keeps it as `.store`). */
+function rawStore (torrent: any): any {
+  let s = torrent.store
+  while (s?.store) s = s.store
+  return s
+}
+
+function syncStore (torrent: any): void {
+  const s = rawStore(torrent)
+  if (typeof s?.sync === 'function') s.sync()
 }
 
 function put (store: any, index: number, buf: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => store.put(index, buf, (err: Error | null) => err ? reject(err) : resolve()))
 }
 
-/** The final torrent of a broadcast, from its piece hashes. */
-export function finalTorrent (name: string, pieceLength: number, length: number, pieceHashes: Uint8Array, announce: string[]): FinalTorrent {
-  const info = createFinalInfo(name, pieceLength, length, pieceHashes)
-  const infoBytes = encodeInfo(info)
-  const infoHash = toHex(hashes.sha1(infoBytes))
-  const file: Record<string, unknown> = { info }
-  if (announce.length) { file.announce = announce[0]; file['announce-list'] = announce.map((a) => [a]) }
-  const torrentFile = bencode.encode(file)
-  const tr = announce.map((a) => `&tr=${encodeURIComponent(a)}`).join('')
-  return { infoHash, magnetURI: `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(name)}${tr}`, torrentFile }
-}
-
 /** Starts a broadcast on a WebTorrent client; resolves when the stream is ready for peers. */
 export async function broadcast (client: any, opts: BroadcastOptions): Promise<Broadcaster> {
   enableLive(client)
-  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], ...rest } = opts
-  const keyPair = kp ?? await createKeyPair()
-  const nonce = n ?? randomBytes(NONCE_BYTES)
-  const info = createLiveInfo({ name, pieceLength, publicKey: keyPair.publicKey, nonce })
-  const file: Record<string, unknown> = { info, 'creation date': Math.floor(Date.now() / 1000) }
-  if (announce.length) { file.announce = announce[0]; file['announce-list'] = announce.map((a) => [a]) }
-  const torrent = client.add(bencode.encode(file), { ...rest, live: true, role: 'broadcaster', announce, skipVerify: true })
+  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, ...rest } = opts
+  const persist = typeof stateDir === 'string' ? new BroadcastStateDir(stateDir) : null
+  let keyPair = kp ?? null
+  let torrentBytes = persist?.readTorrent() ?? null
+  let head: SignedHead | null = null
+  if (persist && torrentBytes) {
+    // A stream that aired before: same info dict, so the same infohash.
+    const parsed = parseLiveInfo(bencode.decode(torrentBytes)?.info)
+    if (!parsed.ok) throw new LiveError('BAD_STATE', `${persist.torrentPath} is not a live torrent: ${parsed.reason}`)
+    const stored = await persist.readKey()
+    keyPair = keyPair ?? stored
+    if (!keyPair) throw new LiveError('BAD_STATE', `${persist.dir} holds a stream but no key: give the key it was aired with`)
+    if (!equal(keyPair.publicKey, parsed.value.publicKey)) throw new LiveError('KEY_MISMATCH', `the key does not match the stream in ${persist.dir}`)
+    head = persist.readHead()
+  } else {
+    if (!keyPair && persist) keyPair = await persist.readKey()
+    if (!keyPair) {
+      keyPair = await createKeyPair()
+      if (persist) persist.writeKey(keyPair)
+    }
+    const nonce = n ?? randomBytes(NONCE_BYTES)
+    const info = createLiveInfo({ name, pieceLength, publicKey: keyPair.publicKey, nonce })
+    const file: Record<string, unknown> = { info, 'creation date': Math.floor(Date.now() / 1000) }
+    if (announce.length) { file.announce = announce[0]; file['announce-list'] = announce.map((a) => [a]) }
+    torrentBytes = bencode.encode(file)
+    if (persist) persist.writeTorrent(torrentBytes)
+  }
+  const addOpts: Record<string, unknown> = { ...rest, live: true, role: 'broadcaster', announce, skipVerify: true }
+  if (persist) addOpts.path = persist.dataDir
+  const torrent = client.add(torrentBytes, addOpts)
   await new Promise<void>((resolve, reject) => {
     const onErr = (err: Error): void => reject(err)
     torrent.once('error', onErr)
     torrent.live.once('ready', () => { torrent.removeListener('error', onErr); resolve() })
   })
-  return new Broadcaster(torrent, keyPair)
+  if (persist && head) await restore(torrent, persist, head)
+  else if (persist) { persist.takeHashes(0); truncateData(torrent, 0) }
+  return new Broadcaster(torrent, keyPair, persist, head)
+}
+
+function truncateData (torrent: any, length: number): void {
+  const path = rawStore(torrent)?.path
+  if (typeof path !== 'string') return
+  let size = 0
+  try { size = statSync(path).size } catch { return }
+  if (size < length) throw new LiveError('BAD_STATE', `${path} holds ${size} bytes, the persisted head needs ${length}`)
+  if (size > length) truncateSync(path, length)
+}
+
+/** Re-applies a persisted head: its hashes, its pieces on disk, the head itself (same signature). */
+async function restore (torrent: any, persist: BroadcastStateDir, head: SignedHead): Promise<void> {
+  const live = torrent.live as LiveView
+  const state = live.state!
+  const store = rawStore(torrent)
+  if (typeof store?.adopt !== 'function') throw new LiveError('BAD_STATE', 'resuming a broadcast needs the file store')
+  state.appendHashes(persist.takeHashes(head.count))
+  if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `${persist.headPath} does not match the piece hashes in ${persist.hashesPath}`)
+  // Bytes beyond the head were never announced: drop them.
+  truncateData(torrent, head.length)
+  const pl = torrent.pieceLength
+  for (let i = 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl)
+  if (head.count > 0) {
+    // The newest piece must still be the one the head commits to.
+    const last = head.count - 1
+    const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))
+    if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} on disk does not match its persisted hash`)
+  }
+  live.applyHead(head, 0, head.count)
+  for (let i = 0; i < head.count; i++) patches.markHave(torrent, i)
+  patches.checkDone(torrent)
 }

@@ -23,6 +23,7 @@ import { StreamState, PEER_FAULTS, type Evidence } from '../state/stream-state.j
 import { ed25519, hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import { utLive, type LiveHost, type LivePeer } from './extension.js'
+import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -56,6 +57,10 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   destroyed = false
   error: LiveError | null = null
   readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0 }
+  /** After the end: the final, ordinary torrent ({ infoHash, magnetURI, torrentFile }), once verified here. */
+  final: FinalTorrent | null = null
+  /** After the end: the WebTorrent torrent serving the final infohash from this torrent's storage. */
+  finalTorrent: any = null
 
   private peers = new Set<LivePeer>()
   private bans = new Map<string, number>()
@@ -87,7 +92,12 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     })
     torrent.once('metadata', () => this.onMetadata())
     torrent.once('ready', () => this.onReady())
-    torrent.on('verified', (index: number) => { this.contributors.delete(index); this.notify() })
+    torrent.on('verified', (index: number) => {
+      this.contributors.delete(index)
+      const ft = this.finalTorrent
+      if (ft?.ready && patches.markHave(ft, index)) patches.checkDone(ft)
+      this.notify()
+    })
     torrent.on('warning', (err: Error) => this.onWarning(err))
     torrent.once('close', () => this.onClose())
   }
@@ -101,6 +111,18 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   get publicKey (): Uint8Array | null { return this.info?.publicKey ?? null }
   get evidence (): Evidence[] { return this.state?.evidence ?? [] }
   get signatureChecks (): number { return this.state?.signatureChecks ?? 0 }
+  /** Resolves with the final torrent once it is served here (at once if it already is). */
+  whenFinal (): Promise<FinalTorrent> {
+    if (this.final && this.finalTorrent?.ready) return Promise.resolve(this.final)
+    return new Promise((resolve, reject) => {
+      const onFinal = (f: FinalTorrent): void => { cleanup(); resolve(f) }
+      const onClose = (): void => { cleanup(); reject(this.error ?? new LiveError('DESTROYED', 'the torrent closed before the final torrent was ready')) }
+      const cleanup = (): void => { this.removeListener('final', onFinal); this.removeListener('close', onClose) }
+      this.once('final', onFinal)
+      this.once('close', onClose)
+    })
+  }
+
   get peerCount (): number { let n = 0; for (const p of this.peers) if (p.supported) n++; return n }
 
   /** Whether piece i is verified and stored here. */
@@ -158,6 +180,10 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
 
   private onClose (): void {
     this.destroyed = true
+    const ft = this.finalTorrent
+    // The final torrent reads this torrent's storage: it goes with it. (Not while the client is
+    // being destroyed: the client destroys it itself, and a torrent destroyed twice never calls back.)
+    if (ft && ft._liveOwner === this && !ft.destroyed && ft.client && !ft.client.destroyed) ft.destroy()
     for (const r of this.pages.values()) clearTimeout(r.timer)
     this.pages.clear()
     this.notify()
@@ -266,6 +292,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (head.ended) this.emit('ended', head)
     this.notify()
     this.requestPages()
+    this.maybeFinish()
   }
 
   sendHead (peer: LivePeer): void {
@@ -306,8 +333,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private requestPages (): void {
     const state = this.state
     if (!state || this.role !== 'viewer' || this.destroyed || this.startPiece === null) return
+    // While live, only the hashes this viewer will download; after the end, all of them: the
+    // final info dict is built from every piece hash, and then checked against the signed end.
+    const floor = state.ended ? 0 : this.startPiece
     for (const [a, b] of state.log.gaps(state.count)) {
-      if (b <= this.startPiece) continue
+      if (b <= floor) continue
       if (this.pages.has(b)) continue
       const start = Math.max(a, b - MAX_PAGE_HASHES)
       const candidates = [...this.peers].filter((p) => p.supported && p.knownCount >= b && !p.wire.destroyed)
@@ -345,6 +375,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       this.notify()
     }
     this.requestPages()
+    this.maybeFinish()
   }
 
   private onHashReject (peer: LivePeer, start: number, count: number): void {
@@ -354,6 +385,62 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.pages.delete(start + count)
     peer.knownCount = Math.min(peer.knownCount, start)
     this.requestPages()
+  }
+
+  // ---- the end: the final torrent --------------------------------------------------------
+
+  /** Once ended and every piece hash is known: build the final torrent, check it, serve it. */
+  private maybeFinish (): void {
+    const state = this.state
+    const head = state?.head
+    if (!state || !head?.ended || this.final || this.destroyed || this.error) return
+    if (state.log.gaps(head.count).length > 0) return // pages still coming (requestPages)
+    const pieceHashes = head.count === 0 ? new Uint8Array(0) : state.log.range(0, head.count)
+    if (!pieceHashes) return
+    const f = finalTorrent(this.torrent.name, this.torrent.pieceLength, head.length, pieceHashes, this.torrent.announce ?? [])
+    if (!head.finalInfoHash || f.infoHash !== toHex(head.finalInfoHash)) {
+      this.fail(new LiveError('BAD_FINAL', `the signed end names final infohash ${head.finalInfoHash ? toHex(head.finalInfoHash) : '(none)'}, but the stream's pieces give ${f.infoHash}`))
+      return
+    }
+    this.final = f
+    this.seedFinal(f)
+  }
+
+  private seedFinal (f: FinalTorrent): void {
+    const client = this.torrent.client
+    const existing = client.torrents.find((t: any) => t.infoHash === f.infoHash && !t.destroyed)
+    if (existing) {
+      // Someone added the final torrent to this client already: it has its own storage; keep it.
+      this.finalTorrent = existing
+      const done = (): void => { this.emit('final', f) }
+      if (existing.ready) queueMicrotask(done); else existing.once('ready', done)
+      return
+    }
+    const ft = client.add(f.torrentFile, {
+      preloadedStore: sharedStore(this.torrent),
+      storeCacheSlots: 0,
+      deselect: true,
+      announce: this.torrent.announce ?? [],
+      private: this.torrent.private === true
+    })
+    ft._liveOwner = this
+    this.finalTorrent = ft
+    patches.trustVerified(ft, (i) => this.has(i))
+    ft.on('error', (err: Error) => this.emit('warning', err))
+    ft.on('verified', (index: number) => {
+      // Downloaded on the final infohash (from a peer that only speaks plain BitTorrent).
+      if (patches.markHave(this.torrent, index)) patches.checkDone(this.torrent)
+    })
+    ft.once('ready', () => {
+      if (this.destroyed) return
+      // Pieces verified on the live infohash between the add and now.
+      for (let i = 0; i < this.count; i++) if (this.has(i)) patches.markHave(ft, i)
+      patches.checkDone(ft)
+      // Download on both infohashes whatever this viewer still wants.
+      const from = this.role === 'viewer' ? this.startPiece ?? 0 : this.count
+      if (from < this.count) ft.select(from, this.count - 1)
+      this.emit('final', f)
+    })
   }
 
   // ---- corrupt pieces ---------------------------------------------------------------------

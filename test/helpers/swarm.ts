@@ -40,7 +40,7 @@ export function join (client: any, id: unknown, peers: any[], opts: Record<strin
 
 export async function destroyAll (): Promise<void> {
   const cs = clients.splice(0)
-  await Promise.all(cs.map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))))
+  await Promise.all(cs.filter((c) => !c.destroyed).map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))))
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 }
 
