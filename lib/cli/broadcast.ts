@@ -1,0 +1,247 @@
+/**
+ * `webtorrent-live broadcast INPUT`: airs a file, stdin (`-`) or an http(s) stream as a live torrent.
+ * After the input ends it publishes the end and keeps seeding until SIGINT / SIGTERM (exit 0).
+ */
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { Readable } from 'node:stream'
+import { broadcast, type Broadcaster } from '../live/broadcaster.js'
+import { decodeKeyFile, type KeyPair } from '../live/keys.js'
+import { isValidPieceLength } from '../protocol/info.js'
+import { toHex } from '../protocol/bytes.js'
+import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
+import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output } from './common.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export const BROADCAST_USAGE = `usage: webtorrent-live broadcast INPUT [options]
+
+INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
+
+  --name NAME             name of the stream (default: the file's name, or live.ts)
+  --key FILE              Ed25519 key file (from keygen); default: a new key, kept in --state DIR
+  --piece-length BYTES    power of two, 1k … 16M (default 16k: a piece every ~0.1 s at 1 Mbit/s)
+  --rate BYTES_PER_SEC    read the input no faster than this (suffixes k, M), as a live source would
+  --port PORT             TCP port peers connect to (default: any free port)
+  --peer HOST:PORT        connect to this peer (repeatable)
+  --announce URL          tracker (repeatable)
+  --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
+  --state DIR             keep key, pieces and head in DIR; run again with the same DIR to continue
+                          the same stream after a crash (a file INPUT resumes where it stopped)
+  --torrent-out FILE      write the final .torrent there when the broadcast ends
+  --json                  one JSON event a line on stdout (ready, head, ended, error)
+  --quiet, -q             no progress on stderr`
+
+export const BROADCAST_SPEC: Spec = {
+  flags: {
+    name: 'string',
+    key: 'string',
+    'piece-length': 'string',
+    rate: 'string',
+    port: 'string',
+    peer: 'list',
+    announce: 'list',
+    'no-dht': 'bool',
+    state: 'string',
+    'torrent-out': 'string',
+    json: 'bool',
+    quiet: 'bool',
+    help: 'bool'
+  },
+  aliases: { q: 'quiet', h: 'help' },
+  positionals: [1, 1],
+  names: ['INPUT']
+}
+
+type Input = { kind: 'stdin' } | { kind: 'file', path: string } | { kind: 'url', url: string }
+
+function parseInput (s: string): Input {
+  if (s === '-') return { kind: 'stdin' }
+  if (/^https?:\/\//i.test(s)) {
+    try { void new URL(s) } catch { throw new UsageError(`not a valid URL: ${s}`) }
+    return { kind: 'url', url: s }
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new UsageError(`INPUT must be a file, - or an http(s) URL, not ${s}`)
+  if (!existsSync(s)) throw new UserError(`no such file: ${s}`)
+  if (statSync(s).isDirectory()) throw new UserError(`${s} is a folder, not a file`)
+  return { kind: 'file', path: s }
+}
+
+function defaultName (input: Input): string {
+  if (input.kind === 'file') return basename(input.path)
+  if (input.kind === 'url') {
+    const u = new URL(input.url)
+    const last = u.pathname.split('/').filter(Boolean).pop()
+    return last ? decodeURIComponent(last).replace(/[/\\\0]/g, '_') : 'live.ts'
+  }
+  return 'live.ts'
+}
+
+/** The input's bytes, from `offset` for a file. */
+async function openInput (input: Input, offset: number, signal: AbortSignal): Promise<Readable> {
+  if (input.kind === 'stdin') return process.stdin
+  if (input.kind === 'file') return createReadStream(input.path, { start: offset, highWaterMark: 64 * 1024, signal })
+  let res: Response
+  try {
+    res = await fetch(input.url, { signal })
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause
+    throw new UserError(`cannot read ${input.url}: ${cause?.message ?? (err as Error).message}`)
+  }
+  if (!res.ok || !res.body) throw new UserError(`cannot read ${input.url}: HTTP ${res.status} ${res.statusText}`)
+  return Readable.fromWeb(res.body as any)
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Writes the input into the broadcaster, no faster than `rate` bytes a second; stops when `stop.now`. */
+async function pump (src: Readable, bc: Broadcaster, rate: number | undefined, stop: { now: boolean }, onBytes: (n: number) => void): Promise<void> {
+  const t0 = Date.now()
+  let sent = 0
+  const slice = rate ? Math.max(1, Math.floor(rate / 20)) : Infinity
+  for await (const chunk of src) {
+    const buf = chunk as Uint8Array
+    for (let off = 0; off < buf.length; off += slice) {
+      if (stop.now) return
+      const part = buf.subarray(off, Math.min(buf.length, off + slice))
+      if (rate) {
+        const due = t0 + (sent / rate) * 1000
+        const wait = due - Date.now()
+        if (wait > 0) await sleep(wait)
+        if (stop.now) return
+      }
+      await bc.write(part)
+      sent += part.length
+      onBytes(part.length)
+    }
+    if (stop.now) return
+  }
+}
+
+export async function runBroadcast (argv: string[]): Promise<void> {
+  const p = parse(argv, BROADCAST_SPEC)
+  if (bool(p, 'help')) { process.stdout.write(BROADCAST_USAGE + '\n'); return await exit(0) }
+  const input = parseInput(p.positionals[0]!)
+  const pieceLength = bytesFlag(p, 'piece-length') ?? 16384
+  if (!isValidPieceLength(pieceLength)) throw new UsageError(`--piece-length must be a power of two from 1024 to 16777216, not ${pieceLength}`)
+  const rate = bytesFlag(p, 'rate')
+  const port = int(p, 'port', 0, 65535) ?? 0
+  const peers = list(p, 'peer').map(peerAddr)
+  const announce = list(p, 'announce').map(trackerUrl)
+  const state = str(p, 'state')
+  const torrentOut = str(p, 'torrent-out')
+  const name = str(p, 'name') ?? defaultName(input)
+  if (name.length === 0 || /[/\\\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`--name must be a plain file name, not '${name}'`)
+  let keyPair: KeyPair | undefined
+  const keyFile = str(p, 'key')
+  if (keyFile) {
+    if (!existsSync(keyFile)) throw new UserError(`no such key file: ${keyFile}`)
+    try { keyPair = await decodeKeyFile(readFileSync(keyFile, 'utf8')) } catch (err) { throw new UserError(`${keyFile}: ${(err as Error).message}`) }
+  }
+  if (state && existsSync(state) && !statSync(state).isDirectory()) throw new UserError(`--state ${state} is not a folder`)
+  const out = new Output({ json: bool(p, 'json'), quiet: bool(p, 'quiet'), command: 'broadcast' })
+
+  const client = await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') })
+  atExit(() => destroyClient(client))
+  let tmp: string | null = null
+  if (!state) {
+    tmp = mkdtempSync(join(tmpdir(), 'webtorrent-live-broadcast-'))
+    const dir = tmp
+    atExit(() => rmSync(dir, { recursive: true, force: true }))
+  }
+  client.on('error', (err: Error) => { out.error(err.message); void exit(1) })
+
+  let bc: Broadcaster
+  try {
+    bc = await broadcast(client, { name, pieceLength, announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }) })
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'KEY_MISMATCH' || code === 'BAD_STATE') throw new UserError((err as Error).message.replace(/^[A-Z_]+: /, ''))
+    throw err
+  }
+  atExit(() => bc.close())
+  const torrent = bc.torrent
+  const live = bc.live
+  connectPeers(torrent, peers)
+  torrent.on('error', (err: Error) => { out.error(err.message); void exit(1) })
+  live.on('error', (err: Error) => { out.error(err.message); void exit(1) })
+
+  const resumed = bc.resumedLength > 0 || live.count > 0
+  out.event('ready', {
+    magnetURI: bc.magnetURI,
+    infoHash: bc.infoHash,
+    port: client.address().port,
+    length: bc.length,
+    pieces: live.count,
+    name: bc.name,
+    pieceLength: bc.pieceLength,
+    publicKey: toHex(bc.keyPair.publicKey),
+    ended: live.ended,
+    ...(state ? { state } : {})
+  })
+  out.info(`${resumed ? 'resuming' : 'airing'} ${bc.name}  (piece length ${fmtBytes(bc.pieceLength)}, key ${toHex(bc.keyPair.publicKey).slice(0, 16)}…)`)
+  out.info(`magnet: ${bc.magnetURI}`)
+  out.info(`peers can connect to port ${String(client.address().port)}${announce.length ? `; trackers: ${announce.join(' ')}` : ''}`)
+  if (resumed) {
+    out.info(`resumed: ${live.count} pieces, ${bc.length} bytes already published${input.kind === 'file' ? ` (reading ${input.path} from byte ${bc.length})` : ' (resume your input from that byte)'}`)
+  }
+
+  const edge = new EdgeClock()
+  const t0 = Date.now()
+  let ingested = 0
+  live.on('head', (h: any) => {
+    edge.head(h.count)
+    out.eventThrottled('head', { pieces: h.count, bytes: h.length })
+  })
+  const status = (force = false): void => {
+    const secs = (Date.now() - t0) / 1000
+    out.status(`${live.ended ? 'ended' : 'live'}  pieces ${live.count}  ${fmtBytes(bc.length)}  in ${fmtRate(secs > 0 ? ingested / secs : 0)}  peers ${torrent.numPeers as number}  up ${fmtRate(torrent.uploadSpeed as number)}  ${secs.toFixed(0)} s`, force)
+  }
+  const timer = setInterval(status, 500)
+  timer.unref()
+
+  const stop = { now: false, signal: null as NodeJS.Signals | null }
+  const abort = new AbortController()
+  let seeding: (() => void) | null = null
+  onSignal((sig) => {
+    stop.now = true
+    stop.signal = sig
+    abort.abort()
+    if (input.kind === 'stdin') process.stdin.destroy()
+    seeding?.()
+  })
+
+  if (!live.ended) {
+    try {
+      const src = await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal)
+      await pump(src, bc, rate, stop, (n) => { ingested += n })
+    } catch (err) {
+      if (!stop.now) throw err
+    }
+    if (stop.now && state) {
+      // Interrupted with a state folder: leave the stream open, to be continued.
+      out.flushEvents()
+      out.info(`stopped at ${bc.length} bytes published; run again with --state ${state} to continue the same stream`)
+      return await exit(0)
+    }
+  }
+  const fin = await bc.end()
+  let torrentFile: string | undefined
+  if (torrentOut) {
+    writeFileSync(torrentOut, fin.torrentFile)
+    torrentFile = torrentOut
+  }
+  out.flushEvents()
+  out.event('ended', { finalInfoHash: fin.infoHash, finalMagnetURI: fin.magnetURI, pieces: live.count, bytes: bc.length, ...(torrentFile ? { torrentFile } : {}) })
+  status(true)
+  out.info(`ended: ${live.count} pieces, ${bc.length} bytes; final torrent ${fin.infoHash}`)
+  out.info(`final magnet: ${fin.magnetURI}`)
+  if (torrentFile) out.info(`wrote ${torrentFile}`)
+  if (stop.now) return await exit(0)
+  out.info('seeding; Ctrl-C to stop')
+  await new Promise<void>((resolve) => { seeding = resolve })
+  clearInterval(timer)
+  out.clearStatus()
+  return await exit(0)
+}

@@ -1,0 +1,252 @@
+/**
+ * What every command shares: the output contract (human progress on stderr, a redrawn status line
+ * on a TTY, `--json` events on stdout), WebTorrent clients, torrent identifiers, clean exits.
+ */
+import WebTorrent from 'webtorrent'
+import bencode from 'bencode'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import type { Writable } from 'node:stream'
+import { UserError } from './args.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+// ---- output ------------------------------------------------------------------------------------
+
+export interface OutputOptions { json: boolean, quiet: boolean, command: string }
+
+/**
+ * stdout: `--json` events, one object a line (nothing else, unless the command streams bytes there).
+ * stderr: human lines and the status line (redrawn in place on a TTY, every STATUS_EVERY_MS otherwise).
+ */
+export class Output {
+  readonly json: boolean
+  readonly quiet: boolean
+  readonly command: string
+  readonly tty: boolean
+  private statusShown = false
+  private lastPlainStatus = 0
+  private throttled = new Map<string, { timer: ReturnType<typeof setTimeout> | null, pending: Record<string, unknown> | null, last: number }>()
+  static STATUS_EVERY_MS = 10_000
+
+  constructor (opts: OutputOptions) {
+    this.json = opts.json
+    this.quiet = opts.quiet
+    this.command = opts.command
+    this.tty = process.stderr.isTTY === true
+  }
+
+  /** A JSON event on stdout (with --json). */
+  event (type: string, fields: Record<string, unknown> = {}): void {
+    if (!this.json) return
+    process.stdout.write(JSON.stringify({ event: type, ...fields }) + '\n')
+  }
+
+  /** At most one event of this type per `ms`; the latest one is always delivered. */
+  eventThrottled (type: string, fields: Record<string, unknown>, ms = 100): void {
+    if (!this.json) return
+    let t = this.throttled.get(type)
+    if (!t) { t = { timer: null, pending: null, last: 0 }; this.throttled.set(type, t) }
+    const now = Date.now()
+    if (!t.timer && now - t.last >= ms) { t.last = now; this.event(type, fields); return }
+    t.pending = fields
+    if (!t.timer) {
+      const state = t
+      state.timer = setTimeout(() => {
+        state.timer = null
+        state.last = Date.now()
+        if (state.pending) { const f = state.pending; state.pending = null; this.event(type, f) }
+      }, Math.max(0, ms - (now - t.last)))
+    }
+  }
+
+  /** Delivers throttled events still waiting. */
+  flushEvents (): void {
+    for (const [type, t] of this.throttled) {
+      if (t.timer) { clearTimeout(t.timer); t.timer = null }
+      if (t.pending) { const f = t.pending; t.pending = null; this.event(type, f) }
+    }
+  }
+
+  /** A human line on stderr (not with --quiet). */
+  info (line: string): void {
+    if (this.quiet) return
+    this.clearStatus()
+    process.stderr.write(line + '\n')
+  }
+
+  /** The status line: redrawn on a TTY, printed now and then otherwise. */
+  status (line: string, force = false): void {
+    if (this.quiet) return
+    if (this.tty) {
+      const width = Math.max(20, (process.stderr.columns ?? 100) - 1)
+      process.stderr.write('\r\x1b[K' + line.slice(0, width))
+      this.statusShown = true
+      return
+    }
+    const now = Date.now()
+    if (!force && now - this.lastPlainStatus < Output.STATUS_EVERY_MS) return
+    this.lastPlainStatus = now
+    process.stderr.write(line + '\n')
+  }
+
+  clearStatus (): void {
+    if (this.statusShown) { process.stderr.write('\r\x1b[K'); this.statusShown = false }
+  }
+
+  /** An error: one line on stderr (always), and an `error` event with --json. */
+  error (message: string): void {
+    this.clearStatus()
+    process.stderr.write(`webtorrent-live ${this.command}: ${message}\n`)
+    this.event('error', { message })
+  }
+}
+
+// ---- formatting --------------------------------------------------------------------------------
+
+export function fmtBytes (n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let v = n / 1024
+  let u = 0
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]!}`
+}
+
+export function fmtRate (bytesPerSecond: number): string {
+  return `${fmtBytes(Math.round(bytesPerSecond))}/s`
+}
+
+// ---- clients -----------------------------------------------------------------------------------
+
+export interface NetOptions {
+  /** TCP port peers connect to (0: any free port). */
+  port: number
+  peers: string[]
+  announce: string[]
+  /** false with --no-dht: only the peers and trackers named (no DHT, no LSD, no UPnP / NAT-PMP). */
+  dht: boolean
+}
+
+/** A WebTorrent client listening on its port; rejects with a UserError when the port is in use. */
+export async function makeClient (net: NetOptions): Promise<any> {
+  const client = new WebTorrent({
+    dht: net.dht,
+    lsd: net.dht,
+    natUpnp: net.dht,
+    natPmp: net.dht,
+    utp: false,
+    webSeeds: true,
+    torrentPort: net.port
+  })
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: any): void => {
+      const e = err?.code === 'EADDRINUSE' ? new UserError(`port ${net.port} is in use (choose another with --port, or 0 for any)`) : new UserError(`cannot start the BitTorrent client: ${String(err?.message ?? err)}`)
+      reject(e)
+    }
+    client.once('error', onError)
+    const ok = (): void => { client.removeListener('error', onError); resolve() }
+    if (client.listening) ok(); else client.once('listening', ok)
+  })
+  return client
+}
+
+export function destroyClient (client: any, ms = 3000): Promise<void> {
+  return new Promise((resolve) => {
+    if (!client || client.destroyed) { resolve(); return }
+    const t = setTimeout(resolve, ms)
+    t.unref()
+    try { client.destroy(() => { clearTimeout(t); resolve() }) } catch { clearTimeout(t); resolve() }
+  })
+}
+
+/** Connects a torrent to the --peer addresses once its infohash is known. */
+export function connectPeers (torrent: any, peers: string[]): void {
+  if (peers.length === 0) return
+  const go = (): void => { for (const p of peers) torrent.addPeer(p) }
+  if (torrent.infoHash) go(); else torrent.once('infoHash', go)
+}
+
+// ---- torrent identifiers -----------------------------------------------------------------------
+
+/** A magnet link, an infohash, or the bytes of a .torrent file; UserError otherwise. */
+export function torrentId (s: string): string | Uint8Array {
+  if (/^magnet:/i.test(s)) {
+    if (!/[?&]xt=urn:btih:([0-9a-f]{40}|[a-z2-7]{32})(&|$)/i.test(s)) throw new UserError(`not a valid magnet link (it needs xt=urn:btih:<infohash>): ${s}`)
+    return s
+  }
+  if (/^[0-9a-f]{40}$/i.test(s)) return s
+  if (!existsSync(s)) throw new UserError(`no such file: ${s} (expected a magnet link or a .torrent file)`)
+  if (!statSync(s).isFile()) throw new UserError(`not a file: ${s}`)
+  const b = readFileSync(s)
+  let ok = false
+  try { const d = bencode.decode(b); ok = d && typeof d === 'object' && d.info && typeof d.info === 'object' } catch {}
+  if (!ok) throw new UserError(`${s} is not a .torrent file`)
+  return b
+}
+
+// ---- process life ------------------------------------------------------------------------------
+
+const cleanups: Array<() => Promise<void> | void> = []
+let exiting = false
+
+/** Registers work to do before exiting (destroy clients, remove temporary folders). */
+export function atExit (fn: () => Promise<void> | void): void {
+  cleanups.push(fn)
+}
+
+/** Runs the cleanups (bounded in time), flushes stdout and exits. */
+export async function exit (code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true
+    const all = Promise.all(cleanups.splice(0).reverse().map(async (fn) => { try { await fn() } catch {} }))
+    await Promise.race([all, new Promise((resolve) => { const t = setTimeout(resolve, 5000); t.unref() })])
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+  }
+  process.exit(code)
+}
+
+/**
+ * Calls `handler` on the first SIGINT or SIGTERM; a second one exits at once (130).
+ * Returns a function that removes the handlers.
+ */
+export function onSignal (handler: (sig: NodeJS.Signals) => void): () => void {
+  let seen = false
+  const h = (sig: NodeJS.Signals): void => {
+    if (seen) { process.stderr.write('\n'); process.exit(130) }
+    seen = true
+    handler(sig)
+  }
+  process.on('SIGINT', h)
+  process.on('SIGTERM', h)
+  return () => { process.removeListener('SIGINT', h); process.removeListener('SIGTERM', h) }
+}
+
+/** Seconds behind the live edge: how long ago the oldest piece not yet delivered was announced. */
+export class EdgeClock {
+  private times: Array<{ count: number, time: number }> = []
+
+  /** Records when a head (of `count` pieces) was seen (local clock: no trust in the broadcaster's). */
+  head (count: number): void {
+    const last = this.times[this.times.length - 1]
+    if (last && last.count >= count) return
+    this.times.push({ count, time: Date.now() })
+    if (this.times.length > 4096) this.times.splice(0, 2048)
+  }
+
+  /** Seconds since piece `next` (the first not yet delivered) was announced; 0 when caught up. */
+  behind (next: number, count: number): number {
+    if (next >= count) return 0
+    for (const t of this.times) if (t.count > next) return (Date.now() - t.time) / 1000
+    return 0
+  }
+}
+
+/** Resolves on 'drain', 'close' or 'error', removing its listeners. */
+export function drained (dest: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => { dest.off('drain', done); dest.off('close', done); dest.off('error', done); resolve() }
+    dest.on('drain', done)
+    dest.on('close', done)
+    dest.on('error', done)
+  })
+}

@@ -1,0 +1,257 @@
+/**
+ * `webtorrent-live watch MAGNET_OR_TORRENT_FILE`: follows a live stream into a file, stdout, an
+ * HTTP server for players, or a player. Exits 0 once the broadcast has ended and every byte is
+ * written (unless --keep-seeding, or a player is still open).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve as resolvePath } from 'node:path'
+import type { Writable } from 'node:stream'
+import { enableLive, type LiveView } from '../live/enable.js'
+import { toHex } from '../protocol/bytes.js'
+import type { SignedHead } from '../protocol/head.js'
+import { bool, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
+import { atExit, connectPeers, destroyClient, drained, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, torrentId } from './common.js'
+import { serveLive, type LiveHttp } from './http.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE [options]
+
+  --from start|live       from the first byte (default) or from the live edge
+  --out FILE              write the stream to FILE
+  --stdout                write the stream to stdout (nothing else goes there)
+  --http PORT             serve it at http://127.0.0.1:PORT/ for players (0: any free port):
+                          a GET gets the bytes and then each new one until the end; ranges work
+  --mpv, --vlc            start mpv or VLC on that URL
+  --player CMD            start CMD with the URL as its last argument
+  --peer HOST:PORT        connect to this peer (repeatable)
+  --port PORT             TCP port peers connect to (default: any free port)
+  --announce URL          tracker (repeatable)
+  --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
+  --keep-seeding          keep sharing after the end, until Ctrl-C
+  --json                  one JSON event a line on stdout (ready, head, ended, done, error)
+  --quiet, -q             no progress on stderr
+
+Without --out, --stdout, --http or a player, the stream is written to ./NAME.`
+
+export const WATCH_SPEC: Spec = {
+  flags: {
+    from: 'string',
+    out: 'string',
+    stdout: 'bool',
+    http: 'string',
+    mpv: 'bool',
+    vlc: 'bool',
+    player: 'string',
+    peer: 'list',
+    port: 'string',
+    announce: 'list',
+    'no-dht': 'bool',
+    'keep-seeding': 'bool',
+    json: 'bool',
+    quiet: 'bool',
+    help: 'bool'
+  },
+  aliases: { q: 'quiet', h: 'help' },
+  positionals: [1, 1],
+  names: ['MAGNET_OR_TORRENT_FILE']
+}
+
+/** The final torrent named by the signed end: `live.final` once served, else from the ended head. */
+export function finalOf (torrent: any, head: SignedHead): { infoHash: string, magnetURI: string } {
+  const f = (torrent.live as { final?: { infoHash: string, magnetURI: string } | null }).final
+  if (f) return { infoHash: f.infoHash, magnetURI: f.magnetURI }
+  const infoHash = head.finalInfoHash ? toHex(head.finalInfoHash) : ''
+  const tr = ((torrent.announce ?? []) as string[]).map((a) => `&tr=${encodeURIComponent(a)}`).join('')
+  return { infoHash, magnetURI: `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(String(torrent.name ?? ''))}${tr}` }
+}
+
+/** Copies the verified stream into `dest`; resolves with the byte count once `dest` has it all. */
+async function pump (live: LiveView, dest: Writable, onBytes: (n: number) => void, endDest = true): Promise<number> {
+  let n = 0
+  let failed: Error | null = null
+  const onError = (err: Error): void => { failed = err }
+  dest.on('error', onError)
+  for await (const chunk of live.createReadStream()) {
+    if (failed) throw failed
+    const buf = chunk as Uint8Array
+    n += buf.length
+    onBytes(buf.length)
+    if (!dest.write(buf)) await drained(dest)
+  }
+  if (failed) throw failed
+  await new Promise<void>((resolve, reject) => {
+    if (!endDest) { dest.write('', () => resolve()); return }
+    dest.once('error', reject)
+    dest.end(() => resolve())
+  })
+  return n
+}
+
+function startPlayer (cmd: string, args: string[], url: string, out: Output): ChildProcess {
+  const child = spawn(cmd, [...args, url], { stdio: 'ignore', shell: false })
+  child.once('error', (err: any) => {
+    out.error(err?.code === 'ENOENT' ? `${cmd} is not installed (or not on PATH); open ${url} in a player yourself` : `cannot start ${cmd}: ${String(err?.message ?? err)}`)
+  })
+  return child
+}
+
+export async function runWatch (argv: string[]): Promise<void> {
+  const p = parse(argv, WATCH_SPEC)
+  if (bool(p, 'help')) { process.stdout.write(WATCH_USAGE + '\n'); return await exit(0) }
+  const from = str(p, 'from') ?? 'start'
+  if (from !== 'start' && from !== 'live') throw new UsageError(`--from must be start or live, not '${from}'`)
+  const toStdout = bool(p, 'stdout')
+  const json = bool(p, 'json')
+  if (toStdout && json) throw new UsageError('--stdout and --json both want stdout: choose one')
+  const outFile = str(p, 'out')
+  let httpPort = int(p, 'http', 0, 65535)
+  const players = [bool(p, 'mpv') ? 'mpv' : null, bool(p, 'vlc') ? 'vlc' : null, str(p, 'player') ?? null].filter((x): x is string => x !== null)
+  if (players.length > 1) throw new UsageError('choose one of --mpv, --vlc and --player')
+  if (players.length && httpPort === undefined) httpPort = 0
+  const port = int(p, 'port', 0, 65535) ?? 0
+  const peers = list(p, 'peer').map(peerAddr)
+  const announce = list(p, 'announce').map(trackerUrl)
+  const keepSeeding = bool(p, 'keep-seeding')
+  const id = torrentId(p.positionals[0]!)
+  const out = new Output({ json, quiet: bool(p, 'quiet'), command: 'watch' })
+
+  const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
+  atExit(() => destroyClient(client))
+  const dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-watch-'))
+  atExit(() => rmSync(dir, { recursive: true, force: true }))
+  const fail = (err: Error): void => { out.error(err.message.replace(/^[A-Z_]+: /, '')); void exit(1) }
+  client.on('error', fail)
+
+  let torrent: any
+  try {
+    torrent = client.add(id, { live: true, from, path: dir, announce })
+  } catch (err) {
+    throw new UserError(`cannot add ${p.positionals[0]!}: ${(err as Error).message}`)
+  }
+  torrent.on('error', fail)
+  const live = torrent.live as LiveView
+  live.on('error', fail)
+  connectPeers(torrent, peers)
+
+  let http: LiveHttp | null = null
+  if (httpPort !== undefined) {
+    http = await serveLive(live, httpPort)
+    const h = http
+    atExit(() => h.close())
+  }
+
+  // ready: as soon as the infohash (and so the magnet link) is known.
+  await new Promise<void>((resolve) => { if (torrent.infoHash) resolve(); else torrent.once('infoHash', () => resolve()) })
+  out.event('ready', { magnetURI: torrent.magnetURI, infoHash: torrent.infoHash, port: client.address().port, from, ...(http ? { url: http.url } : {}) })
+  out.info(`joining ${torrent.infoHash as string} from the ${from === 'live' ? 'live edge' : 'start'}; listening on port ${String(client.address().port)}`)
+  if (http) out.info(`serving at ${http.url}  (mpv ${http.url}  ·  vlc ${http.url})`)
+
+  const edge = new EdgeClock()
+  let written = 0
+  let delivered = 0
+  live.on('head', (h: SignedHead) => {
+    edge.head(h.count)
+    out.eventThrottled('head', { pieces: h.count, bytes: h.length })
+  })
+  live.once('head', () => out.info(`first head: ${live.count} pieces; starting at piece ${String(live.startPiece)}`))
+  live.once('ended', (h: SignedHead) => {
+    const f = finalOf(torrent, h)
+    out.flushEvents()
+    out.event('ended', { finalInfoHash: f.infoHash, finalMagnetURI: f.magnetURI, pieces: h.count, bytes: h.length })
+    out.info(`the broadcast ended: ${h.count} pieces, ${h.length} bytes; final torrent ${f.infoHash}`)
+  })
+  const status = (force = false): void => {
+    const start = live.startPiece ?? 0
+    let have = 0
+    for (let i = start; i < live.count; i++) if (live.has(i)) have++
+    const behind = edge.behind(start + Math.floor(delivered / Math.max(1, torrent.pieceLength ?? 1)), live.count)
+    out.status(`${live.ended ? 'ended' : live.count ? 'live' : 'waiting'}  pieces ${have}/${live.count - start}  ${fmtBytes(written)}  peers ${torrent.numPeers as number}  down ${fmtRate(torrent.downloadSpeed as number)}  up ${fmtRate(torrent.uploadSpeed as number)}  ${behind.toFixed(1)} s behind live`, force)
+  }
+  const timer = setInterval(status, 500)
+  timer.unref()
+
+  // Outputs.
+  const jobs: Array<Promise<number>> = []
+  const count = (n: number): void => { delivered += n }
+  let target = outFile
+  if (!target && !toStdout && !http) {
+    await new Promise<void>((resolve) => { if (torrent.name) resolve(); else torrent.once('metadata', () => resolve()) })
+    target = resolvePath(String(torrent.name))
+    out.info(`writing to ${target}`)
+  }
+  if (target) {
+    const file = createWriteStream(target)
+    jobs.push(pump(live, file, (n) => { written += n; count(n) }))
+  }
+  if (toStdout) {
+    process.stdout.on('error', (err: any) => { if (err?.code === 'EPIPE') void exit(0); else fail(err) })
+    jobs.push(pump(live, process.stdout, (n) => { if (!target) { written += n; count(n) } }, false))
+  }
+
+  let player: ChildProcess | null = null
+  let playerExited: Promise<void> | null = null
+  if (players.length && http) {
+    const spec = players[0]!
+    const [cmd, ...args] = spec === 'mpv' || spec === 'vlc' ? [spec] : spec.split(/\s+/).filter(Boolean)
+    out.info(`starting ${spec} on ${http.url}`)
+    player = startPlayer(cmd!, args, http.url, out)
+    playerExited = new Promise((resolve) => { player!.once('exit', () => resolve()); player!.once('error', () => resolve()) })
+    atExit(() => { if (player && player.exitCode === null) player.kill() })
+  }
+
+  let stopped = false
+  const stopWaiters: Array<() => void> = []
+  onSignal(() => { stopped = true; for (const w of stopWaiters.splice(0)) w() })
+  const stoppedP = new Promise<void>((resolve) => { if (stopped) resolve(); else stopWaiters.push(resolve) })
+
+  const finished = (async () => {
+    const counts = await Promise.all(jobs)
+    while (!live.ended && !live.destroyed) await live.changed()
+    if (jobs.length === 0) {
+      // Only serving: wait until every piece is here and open responses are done.
+      const start = live.startPiece ?? 0
+      for (;;) {
+        let all = true
+        for (let i = start; i < live.count; i++) if (!live.has(i)) { all = false; break }
+        if (all || live.destroyed) break
+        await live.changed()
+      }
+    }
+    return counts
+  })()
+
+  const outcome = await Promise.race([
+    finished.then((c) => ({ kind: 'done' as const, counts: c })),
+    stoppedP.then(() => ({ kind: 'signal' as const })),
+    ...(playerExited ? [playerExited.then(() => ({ kind: 'player' as const }))] : [])
+  ])
+  if (outcome.kind === 'signal') { out.clearStatus(); return await exit(0) }
+  if (outcome.kind === 'player' && !keepSeeding) { out.info('player closed'); return await exit(0) }
+  if (outcome.kind === 'done') {
+    status(true)
+    out.event('done', { bytes: written || delivered, pieces: live.count, ...(target ? { out: target } : {}) })
+    out.info(`done: ${written || delivered} bytes${target ? ` in ${target}` : ''}`)
+  }
+  if (keepSeeding) {
+    out.info('seeding; Ctrl-C to stop')
+    await stoppedP
+    return await exit(0)
+  }
+  // Let players and HTTP clients finish what they are reading.
+  const waits: Array<Promise<unknown>> = [stoppedP]
+  if (playerExited) waits.push(playerExited)
+  else if (http && http.open.size > 0) {
+    const h = http
+    waits.push(new Promise<void>((resolve) => {
+      const check = (): void => { if (h.open.size === 0) resolve(); else setTimeout(check, 200) }
+      check()
+    }))
+  }
+  if (playerExited || (http && http.open.size > 0)) await Promise.race(waits)
+  clearInterval(timer)
+  out.clearStatus()
+  return await exit(0)
+}

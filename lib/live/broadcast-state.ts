@@ -1,0 +1,121 @@
+/**
+ * A broadcaster's state on disk (`broadcast(client, { state: DIR })`, CLI `--state DIR`), so that a
+ * broadcaster restarted with the same folder — even after SIGKILL or a power cut — continues the
+ * same stream: same infohash, no gap, and never two different signed heads for the same pieces.
+ *
+ *   DIR/live.torrent   the live .torrent (its info dict holds the key and nonce: the infohash)
+ *   DIR/key.json       the stream key, when none is given (mode 0600)
+ *   DIR/hashes         piece SHA-1s, 20 bytes each, appended (may run ahead of the head after a crash)
+ *   DIR/head           the newest signed head: 77-byte body then 64-byte signature, replaced atomically
+ *   DIR/data/NAME      the stream's bytes (the broadcaster's file store)
+ *
+ * Write-ahead order for every head: piece data (fsync) → hashes (fsync) → head (temporary file,
+ * fsync, rename, fsync of the folder) → only then is the head announced. On restart the persisted
+ * head is re-applied as is (same signature); hashes and bytes beyond it were never announced and
+ * are discarded, so whatever comes next is signed over a history nobody has seen a different
+ * version of.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { decodeHeadBody, encodeHeadBody, HEAD_BODY_BYTES, type SignedHead } from '../protocol/head.js'
+import { PIECE_HASH_BYTES, SIGNATURE_BYTES } from '../protocol/constants.js'
+import { LiveError } from '../protocol/result.js'
+import { decodeKeyFile, encodeKeyFile, type KeyPair } from './keys.js'
+
+export const HEAD_FILE_BYTES = HEAD_BODY_BYTES + SIGNATURE_BYTES
+
+function fsyncPath (path: string): void {
+  let fd: number | null = null
+  try { fd = openSync(path, 'r'); fsyncSync(fd) } catch {} finally { if (fd !== null) closeSync(fd) }
+}
+
+/** Writes a file durably: temporary file, fsync, rename over the old one, fsync of the folder. */
+export function writeFileDurable (path: string, bytes: Uint8Array | string, mode = 0o644): void {
+  const tmp = `${path}.tmp`
+  const fd = openSync(tmp, 'w', mode)
+  try {
+    const b = typeof bytes === 'string' ? Buffer.from(bytes) : bytes
+    let off = 0
+    while (off < b.length) off += writeSync(fd, b, off, b.length - off)
+    fsyncSync(fd)
+  } finally { closeSync(fd) }
+  renameSync(tmp, path)
+  fsyncPath(join(path, '..'))
+}
+
+export class BroadcastStateDir {
+  readonly dir: string
+  readonly torrentPath: string
+  readonly keyPath: string
+  readonly hashesPath: string
+  readonly headPath: string
+  readonly dataDir: string
+  private hashesFd: number | null = null
+
+  constructor (dir: string) {
+    this.dir = dir
+    mkdirSync(dir, { recursive: true })
+    this.torrentPath = join(dir, 'live.torrent')
+    this.keyPath = join(dir, 'key.json')
+    this.hashesPath = join(dir, 'hashes')
+    this.headPath = join(dir, 'head')
+    this.dataDir = join(dir, 'data')
+  }
+
+  /** The persisted live .torrent, or null for a new stream. */
+  readTorrent (): Uint8Array | null {
+    return existsSync(this.torrentPath) ? readFileSync(this.torrentPath) : null
+  }
+
+  writeTorrent (bytes: Uint8Array): void { writeFileDurable(this.torrentPath, bytes) }
+
+  async readKey (): Promise<KeyPair | null> {
+    if (!existsSync(this.keyPath)) return null
+    return await decodeKeyFile(readFileSync(this.keyPath, 'utf8'))
+  }
+
+  writeKey (kp: KeyPair): void { writeFileDurable(this.keyPath, encodeKeyFile(kp), 0o600) }
+
+  /** The persisted head, or null when none was ever written. */
+  readHead (): SignedHead | null {
+    if (!existsSync(this.headPath)) return null
+    const b = new Uint8Array(readFileSync(this.headPath))
+    if (b.length !== HEAD_FILE_BYTES) throw new LiveError('BAD_STATE', `${this.headPath} is ${b.length} bytes, expected ${HEAD_FILE_BYTES}`)
+    const r = decodeHeadBody(b.subarray(0, HEAD_BODY_BYTES))
+    if (!r.ok) throw new LiveError('BAD_STATE', `${this.headPath}: ${r.reason}`)
+    return { ...r.value, signature: b.slice(HEAD_BODY_BYTES) }
+  }
+
+  writeHead (h: SignedHead): void {
+    const b = new Uint8Array(HEAD_FILE_BYTES)
+    b.set(encodeHeadBody(h), 0)
+    b.set(h.signature, HEAD_BODY_BYTES)
+    writeFileDurable(this.headPath, b)
+  }
+
+  /** The first `count` persisted piece hashes (20 bytes each); discards any beyond them. */
+  takeHashes (count: number): Uint8Array[] {
+    const need = count * PIECE_HASH_BYTES
+    const size = existsSync(this.hashesPath) ? statSync(this.hashesPath).size : 0
+    if (size < need) throw new LiveError('BAD_STATE', `${this.hashesPath} holds ${Math.floor(size / PIECE_HASH_BYTES)} piece hashes, the persisted head needs ${count}`)
+    const flat = need > 0 ? new Uint8Array(readFileSync(this.hashesPath).subarray(0, need)) : new Uint8Array(0)
+    if (size > need) { truncateSync(this.hashesPath, need); fsyncPath(this.hashesPath) }
+    const out: Uint8Array[] = []
+    for (let i = 0; i < count; i++) out.push(flat.subarray(i * PIECE_HASH_BYTES, (i + 1) * PIECE_HASH_BYTES))
+    return out
+  }
+
+  /** Appends piece hashes and makes them durable. */
+  appendHashes (pieceHashes: Uint8Array[]): void {
+    if (pieceHashes.length === 0) return
+    if (this.hashesFd === null) this.hashesFd = openSync(this.hashesPath, 'a')
+    const b = Buffer.concat(pieceHashes)
+    let off = 0
+    while (off < b.length) off += writeSync(this.hashesFd, b, off, b.length - off)
+    fsyncSync(this.hashesFd)
+  }
+
+  close (): void {
+    if (this.hashesFd !== null) { try { closeSync(this.hashesFd) } catch {} this.hashesFd = null }
+  }
+}
