@@ -1,6 +1,8 @@
 /** webtorrent-live: live broadcasts over BitTorrent, as a plugin for a stock WebTorrent client. */
 export { enableLive, type EnableOptions, type AddLiveOptions, type LiveView } from './live/enable.js'
 export { broadcast, Broadcaster, finalTorrent, DEFAULT_PIECE_LENGTH, type BroadcastOptions, type FinalTorrent } from './live/broadcaster.js'
+export { magnetFor } from './live/final.js'
+export { dhtVerify, keepStreamPointer, parseStreamKeyLink, publishPointer, resolvePointer, resolveStreamKeyLink, streamKeyLink, type StreamPointer } from './live/bep46.js'
 export { createKeyPair, keyPairFromSeed, encodeKeyFile, decodeKeyFile, type KeyPair } from './live/keys.js'
 export { LiveTorrent, type From, type LiveOptions } from './live/live-torrent.js'
 export { createReadStream, createWebStream, livePieces, type ReadOptions } from './live/reader.js'

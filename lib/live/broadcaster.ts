@@ -4,6 +4,7 @@
  * Only full pieces are published until end(), which publishes the last (possibly short) piece and
  * the signed end naming the final, ordinary torrent.
  */
+import { keepStreamPointer } from './bep46.js'
 import { statSync, truncateSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import bencode from 'bencode'
@@ -59,6 +60,8 @@ export class Broadcaster {
   private chain: Promise<unknown> = Promise.resolve()
   private ending: Promise<FinalTorrent> | null = null
   private persist: BroadcastStateDir | null
+  /** BEP 46: the stream key's DHT pointer, where the client has a DHT (see bep46.ts). */
+  pointer: ReturnType<typeof keepStreamPointer> | null = null
   /** Bytes already published when this broadcaster resumed a persisted stream (0 for a new one). */
   readonly resumedLength: number = 0
 
@@ -234,7 +237,10 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
   })
   if (persist && head) await restore(torrent, persist, head)
   else if (persist) { persist.takeHashes(0); truncateData(torrent, 0) }
-  return new Broadcaster(torrent, keyPair, persist, head)
+  const bc = new Broadcaster(torrent, keyPair, persist, head)
+  // BEP 46: where the client has a DHT, point the stream's key at it (optional, never required).
+  if (client.dht && opts.dhtPointer !== false) bc.pointer = keepStreamPointer(bc)
+  return bc
 }
 
 function truncateData (torrent: any, length: number): void {
