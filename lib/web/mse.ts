@@ -24,7 +24,7 @@ export interface MediaFeederOptions {
   from?: 'start' | 'live'
   /** The initialisation segment, if the page already has it (live-edge start without piece 0). */
   init?: Uint8Array | null
-  /** For from 'live': start this many pieces before the newest (default 8). */
+  /** For from 'live': look for the first fragment from this many pieces before the newest (default 2). */
   edgePieces?: number
   /** Piece length of the stream (to map byte offsets to pieces). */
   pieceLength: number
@@ -109,7 +109,7 @@ export class MediaFeeder {
     } else {
       if (!init) init = await readInit(chunksOf(this.live.stream({ startPiece: 0 })))
       while (this.live.startPiece === null || this.live.count === 0) await new Promise((resolve) => setTimeout(resolve, 50))
-      const edge = Math.max(this.live.startPiece, this.live.count - (this.opts.edgePieces ?? 8))
+      const edge = Math.max(this.live.startPiece, this.live.count - (this.opts.edgePieces ?? 2))
       media = chunksOf(this.live.stream({ startPiece: edge }))
       // Cut at the first fragment boundary found near the edge.
       let pending = new Uint8Array(0)

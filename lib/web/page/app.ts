@@ -34,7 +34,7 @@ async function main (): Promise<void> {
   const from = q.get('from') === 'live' ? 'live' : 'start'
   const useIdb = q.get('store') === 'idb' && IdbStore.supported
   const play = q.get('play') !== '0'
-  const edge = Number(q.get('edge') ?? 8) || 8
+  const edge = Number(q.get('edge') ?? 2) || 2
   const verifier = (await nativeEd25519()) ? 'WebCrypto Ed25519' : 'elliptic (pure JS)'
   if (config.title) document.title = config.title
 
@@ -75,6 +75,13 @@ async function main (): Promise<void> {
     return { broadcaster: b, peers: p }
   }
 
+  /** Pieces verified and stored here. */
+  function verified (): number {
+    let n = 0
+    for (let i = 0; i < live.count; i++) if (live.has(i)) n++
+    return n
+  }
+
   function stats (): Record<string, unknown> {
     const bf = bytesFrom()
     return {
@@ -84,7 +91,9 @@ async function main (): Promise<void> {
       verifier,
       peers: torrent.wires.length,
       livePeers: live.peerCount,
+      peerId: client.peerId,
       count: live.count,
+      verified: verified(),
       length: live.length,
       ended: live.ended,
       startPiece: live.startPiece,

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { broadcast, createKeyPair, EXTENSION_NAME } from '../../lib/index.js'
+import { encode, signable, type SignedHead } from '../../lib/protocol/index.js'
+import { ed25519 } from '../../lib/crypto/index.js'
+import { testCard } from '../../lib/web/testcard.js'
+import { buildBundles, Env, haveChromium, sleep, stats, waitStats } from './helpers.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const PL = 16384
+
+function sha256 (b: Uint8Array): string { return createHash('sha256').update(b).digest('hex') }
+
+async function airChunks (bc: any, data: Uint8Array, chunk = 24_000, pauseMs = 20): Promise<void> {
+  for (let off = 0; off < data.length; off += chunk) {
+    await bc.write(data.subarray(off, off + chunk))
+    if (pauseMs) await sleep(pauseMs)
+  }
+}
+
+function haveFfmpeg (): boolean {
+  return existsSync(process.env.FFMPEG ?? '/usr/bin/ffmpeg')
+}
+
+describe('browsers (headless Chromium, WebRTC)', function () {
+  this.timeout(120_000)
+  let env: Env
+  let sizes: Array<{ file: string, bytes: number, gzip: number }> = []
+
+  before(async function () {
+    if (!haveChromium()) {
+      console.warn('    (no Chromium at /usr/bin/chromium or $CHROMIUM: browser tests skipped)')
+      this.skip()
+    }
+    sizes = await buildBundles()
+  })
+
+  beforeEach(async () => { env = new Env(); await env.start() })
+  afterEach(async () => { await env.stop() })
+
+  it('builds the library bundle for apps that bundle WebTorrent themselves', () => {
+    const lib = sizes.find((s) => s.file.endsWith('webtorrent-live.js'))!
+    assert.ok(lib.bytes > 10_000 && lib.bytes < 400_000, `bundle size ${lib.bytes}`)
+    const text = readFileSync(new URL('../../browser/webtorrent-live.js', import.meta.url), 'utf8')
+    assert.match(text, /from\s*"webtorrent"/, 'webtorrent stays an import of the app')
+    assert.doesNotMatch(text, /node:(fs|stream|events|crypto)/, 'no Node built-ins left')
+    assert.ok(!text.includes('WebTorrent LLC'), 'WebTorrent itself is not inside')
+  })
+
+  it('a browser viewer receives a Node broadcast over WebRTC, byte for byte', async () => {
+    const a = env.client()
+    const bc = await broadcast(a, { name: 'random.bin', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId })
+    const data = randomBytes(PL * 24 + 777)
+    await airChunks(bc, data.subarray(0, PL * 4))
+    const page = await env.open(`${site.url}?play=0`)
+    await waitStats(page, (s) => s.verified >= 4, 30_000, 'browser connected and caught up')
+    await airChunks(bc, data.subarray(PL * 4), 24_000, 40) // while the browser follows the edge
+    await bc.end()
+    const s = await waitStats(page, (x) => x.ended && x.verified === x.count, 30_000, 'browser has the whole broadcast')
+    const d = await page.evaluate(() => (window as any).wtl.digest())
+    assert.equal(d.bytes, data.length)
+    assert.equal(d.sha256, sha256(data))
+    assert.equal(s.perPeer[a.peerId]?.type, 'webrtc', 'the bytes came over WebRTC from the Node broadcaster')
+    assert.equal(s.bytesFromBroadcaster, s.perPeer[a.peerId].bytes)
+    assert.ok(s.signatureChecks >= 1)
+    assert.match(s.verifier, /WebCrypto|elliptic/)
+  })
+
+  it('a second browser viewer gets pieces from the first browser (stored in IndexedDB)', async () => {
+    const a = env.client()
+    const bc = await broadcast(a, { name: 'relay.bin', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId })
+    const data = randomBytes(PL * 40 + 99)
+    const first = PL * 30
+    const p1 = await env.open(`${site.url}?play=0`)
+    await airChunks(bc, data.subarray(0, first))
+    const s1 = await waitStats(p1, (s) => s.verified === 30, 30_000, 'first browser has 30 pieces')
+    // The broadcaster becomes a slow source: the second browser should find the first one faster.
+    a.throttleUpload(4000)
+    const p2 = await env.open(`${site.url}?play=0&store=idb`)
+    await waitStats(p2, (s) => (s.perPeer[s1.peerId]?.bytes ?? 0) > 0, 45_000, 'second browser received bytes from the first')
+    a.throttleUpload(-1)
+    await airChunks(bc, data.subarray(first))
+    await bc.end()
+    const s2 = await waitStats(p2, (x) => x.ended && x.verified === x.count, 45_000, 'second browser has the whole broadcast')
+    const d2 = await p2.evaluate(() => (window as any).wtl.digest())
+    assert.equal(d2.sha256, sha256(data))
+    assert.equal(s2.store, 'indexeddb')
+    assert.equal(s2.perPeer[s1.peerId].type, 'webrtc')
+    assert.ok(s2.bytesFromPeers >= s2.perPeer[s1.peerId].bytes && s2.perPeer[s1.peerId].bytes > 0, JSON.stringify(s2.perPeer))
+  })
+
+  it('a browser bans a peer that sends a head signed with another key, and the stream goes on', async () => {
+    const a = env.client()
+    const bc = await broadcast(a, { name: 'target.bin', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId })
+    const data = randomBytes(PL * 20 + 5)
+    await airChunks(bc, data.subarray(0, PL * 10))
+    const evil = env.client()
+    const te = evil.add(bc.magnetURI, { live: true, announce: [env.tracker!.url], path: env.dir() })
+    const page = await env.open(`${site.url}?play=0`)
+    const browserId: string = await page.evaluate(() => (window as any).wtl.client.peerId)
+    const deadline = Date.now() + 40_000
+    const toBrowser = (): any[] => te.wires.filter((w: any) => w.peerId === browserId && w.ut_live?.supported)
+    while (toBrowser().length === 0 || !te.live.has(9)) {
+      if (Date.now() > deadline) throw new Error('the hostile Node peer never met the browser over WebRTC')
+      await sleep(100)
+    }
+    await waitStats(page, (s) => s.verified >= 10, 30_000, 'browser synced')
+    const real = te.live.head as SignedHead
+    const other = await createKeyPair()
+    const forged = { ...real, count: real.count + 50, length: (real.count + 50) * PL, signature: new Uint8Array(64) as Uint8Array }
+    forged.signature = await (await ed25519()).sign(other.secretKey, signable(Buffer.from(te.infoHash, 'hex'), forged))
+    for (const w of toBrowser()) w.extended(EXTENSION_NAME, encode({ type: 'head', head: forged, tail: null }))
+    const s = await waitStats(page, (x) => x.banned.length > 0, 20_000, 'the browser banned the forger')
+    assert.equal(s.banned[0].code, 'BAD_SIGNATURE')
+    assert.equal(s.banned[0].peerId, evil.peerId)
+    assert.equal(s.count, 10, 'the forged head changed nothing')
+    await airChunks(bc, data.subarray(PL * 10))
+    await bc.end()
+    await waitStats(page, (x) => x.ended && x.verified === x.count, 30_000, 'the honest stream went on')
+    const d = await page.evaluate(() => (window as any).wtl.digest())
+    assert.equal(d.sha256, sha256(data))
+  })
+
+  it('the demo page plays a fragmented-MP4 broadcast while it airs, from the start and from the live edge', async function () {
+    if (!haveFfmpeg()) { console.warn('    (no ffmpeg: skipped)'); this.skip() }
+    const a = env.client()
+    const bc = await broadcast(a, { name: 'card.mp4', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId, live: bc.live })
+    const card = testCard({ seconds: 16 })
+    const airing = new Promise<void>((resolve, reject) => card.stream.pipe(bc.createWriteStream()).on('finish', resolve).on('error', reject))
+    try {
+      const start = await env.open(`${site.url}?from=start`)
+      const s1 = await waitStats(start, (s) => s.player?.currentTime > 0.5, 40_000, 'video playing from the start')
+      assert.equal(bc.live.ended, false, 'still airing')
+      const live = await env.open(`${site.url}?from=live`)
+      const l1 = await waitStats(live, (s) => s.player?.fragments > 0 && !s.player.paused && s.player.currentTime > 0, 40_000, 'video playing from the live edge')
+      await sleep(2000)
+      const s2 = await stats(start)
+      const l2 = await stats(live)
+      assert.equal(bc.live.ended, false, 'still airing while both played')
+      assert.ok(s2.player.currentTime > s1.player.currentTime + 1, `from start: currentTime ${s1.player.currentTime} → ${s2.player.currentTime}`)
+      assert.ok(l2.player.currentTime > l1.player.currentTime + 1, `from live: currentTime ${l1.player.currentTime} → ${l2.player.currentTime}`)
+      assert.equal(s2.player.startOffset, 0)
+      assert.ok(l2.player.startOffset > 0, 'the live-edge viewer started inside the stream, at a moof')
+      assert.ok(l2.player.currentTime > 2, 'and at a media time far from 0')
+      assert.match(s2.player.mime, /^video\/mp4; codecs="avc1\./)
+      assert.ok(s2.player.delayMs !== null && s2.player.delayMs < 20_000, `delay ${s2.player.delayMs}`)
+      assert.deepEqual(s2.errors, [])
+      assert.equal(s2.player.error, null)
+      await airing
+      await waitStats(start, (s) => s.ended && s.player.ended, 30_000, 'the page saw the end')
+    } finally {
+      card.stop()
+    }
+  })
+})

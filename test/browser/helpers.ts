@@ -1,0 +1,106 @@
+/** Browser test helpers: headless Chromium (playwright-core), a WebSocket tracker, WebRTC Node peers, the demo page. */
+import WebTorrent from 'webtorrent'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { enableLive } from '../../lib/index.js'
+import { startWsTracker, WEBRTC_NODE_CLIENT_OPTS, type WsTracker } from '../../lib/web/tracker.js'
+import { serveWebPage, type WebPage, type WebPageOptions } from '../../lib/web/server.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+  // WebRTC between processes of one machine: loopback candidates, no mDNS-obfuscated addresses.
+  '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required'
+]
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+
+/** Builds dist/browser (the library bundle and the page) and returns the sizes the build reports. */
+export async function buildBundles (): Promise<Array<{ file: string, bytes: number, gzip: number }>> {
+  const mod = await import(pathToFileURL(join(root, 'scripts', 'build-browser.mjs')).href) as { buildBrowser (o: { quiet: boolean }): Promise<{ files: any[] }> }
+  return (await mod.buildBrowser({ quiet: true })).files
+}
+
+export function haveChromium (): boolean { return existsSync(CHROMIUM) }
+
+export class Env {
+  browser: Browser | null = null
+  tracker: WsTracker | null = null
+  clients: any[] = []
+  pages: WebPage[] = []
+  dirs: string[] = []
+
+  async start (): Promise<void> {
+    this.tracker = await startWsTracker()
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  }
+
+  /** A Node WebTorrent client that browsers can reach over WebRTC (through the tracker). */
+  client (): any {
+    const c = enableLive(new WebTorrent(WEBRTC_NODE_CLIENT_OPTS))
+    this.clients.push(c)
+    return c
+  }
+
+  dir (): string {
+    const d = mkdtempSync(join(tmpdir(), 'wtl-browser-'))
+    this.dirs.push(d)
+    return d
+  }
+
+  async page (opts: Omit<WebPageOptions, 'trackerUrl'>): Promise<WebPage> {
+    const p = await serveWebPage({ ...opts, trackerUrl: this.tracker!.url })
+    this.pages.push(p)
+    return p
+  }
+
+  /** Opens the page in a fresh browser context (its own peer, storage and WebRTC stack). */
+  async open (url: string): Promise<Page> {
+    const ctx = await this.browser!.newContext()
+    const page = await ctx.newPage()
+    page.on('pageerror', (e) => { if (process.env.DEBUG_BROWSER) console.error('pageerror', e.message) })
+    if (process.env.DEBUG_BROWSER) page.on('console', (m) => console.error('page:', m.text()))
+    await page.goto(url)
+    await page.waitForFunction(() => (window as any).wtl || (window as any).wtlError, null, { timeout: 20_000 })
+    const err = await page.evaluate(() => (window as any).wtlError)
+    if (err) throw new Error(`page failed: ${err}`)
+    return page
+  }
+
+  async stop (): Promise<void> {
+    await this.browser?.close().catch(() => {})
+    this.browser = null
+    await Promise.all(this.pages.splice(0).map((p) => p.close()))
+    await Promise.all(this.clients.splice(0).map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))))
+    await this.tracker?.close()
+    this.tracker = null
+    for (const d of this.dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  }
+}
+
+export function stats (page: Page): Promise<any> {
+  return page.evaluate(() => (window as any).wtl.stats())
+}
+
+/** Polls the page's stats until pred holds. */
+export async function waitStats (page: Page, pred: (s: any) => boolean, ms: number, what: string): Promise<any> {
+  const end = Date.now() + ms
+  let s: any = null
+  while (Date.now() < end) {
+    s = await stats(page)
+    if (pred(s)) return s
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`timed out after ${ms} ms: ${what}; last stats ${JSON.stringify(s)}`)
+}
+
+export function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
