@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import bencode from 'bencode'
 import WebTorrent from 'webtorrent'
@@ -110,6 +111,32 @@ describe('end of broadcast: the stream becomes an ordinary torrent', function ()
     const p2 = await plainClient(); plain.push(p2)
     const byFile = await plainDownload(p2, Buffer.from(tv.live.final.torrentFile), v)
     assert.ok(byFile.data.equals(data), 'plain client by .torrent: exactly the broadcast bytes')
+  })
+
+  it('libtorrent-rasterbar (a client that never heard of ut_live) downloads the final torrent from a viewer', async () => { // python3-libtorrent: installed by .ci/run
+    const PY = '/usr/bin/python3'
+    const fixture = joinPath(process.cwd(), 'test', 'fixtures', 'libtorrent-fetch.py')
+    const { client, bc } = await source('concert.ts')
+    const data = bytes(PL * 33 + 4321, 19)
+    const v = await makeClient()
+    const tv = join(v, bc.magnetURI, [client])
+    const out = collect(tv.live.createReadStream())
+    await air(bc, data, { pauseMs: 1 })
+    await bc.end()
+    assert.ok((await withTimeout(out, 60_000, 'viewer')).equals(data))
+    await withTimeout(tv.live.whenFinal(), 30_000, 'viewer serves final')
+    await new Promise<void>((resolve) => client.destroy(() => resolve())) // only the viewer is left
+    const dir = tempDir()
+    const file = joinPath(dir, 'final.torrent')
+    writeFileSync(file, tv.live.final.torrentFile)
+    const res = await new Promise<any>((resolve, reject) => {
+      execFile(PY, [fixture, file, joinPath(dir, 'dl'), addr(v), '60'], { timeout: 90_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`libtorrent-fetch failed: ${err.message}\n${stdout}\n${stderr}`)); else resolve(JSON.parse(stdout.trim().split('\n').pop()!))
+      })
+    })
+    assert.equal(res.ok, true)
+    assert.equal(res.infoHash, tv.live.final.infoHash)
+    assert.ok(readFileSync(joinPath(dir, 'dl', 'concert.ts')).equals(data), 'libtorrent wrote exactly the broadcast bytes')
   })
 
   it('a viewer that only knows the final magnet, with the plugin on, gets it as an ordinary torrent', async () => {
