@@ -84,6 +84,7 @@ function html (title: string): string {
   <dt>from other peers</dt><dd id="from-peers">0 B</dd>
   <dt>signatures</dt><dd id="verifier">–</dd>
   <dt>store</dt><dd id="store">–</dd>
+  <dt>final torrent</dt><dd id="final">–</dd>
   <dt>banned peers</dt><dd id="banned">none</dd>
   <dt>errors</dt><dd id="errors">none</dd>
 </dl>

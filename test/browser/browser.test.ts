@@ -153,6 +153,15 @@ describe('browsers (headless Chromium, WebRTC)', function () {
       assert.equal(s2.player.error, null)
       await airing
       await waitStats(start, (s) => s.ended && s.player.ended, 30_000, 'the page saw the end')
+      // After the end the page is an ordinary player of the finished recording, for the live-edge
+      // viewer too (it fetches the part it skipped through the final torrent).
+      await waitStats(live, (s) => s.final !== null, 30_000, 'the live-edge viewer has the final torrent')
+      await live.evaluate(() => (window as any).wtl.replay())
+      const r1 = await waitStats(live, (s) => s.player.startOffset === 0 && s.player.currentTime > 0.5 && !s.player.paused, 40_000, 'replay from the first byte')
+      await sleep(1500)
+      const r2 = await stats(live)
+      assert.ok(r2.player.currentTime > r1.player.currentTime + 0.5, `replay: currentTime ${r1.player.currentTime} → ${r2.player.currentTime}`)
+      assert.equal(r2.verified, r2.count, 'the live-edge viewer now holds the whole recording')
     } finally {
       card.stop()
     }

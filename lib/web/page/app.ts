@@ -103,6 +103,7 @@ async function main (): Promise<void> {
       perPeer: Object.fromEntries(perPeer),
       banned: banned.map((b) => ({ code: b.code, reason: b.reason, peerId: b.peerId })),
       bannedCount: live.stats.bannedPeers,
+      final: live.final ? { infoHash: live.final.infoHash, magnetURI: live.final.magnetURI } : null,
       errors: [...errors],
       player: feeder ? { ...feeder.stats, currentTime: video.currentTime, paused: video.paused } : null
     }
@@ -118,6 +119,7 @@ async function main (): Promise<void> {
     $('from-peers').textContent = fmtBytes(s.bytesFromPeers)
     $('verifier').textContent = `${verifier}, ${s.signatureChecks} checks`
     $('store').textContent = s.store
+    $('final').textContent = s.final ? s.final.magnetURI : s.ended ? 'building…' : '–'
     $('banned').textContent = banned.length ? banned.map((b) => `${b.code}: ${b.reason}`).join('; ') : 'none'
     $('errors').textContent = [...errors, feeder?.stats.error].filter(Boolean).join('; ') || 'none'
   }
@@ -143,9 +145,20 @@ async function main (): Promise<void> {
     feeder.run().catch((e) => { errors.push(`player: ${(e as Error).message}`); render() })
   }
 
-  ;(window as any).wtl = { client, torrent, live, stats, digest, startPlayer, get feeder () { return feeder } }
+  ;(window as any).wtl = { client, torrent, live, stats, digest, startPlayer, replay, get feeder () { return feeder } }
 
-  $('replay').addEventListener('click', () => { startPlayer('start').catch(() => {}) })
+  /**
+   * Plays the whole recording from its first byte. After the end that works for every viewer: a
+   * live-edge viewer fetches what it skipped through the final, ordinary torrent.
+   */
+  async function replay (): Promise<void> {
+    const ft = live.finalTorrent
+    if (live.ended && ft && verified() < live.count) ft.select(0, live.count - 1)
+    await startPlayer('start')
+  }
+  live.on('final', render)
+
+  $('replay').addEventListener('click', () => { replay().catch((e) => { errors.push(`replay: ${(e as Error).message}`) }) })
   if (play) await startPlayer(from)
   render()
 }
