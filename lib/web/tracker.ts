@@ -33,14 +33,14 @@ export async function startWsTracker (opts: { port?: number, host?: string } = {
 
 /**
  * WebTorrent client options for a Node peer that browsers can reach: WebRTC (WebTorrent 3 uses
- * node-datachannel in Node) through trackers only; no DHT, LSD, NAT mapping or STUN servers.
+ * node-datachannel in Node) through trackers, besides TCP; no DHT, LSD, NAT mapping or STUN
+ * servers. `bindAddress` (node-datachannel) keeps its WebRTC on one local address, e.g. 127.0.0.1.
  */
-export const WEBRTC_NODE_CLIENT_OPTS = {
-  dht: false,
-  lsd: false,
-  natUpnp: false,
-  natPmp: false,
-  utp: false,
-  webSeeds: false,
-  tracker: { rtcConfig: { iceServers: [] } }
-} as const
+export function webrtcClientOptions (opts: { bindAddress?: string, iceServers?: unknown[] } = {}): Record<string, unknown> {
+  const rtcConfig: Record<string, unknown> = { iceServers: opts.iceServers ?? [] }
+  if (opts.bindAddress) rtcConfig.bindAddress = opts.bindAddress
+  return { dht: false, lsd: false, natUpnp: false, natPmp: false, utp: false, webSeeds: false, tracker: { rtcConfig } }
+}
+
+/** Loopback only: what the tests and the demo use. */
+export const WEBRTC_NODE_CLIENT_OPTS = webrtcClientOptions({ bindAddress: '127.0.0.1' })

@@ -1,0 +1,9 @@
+/**
+ * webtorrent-live/web (Node): what a broadcaster needs to reach browsers — a WebSocket tracker,
+ * WebTorrent options for WebRTC in Node, the demo page's server, and an fMP4 test programme.
+ * The browser side is webtorrent-live/browser (dist/browser/webtorrent-live.js).
+ */
+export { startWsTracker, webrtcClientOptions, WEBRTC_NODE_CLIENT_OPTS, type WsTracker } from './tracker.js'
+export { serveWebPage, ensureBrowserAssets, type WebPage, type WebPageOptions } from './server.js'
+export { testCard, FRAGMENTED_MP4_ARGS, type TestCard, type TestCardOptions } from './testcard.js'
+export { BoxReader, findFragmentStart, mimeOf, readInit } from './mp4.js'
