@@ -114,7 +114,7 @@ async function main (): Promise<void> {
     $('state').textContent = s.ended ? 'ended — playing the finished recording' : live.count ? 'on air' : 'joining…'
     $('peers').textContent = String(s.peers)
     $('pieces').textContent = `${s.count} (${fmtBytes(s.length)})`
-    $('delay').textContent = feeder?.stats.delayMs != null ? `${(feeder.stats.delayMs / 1000).toFixed(1)} s` : '–'
+    $('delay').textContent = s.ended ? '– (the broadcast has ended)' : feeder?.stats.delayMs != null ? `${(feeder.stats.delayMs / 1000).toFixed(1)} s` : '–'
     $('from-broadcaster').textContent = fmtBytes(s.bytesFromBroadcaster)
     $('from-peers').textContent = fmtBytes(s.bytesFromPeers)
     $('verifier').textContent = `${verifier}, ${s.signatureChecks} checks`

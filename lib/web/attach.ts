@@ -1,0 +1,86 @@
+/**
+ * The web page next to a Node broadcaster (what `webtorrent-live broadcast --web PORT` and the demo
+ * use), in two steps because the tracker must be in the magnet link before the broadcast exists:
+ *
+ *   const web = await prepareWeb(client, { port: 8080, announce })   // before broadcast()
+ *   const bc = await broadcast(client, { …, announce: web.announce })
+ *   const page = await web.serve(bc)                                  // → page.url
+ *
+ * prepareWeb makes the client reachable by browsers (WebRTC through a WebSocket tracker, no STUN,
+ * on loopback unless told otherwise) and starts a WebSocket tracker on 127.0.0.1 unless `announce`
+ * already names a ws:// or wss:// one.
+ */
+import { startWsTracker, type WsTracker } from './tracker.js'
+import { serveWebPage, type WebPage } from './server.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export interface PrepareWebOptions {
+  /** Port of the page (0: any free port). */
+  port: number
+  /** The broadcast's tracker URLs so far. */
+  announce?: string[]
+  /** Address of the page and of the embedded tracker (default 127.0.0.1). */
+  host?: string
+  /** Local address for the client's WebRTC (default: 127.0.0.1 when host is loopback). */
+  bindAddress?: string | null
+  title?: string
+}
+
+export interface WebSetup {
+  /** `announce` plus the WebSocket tracker: pass it to broadcast(). */
+  announce: string[]
+  /** The WebSocket tracker browsers use. */
+  trackerUrl: string
+  /** The embedded tracker, if one was started. */
+  tracker: WsTracker | null
+  /** Serves the page for this broadcast (anything with magnetURI and live: a Broadcaster, or a torrent). */
+  serve (source: { magnetURI: string, live: any }): Promise<WebPage>
+  close (): Promise<void>
+}
+
+/** Makes a WebTorrent client's tracker connections offer WebRTC that works without STUN (loopback, LAN). */
+export function allowBrowserPeers (client: any, bindAddress?: string | null): void {
+  if (!client.tracker) throw new Error('this WebTorrent client has trackers off (tracker: false): browsers cannot find it')
+  if (typeof client.tracker !== 'object') client.tracker = {}
+  const rtcConfig: Record<string, unknown> = { ...(client.tracker.rtcConfig ?? {}), iceServers: client.tracker.rtcConfig?.iceServers ?? [] }
+  if (bindAddress) rtcConfig.bindAddress = bindAddress
+  client.tracker.rtcConfig = rtcConfig
+}
+
+export async function prepareWeb (client: any, opts: PrepareWebOptions): Promise<WebSetup> {
+  const host = opts.host ?? '127.0.0.1'
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1'
+  allowBrowserPeers(client, opts.bindAddress === undefined ? (loopback ? '127.0.0.1' : null) : opts.bindAddress)
+  const announce = [...(opts.announce ?? [])]
+  let trackerUrl = announce.find((u) => /^wss?:\/\//.test(u)) ?? null
+  let tracker: WsTracker | null = null
+  if (!trackerUrl) {
+    tracker = await startWsTracker({ host })
+    trackerUrl = tracker.url
+    announce.push(trackerUrl)
+  }
+  const pages: WebPage[] = []
+  return {
+    announce,
+    trackerUrl,
+    tracker,
+    async serve (source) {
+      const page = await serveWebPage({
+        port: opts.port,
+        host,
+        magnetURI: () => source.magnetURI,
+        trackerUrl: trackerUrl!,
+        broadcasterPeerId: client.peerId,
+        live: source.live,
+        ...(opts.title ? { title: opts.title } : {})
+      })
+      pages.push(page)
+      return page
+    },
+    async close () {
+      await Promise.all(pages.splice(0).map((p) => p.close()))
+      await tracker?.close()
+    }
+  }
+}
