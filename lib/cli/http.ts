@@ -37,7 +37,12 @@ export interface LiveHttp {
 }
 
 async function waitStart (live: LiveView): Promise<number> {
-  while (live.startPiece === null && !live.destroyed && !live.error) await live.changed()
+  // The metadata (piece length) and, for --from live, the first head fix where the stream starts here.
+  while ((live.startPiece === null || !live.ready) && !live.destroyed && !live.error) {
+    const ready = live.ready ? null : new Promise<void>((resolve) => live.once('ready', () => resolve()))
+    await Promise.race([live.changed(), ...(ready ? [ready] : [])])
+  }
+  if (live.destroyed) throw new Error('the torrent was closed')
   if (live.error) throw live.error
   return live.startPiece ?? 0
 }

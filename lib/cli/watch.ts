@@ -150,6 +150,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   if (http) out.info(`serving at ${http.url}  (mpv ${http.url}  ·  vlc ${http.url})`)
 
   const edge = new EdgeClock()
+  const jobs: Array<Promise<number>> = []
   let written = 0
   let delivered = 0
   live.on('head', (h: SignedHead) => {
@@ -167,14 +168,15 @@ export async function runWatch (argv: string[]): Promise<void> {
     const start = live.startPiece ?? 0
     let have = 0
     for (let i = start; i < live.count; i++) if (live.has(i)) have++
-    const behind = edge.behind(start + Math.floor(delivered / Math.max(1, torrent.pieceLength ?? 1)), live.count)
-    out.status(`${live.ended ? 'ended' : live.count ? 'live' : 'waiting'}  pieces ${have}/${live.count - start}  ${fmtBytes(written)}  peers ${torrent.numPeers as number}  down ${fmtRate(torrent.downloadSpeed as number)}  up ${fmtRate(torrent.uploadSpeed as number)}  ${behind.toFixed(1)} s behind live`, force)
+    let next = start
+    while (live.has(next)) next++
+    const behind = edge.behind(jobs.length ? start + Math.floor(delivered / Math.max(1, torrent.pieceLength ?? 1)) : next, live.count)
+    out.status(`${live.ended ? 'ended' : live.count ? 'live' : 'waiting'}  pieces ${have}/${Math.max(0, live.count - start)}  ${fmtBytes(jobs.length ? written : Math.min(live.length, next * (torrent.pieceLength ?? 0)) - start * (torrent.pieceLength ?? 0))}  peers ${torrent.numPeers as number}  down ${fmtRate(torrent.downloadSpeed as number)}  up ${fmtRate(torrent.uploadSpeed as number)}  ${behind.toFixed(1)} s behind live`, force)
   }
   const timer = setInterval(status, 500)
   timer.unref()
 
   // Outputs.
-  const jobs: Array<Promise<number>> = []
   const count = (n: number): void => { delivered += n }
   let target = outFile
   if (!target && !toStdout && !http) {
