@@ -2,7 +2,11 @@
  * Adapts a bittorrent-protocol Wire for a torrent that grows:
  *   P4 a BITFIELD makes peerPieces growable (otherwise HAVEs past its size are silently dropped)
  *   HAVE indices are bounded by what the stream can hold (a hostile HAVE can't allocate a huge bitfield)
+ *   REQUESTs for pieces beyond the stream, or for blocks over 128 KiB, are abuse
  *   P8 TCP_NODELAY on TCP sockets (WebTorrent leaves Nagle on: ~40 ms per hop)
+ *   P9 a peer's bitfield buffer is kept longer than ours: WebTorrent's per-HAVE "is this peer a
+ *      seeder?" check loops over every piece when the two lengths are equal (O(stream) per HAVE);
+ *      with unequal lengths it returns at once. A growing stream has no seeders anyway.
  */
 import BitField from 'bitfield'
 import { connOf } from './torrent.js'
@@ -14,12 +18,14 @@ type W = any
  * @param limit returns the highest piece index this peer may announce now; a HAVE beyond it, or a
  *   BITFIELD longer than it allows, calls onAbuse instead of touching state.
  */
-export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) => void): void {
+export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) => void, pieces?: () => number): void {
   wire.peerPieces = new BitField(0, { grow: limit() + 1 })
+  roomFor(wire.peerPieces, limit())
   wire._onBitField = function (this: W, buffer: Uint8Array) {
     const max = limit()
     if (buffer.length > Math.ceil((max + 1) / 8) + 1) return onAbuse(`bitfield of ${buffer.length} bytes`)
     this.peerPieces = new BitField(buffer.slice(), { grow: max + 1 })
+    roomFor(this.peerPieces, max)
     this.emit('bitfield', this.peerPieces)
   }
   const onHave = wire._onHave
@@ -28,8 +34,30 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
     if (!(index >= 0 && index <= max)) return onAbuse(`HAVE ${index} beyond ${max}`)
     const bytes = Math.ceil((max + 1) / 8) // BitField keeps `grow` in bytes
     if (typeof this.peerPieces.grow === 'number' && this.peerPieces.grow < bytes) this.peerPieces.grow = bytes
+    roomFor(this.peerPieces, max)
     return onHave.call(this, index)
   }
+  // REQUEST: a piece beyond the stream (never announced by us) or a block over 128 KiB is abuse.
+  // Stock WebTorrent looks such requests up in the store (and only drops the wire for long blocks).
+  const onRequest = wire._onRequest
+  wire._onRequest = function (this: W, index: number, offset: number, length: number) {
+    const n = pieces ? pieces() : limit() + 1
+    if (!(index >= 0 && index < n)) return onAbuse(`REQUEST for piece ${index} of a stream of ${n}`)
+    if (!(length > 0 && length <= MAX_BLOCK_LENGTH)) return onAbuse(`REQUEST of ${length} bytes`)
+    return onRequest.call(this, index, offset, length)
+  }
+}
+
+/** The largest block a peer may request (BEP 3 practice; WebTorrent drops the wire above it). */
+export const MAX_BLOCK_LENGTH = 128 * 1024
+
+/** P9: a buffer for bits 0…max plus at least one spare byte (so never our bitfield's exact length). */
+function roomFor (bf: W, max: number): void {
+  const need = Math.ceil((max + 1) / 8) + 1
+  if (bf.buffer.length >= need) return
+  const b = new Uint8Array(need + 512) // slack: reallocate once per ~4096 pieces of growth
+  b.set(bf.buffer)
+  bf.buffer = b
 }
 
 /** Turns Nagle off on the wire's TCP socket, when there is one. */

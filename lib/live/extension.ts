@@ -45,6 +45,12 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
       this.wire = wire
       wire.extendedHandshake.live_v = PROTOCOL_VERSION
       wire.extendedHandshake.live_n = host.count
+      // An incoming peer's handshake arrives before WebTorrent installs extensions, so
+      // onHandshake is never called for it: take its id from the wire, and refuse it if banned.
+      if (typeof wire.peerId === 'string' && wire.peerId) {
+        this.peerId = wire.peerId
+        if (host.isBanned(this.peerId)) wire.destroy()
+      }
     }
 
     onHandshake (_infoHash: string, peerId: string): void {

@@ -84,7 +84,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const Ext = utLive(this)
     torrent.on('wire', (wire: any, addr?: string) => {
       if (addr && this.isBanned(addr)) { wire.destroy(); return }
-      patches.adaptWire(wire, () => this.haveLimit(), (why) => this.banWire(wire, 'BAD_FIELD', why))
+      patches.adaptWire(wire, () => this.haveLimit(), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length)
       wire.use(Ext)
       patches.noDelay(torrent, wire)
       wire.on('piece', (index: number) => this.noteContributor(index, wire))
@@ -235,7 +235,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const until = Date.now() + BAN_MS
     const addr = wire.remoteAddress && wire.remotePort ? `${wire.remoteAddress}:${wire.remotePort}` : null
     if (addr) this.bans.set(addr, until)
-    const id = peerId ?? (wire.peerId ? String(wire.peerId) : '')
+    const id = peerId || (wire.peerId ? String(wire.peerId) : '')
     if (id) this.bans.set(id, until)
     this.stats.bannedPeers++
     this.emit('peer-banned', { addr, peerId: id, code, reason })
@@ -267,6 +267,12 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (this.role === 'broadcaster') {
       // The source trusts only itself; a head it did not sign is a forgery or equivocation evidence.
       if (state.head && rank(head) <= rank(state.head)) { peer.knownRank = Math.max(peer.knownRank, rank(head)); return }
+      // Newer than anything it signed: never adopted. Forged → the sender's fault; validly signed →
+      // the key is used elsewhere (a warning with the evidence; the broadcast goes on, the relay is not blamed).
+      if (!await state.verifySignature(head)) return this.onPeerFault(peer, 'BAD_SIGNATURE', 'head is not signed by the stream key')
+      const ev: Evidence = { heads: [state.head ?? head, head], position: Math.min(state.count, head.count), detail: 'a head this broadcaster did not sign carries its signature' }
+      this.emit('warning', new LiveError('EQUIVOCATION', `the stream key signed a head elsewhere: ${ev.detail}`, ev))
+      return
     }
     const v = await state.acceptHead(head, tail)
     if (!v.ok) {
@@ -332,7 +338,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
 
   private requestPages (): void {
     const state = this.state
-    if (!state || this.role !== 'viewer' || this.destroyed || this.startPiece === null) return
+    if (!state || this.role !== 'viewer' || this.destroyed || this.startPiece === null || state.evidence.length > 0) return
     // While live, only the hashes this viewer will download; after the end, all of them: the
     // final info dict is built from every piece hash, and then checked against the signed end.
     const floor = state.ended ? 0 : this.startPiece

@@ -72,6 +72,10 @@ export class StreamState {
     if (!shape.ok) return { ok: false, code: shape.code, reason: shape.reason }
     const cur = this.head
     if (cur && equal(cur.signature, h.signature) && sameState(cur, h)) return { ok: true, status: 'duplicate' }
+    // Once the key has signed two histories, neither line is trusted: no head is accepted (or
+    // checked) any more. Otherwise a fork far ahead, with a short tail that touches nothing
+    // verified, would pass as the newest head.
+    if (this.evidence.length > 0) return { ok: true, status: 'stale' }
 
     if (cur && rank(h) <= rank(cur) && !(h.ended && h.count < cur.count)) {
       // An older (or equal) head: ignored when it agrees with what we know; checked when it does not.
@@ -99,6 +103,7 @@ export class StreamState {
 
   /** Applies a page of hashes [start, start+n) that must end where a verified run begins. */
   acceptPage (start: number, anchor: Uint8Array, hashes: Uint8Array): Verdict {
+    if (this.evidence.length > 0) return { ok: false, code: 'NOT_LINKED', reason: 'the stream has equivocated: no more hashes are taken' }
     const end = start + hashes.length / PIECE_HASH_BYTES
     const next = this.log.intervals.find((iv) => iv.start === end)
     if (!next || end > this.count) return { ok: false, code: 'NOT_LINKED', reason: 'page does not end at a verified position' }

@@ -1,0 +1,28 @@
+/**
+ * Hostile peers on real sockets (issue #8): an honest broadcaster and viewer (real WebTorrent
+ * clients on loopback TCP) and a raw attacker; see cases.ts for what each case asserts.
+ */
+import * as cases from './cases.js'
+
+describe('hostile peers on the wire', function () {
+  this.timeout(90_000)
+  afterEach(cases.destroyAll)
+
+  it('1. heads signed with another key: BAD_SIGNATURE, banned, reconnect refused, stream intact', cases.forgedKey)
+  it('2. replayed old heads (and re-signed/re-timed copies): no signature work, stream intact', cases.replays)
+  it('3. equivocation with the real key: EQUIVOCATION error with evidence, no fork accepted, others finish', cases.equivocation)
+  it('4a. a hash page with a wrong hash: BAD_CHAIN, banned', () => cases.badPages('hashes'))
+  it('4b. a hash page with a wrong anchor: BAD_CHAIN, banned', () => cases.badPages('anchor'))
+  it('4c. a hash page for a range nobody asked: BAD_FIELD, banned', () => cases.badPages('range'))
+  it('4d. a hash request never answered: the page comes from another peer after the timeout', () => cases.badPages('silent'))
+  it('6a. HAVEs for absurd indices (2^31, 2^32−1): banned; a HAVE just ahead is tolerated', () => cases.absurdIndices('have'))
+  it('6b. requests for pieces that do not exist, absurd indices and lengths: banned, no data', () => cases.absurdIndices('request'))
+  it('7. bitfields of the wrong length: too long banned, short tolerated', cases.badBitfield)
+  it('8a. a flood of replayed heads: FLOOD ban, no signature work, bounded CPU', () => cases.flood('replay'))
+  it('8b. a flood of heads and hash requests: FLOOD ban', () => cases.flood('mixed'))
+  it('9. corrupt piece data from a raw peer claiming every piece: CORRUPT_PIECE, the honest source never blamed', cases.corruptData)
+  it('10. requests accepted and never answered: the honest viewer does not stall', async () => {
+    const ms = await cases.silentSeeder()
+    if (ms > 20_000) throw new Error(`the viewer stalled ${ms} ms behind a silent peer`)
+  })
+})
