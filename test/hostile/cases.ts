@@ -13,7 +13,9 @@ import { equal, fromHex } from '../../lib/protocol/bytes.js'
 import { genesis, runChain } from '../../lib/protocol/chain.js'
 import { PIECE_HASH_BYTES } from '../../lib/protocol/constants.js'
 import { signable, type Head, type SignedHead } from '../../lib/protocol/head.js'
-import type { Message, Tail } from '../../lib/protocol/messages.js'
+import { encode, type Message, type Tail } from '../../lib/protocol/messages.js'
+import fc from 'fast-check'
+import { hostile } from './fuzz.js'
 import { PAGE_TIMEOUT_MS } from '../../lib/live/live-torrent.js'
 import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/extension.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
@@ -105,9 +107,21 @@ export function genuine (bc: any, head: SignedHead | null): boolean {
   return c !== null && equal(c, head.commitment) && head.length === (head.ended ? bc.live.length : head.count * bc.pieceLength)
 }
 
+/** Every verified run of piece hashes a peer holds is the broadcaster's. */
+export function genuineLog (bc: any, t: any): boolean {
+  const truth = bc.live.state.log
+  for (const iv of t.live.state?.log.intervals ?? []) {
+    const c0 = truth.chainAt(iv.start); const c1 = truth.chainAt(iv.end)
+    if (!c0 || !c1 || !equal(c0, iv.cStart) || !equal(c1, iv.cEnd)) return false
+    if (iv.end > iv.start && !equal(truth.range(iv.start, iv.end), t.live.state.log.range(iv.start, iv.end))) return false
+  }
+  return true
+}
+
 export function checkGenuine (bc: any, ...ts: any[]): void {
   for (const t of ts) {
     if (!genuine(bc, t.live.head)) { figures.acceptedForgeries++; assert.fail(`a peer holds a head the broadcaster never signed (count ${t.live.count})`) }
+    if (!genuineLog(bc, t)) { figures.acceptedForgeries++; assert.fail('a peer holds piece hashes the broadcaster never published') }
   }
 }
 
@@ -432,6 +446,53 @@ export async function silentSeeder (): Promise<number> {
   figures.casesTried++
   await finish(s, [], 60_000)
   return Date.now() - t0
+}
+
+/**
+ * 5. Fuzz over the wire: `runs` hostile ut_live messages (mutations of this stream's genuine
+ * signed messages, arbitrary, truncated and oversized bytes; fast-check), each from a fresh raw
+ * peer, at the viewer and at the broadcaster while the broadcast goes on. Nothing crashes, nothing
+ * forged is accepted, the viewer's output is the broadcast byte for byte.
+ */
+export async function wireFuzz (runs: number, opts: { concurrency?: number, seed?: number } = {}): Promise<{ cases: number, bans: number, closedByVictim: number }> {
+  const s = await stage({ pieces: 60, first: 20 })
+  const st = s.bc.live.state
+  const head = st.head
+  const genuineMsgs = [
+    encode({ type: 'head', head, tail: st.tailFor(0, 64) }),
+    encode({ type: 'head', head, tail: st.tailFor(head.count - 1, 64) }),
+    encode({ type: 'head', head, tail: null }),
+    encode({ type: 'hashes', start: 0, anchor: st.log.genesis, hashes: st.log.range(0, 10) }),
+    encode({ type: 'hash-request', start: 0, count: 10 }),
+    encode({ type: 'hash-reject', start: 0, count: 10 })
+  ]
+  const samples = fc.sample(hostile(genuineMsgs), { numRuns: runs, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) })
+  const targets = [{ port: s.port, t: s.tv }, { port: s.a.address().port, t: s.bc.torrent }]
+  let closedByVictim = 0
+  let next = 0
+  const bans0 = s.bans.length + s.bc.live.stats.bannedPeers
+  const one = async (i: number): Promise<void> => {
+    const target = targets[i % 4 === 3 ? 1 : 0]!
+    const atk = Attacker.connect(target.port, s.infoHash)
+    if (!await within(atk.ready, 5000)) { atk.destroy(); return }
+    atk.sendRaw(samples[i]!)
+    figures.casesTried++
+    if (await within(atk.closed, 150)) closedByVictim++
+    atk.destroy()
+  }
+  const worker = async (): Promise<void> => { while (next < samples.length) await one(next++) }
+  // The broadcast goes on meanwhile.
+  const airing = (async () => {
+    for (let k = s.first; k < 40; k++) { await s.bc.write(s.data.subarray(s.pl * k, s.pl * (k + 1))); await sleep(20) }
+  })()
+  await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker))
+  await airing
+  s.first = 40
+  sampleRss()
+  checkGenuine(s.bc, s.tv)
+  assert.equal(s.bc.live.error, null, 'the broadcaster is unharmed')
+  await finish(s)
+  return { cases: samples.length, bans: s.bans.length + s.bc.live.stats.bannedPeers - bans0, closedByVictim }
 }
 
 export { destroyAll }
