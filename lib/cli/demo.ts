@@ -118,7 +118,7 @@ export async function runDemo (argv: string[]): Promise<void> {
   out.info(`  watch it     mpv ${http.url}    or    vlc ${http.url}    (or open it in a browser that plays MPEG-TS)`)
   out.info(`  another viewer, in another terminal:`)
   out.info(`               node dist/lib/cli/main.js watch '${bc.magnetURI}' --no-dht --mpv`)
-  out.info(interactive ? '  Ctrl-C stops everything.' : '')
+  out.info('  Ctrl-C stops everything.')
 
   // The viewer reads everything it receives (as a player would), and so do we, to compare at the end.
   const aired = createHash('sha256')
