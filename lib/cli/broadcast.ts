@@ -183,6 +183,9 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   out.info(`${resumed ? 'resuming' : 'airing'} ${bc.name}  (piece length ${fmtBytes(bc.pieceLength)}, key ${toHex(bc.keyPair.publicKey).slice(0, 16)}…)`)
   out.info(`magnet: ${bc.magnetURI}`)
   out.info(`peers can connect to port ${String(client.address().port)}${announce.length ? `; trackers: ${announce.join(' ')}` : ''}`)
+  if (bc.name !== name || bc.pieceLength !== pieceLength) {
+    if (str(p, 'name') !== undefined || str(p, 'piece-length') !== undefined) out.info(`note: ${state ?? ''} holds an existing stream: its name (${bc.name}) and piece length (${bc.pieceLength}) are kept`)
+  }
   if (resumed) {
     out.info(`resumed: ${live.count} pieces, ${bc.length} bytes already published${input.kind === 'file' ? ` (reading ${input.path} from byte ${bc.length})` : ' (resume your input from that byte)'}`)
   }

@@ -78,7 +78,7 @@ export class Output {
   status (line: string, force = false): void {
     if (this.quiet) return
     if (this.tty) {
-      const width = Math.max(20, (process.stderr.columns ?? 100) - 1)
+      const width = Math.max(20, (process.stderr.columns || 100) - 1)
       process.stderr.write('\r\x1b[K' + line.slice(0, width))
       this.statusShown = true
       return

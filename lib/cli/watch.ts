@@ -189,8 +189,13 @@ export async function runWatch (argv: string[]): Promise<void> {
     jobs.push(pump(live, file, (n) => { written += n; count(n) }))
   }
   if (toStdout) {
-    process.stdout.on('error', (err: any) => { if (err?.code === 'EPIPE') void exit(0); else fail(err) })
-    jobs.push(pump(live, process.stdout, (n) => { if (!target) { written += n; count(n) } }, false))
+    // A reader that stops early (`| head -c N`) is not a failure: exit 0 quietly.
+    const closed = (err: any): boolean => { if (err?.code !== 'EPIPE') return false; void exit(0); return true }
+    process.stdout.on('error', (err: any) => { if (!closed(err)) fail(err) })
+    jobs.push(pump(live, process.stdout, (n) => { if (!target) { written += n; count(n) } }, false).catch((err) => {
+      if (closed(err)) return new Promise<number>(() => {})
+      throw err
+    }))
   }
 
   let player: ChildProcess | null = null
