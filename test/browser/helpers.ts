@@ -20,6 +20,16 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required'
 ]
 
+/** Makes WebCrypto refuse Ed25519, as a browser without it does (for the elliptic fallback). */
+const WITHOUT_ED25519 = `(() => {
+  const orig = SubtleCrypto.prototype.importKey
+  SubtleCrypto.prototype.importKey = function (fmt, key, alg, ...rest) {
+    const name = typeof alg === 'string' ? alg : alg && alg.name
+    if (String(name).toLowerCase() === 'ed25519') return Promise.reject(new DOMException('Algorithm: Unrecognized name', 'NotSupportedError'))
+    return orig.call(this, fmt, key, alg, ...rest)
+  }
+})()`
+
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** Builds dist/browser (the library bundle and the page) and returns the sizes the build reports. */
@@ -62,9 +72,10 @@ export class Env {
   }
 
   /** Opens the page in a fresh browser context (its own peer, storage and WebRTC stack). */
-  async open (url: string): Promise<Page> {
+  async open (url: string, opts: { withoutEd25519?: boolean } = {}): Promise<Page> {
     const ctx = await this.browser!.newContext()
     const page = await ctx.newPage()
+    if (opts.withoutEd25519) await page.addInitScript(WITHOUT_ED25519)
     page.on('pageerror', (e) => { if (process.env.DEBUG_BROWSER) console.error('pageerror', e.message) })
     if (process.env.DEBUG_BROWSER) page.on('console', (m) => console.error('page:', m.text()))
     await page.goto(url)

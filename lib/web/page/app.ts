@@ -103,7 +103,7 @@ async function main (): Promise<void> {
       perPeer: Object.fromEntries(perPeer),
       banned: banned.map((b) => ({ code: b.code, reason: b.reason, peerId: b.peerId })),
       bannedCount: live.stats.bannedPeers,
-      final: live.final ? { infoHash: live.final.infoHash, magnetURI: live.final.magnetURI } : null,
+      final: live.final ? { infoHash: live.final.infoHash, magnetURI: live.final.magnetURI, peers: live.finalTorrent?.wires?.length ?? 0, ready: !!live.finalTorrent?.ready } : null,
       errors: [...errors],
       player: feeder ? { ...feeder.stats, currentTime: video.currentTime, paused: video.paused } : null
     }
@@ -149,11 +149,15 @@ async function main (): Promise<void> {
 
   /**
    * Plays the whole recording from its first byte. After the end that works for every viewer: a
-   * live-edge viewer fetches what it skipped through the final, ordinary torrent.
+   * live-edge viewer fetches the pieces it skipped.
    */
   async function replay (): Promise<void> {
-    const ft = live.finalTorrent
-    if (live.ended && ft && verified() < live.count) ft.select(0, live.count - 1)
+    if (live.ended && verified() < live.count) {
+      // Every piece hash is known once the final torrent is: fetch the skipped pieces from the
+      // peers this viewer already has (they hold the whole recording, as live or final torrent).
+      await live.whenFinal()
+      torrent.select(0, live.count - 1)
+    }
     await startPlayer('start')
   }
   live.on('final', render)
