@@ -136,3 +136,15 @@ export function connOf (torrent: T, wire: unknown): any {
   for (const peer of torrent._peers.values()) if (peer.wire === wire) return peer.conn
   return null
 }
+
+/**
+ * Lets `allow(wire, index)` veto a block request before WebTorrent reserves it (the live
+ * controller uses it to fetch a piece that failed verification with several senders from one).
+ */
+export function filterRequests (torrent: T, allow: (wire: unknown, index: number) => boolean): void {
+  const request = torrent._request
+  torrent._request = function (this: T, wire: unknown, index: number, hotswap?: boolean) {
+    if (!allow(wire, index)) return false
+    return request.call(this, wire, index, hotswap)
+  }
+}

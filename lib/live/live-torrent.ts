@@ -22,6 +22,7 @@ import { LiveError, type ErrorCode } from '../protocol/result.js'
 import { StreamState, PEER_FAULTS, type Evidence } from '../state/stream-state.js'
 import { ed25519, hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
+import { filterRequests } from '../../patches/torrent.js'
 import { utLive, type LiveHost, type LivePeer } from './extension.js'
 import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
 
@@ -33,6 +34,13 @@ export const PAGE_TIMEOUT_MS = 10_000
 export const MAX_HAVE_AHEAD = 4096
 /** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
 export const MAX_CORRUPT_PIECES = 2
+/** Bans remembered at most (peer ids and addresses); the oldest go first. Fresh peer ids are free. */
+export const MAX_BANS = 4096
+/** Failed pieces whose blocks' digests are kept until the piece verifies (smart ban). */
+const MAX_SUSPECT_PIECES = 1024
+
+/** A block received for a piece in flight (data kept until the piece verifies or fails). */
+interface Block { wire: any, offset: number, length: number, data: Uint8Array | null, digest: string | null }
 
 export type From = 'start' | 'live'
 
@@ -68,8 +76,13 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private pages = new Map<number, PageRequest>()
   private queue: Promise<unknown> = Promise.resolve()
   private waiters = new Set<() => void>()
-  private contributors = new Map<number, Set<any>>()
-  private strikes = new WeakMap<any, number>()
+  /** Blocks received for pieces in flight, by piece. */
+  private blocks = new Map<number, Block[]>()
+  /** Pieces that failed with several senders: their blocks' digests, until the piece verifies. */
+  private suspects = new Map<number, Block[]>()
+  /** Suspect pieces are fetched again from one wire only (null: the next wire that asks). */
+  private solo = new Map<number, any>()
+  private bannedWires = new WeakSet<any>()
 
   constructor (torrent: any, opts: LiveOptions & { role?: 'broadcaster' | 'viewer' } = {}) {
     super()
@@ -81,19 +94,20 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
     patches.adaptTorrent(torrent)
     patches.filterPeers(torrent, (addr) => !this.isBanned(addr))
+    filterRequests(torrent, (wire, index) => this.mayRequest(wire, index))
     const Ext = utLive(this)
     torrent.on('wire', (wire: any, addr?: string) => {
       if (addr && this.isBanned(addr)) { wire.destroy(); return }
       patches.adaptWire(wire, () => this.haveLimit(), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length)
       wire.use(Ext)
       patches.noDelay(torrent, wire)
-      wire.on('piece', (index: number) => this.noteContributor(index, wire))
+      wire.on('piece', (index: number, offset: number, data: Uint8Array) => this.noteBlock(index, offset, data, wire))
       wire.once('close', () => this.onWireClose(wire))
     })
     torrent.once('metadata', () => this.onMetadata())
     torrent.once('ready', () => this.onReady())
     torrent.on('verified', (index: number) => {
-      this.contributors.delete(index)
+      this.onPieceVerified(index)
       const ft = this.finalTorrent
       if (ft?.ready && patches.markHave(ft, index)) patches.checkDone(ft)
       this.notify()
@@ -231,16 +245,29 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   private banWire (wire: any, code: string, reason: string, peerId?: string): void {
-    if (wire.destroyed) return
+    // Once per wire; a wire that already closed can still be banned (blamed after the fact).
+    if (this.bannedWires.has(wire) || this.destroyed) return
+    this.bannedWires.add(wire)
     const until = Date.now() + BAN_MS
     const addr = wire.remoteAddress && wire.remotePort ? `${wire.remoteAddress}:${wire.remotePort}` : null
-    if (addr) this.bans.set(addr, until)
+    if (addr) this.remember(addr, until)
     const id = peerId || (wire.peerId ? String(wire.peerId) : '')
-    if (id) this.bans.set(id, until)
+    if (id) this.remember(id, until)
     this.stats.bannedPeers++
     this.emit('peer-banned', { addr, peerId: id, code, reason })
     wire.destroy()
     if (addr) { try { this.torrent.removePeer(addr) } catch {} }
+  }
+
+  /** Bounded: expired bans go first, then the oldest (an attacker can mint peer ids for free). */
+  private remember (key: string, until: number): void {
+    this.bans.delete(key)
+    if (this.bans.size >= MAX_BANS) {
+      const now = Date.now()
+      for (const [k, t] of this.bans) if (t < now) this.bans.delete(k)
+      while (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value as string)
+    }
+    this.bans.set(key, until)
   }
 
   onPeerMessage (peer: LivePeer, msg: Message): void {
@@ -451,10 +478,25 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
 
   // ---- corrupt pieces ---------------------------------------------------------------------
 
-  private noteContributor (index: number, wire: any): void {
-    let s = this.contributors.get(index)
-    if (!s) { s = new Set(); this.contributors.set(index, s) }
-    s.add(wire)
+  // A piece that fails with a single sender convicts it. One that fails with several is kept as a
+  // suspect (each block's digest), fetched again from a single wire, and when it verifies every
+  // sender whose block differs from the verified bytes is banned ("smart ban"): a corrupter cannot
+  // get an honest peer that served other blocks of the same pieces banned.
+
+  private noteBlock (index: number, offset: number, data: Uint8Array, wire: any): void {
+    if (!(data instanceof Uint8Array)) return
+    let list = this.blocks.get(index)
+    if (!list) { list = []; this.blocks.set(index, list) }
+    if (list.length < 1024) list.push({ wire, offset, length: data.length, data, digest: null })
+  }
+
+  private mayRequest (wire: any, index: number): boolean {
+    if (!this.solo.has(index)) return true
+    const d = this.solo.get(index)
+    if (d === wire) return true
+    if (d && !d.destroyed && !d.peerChoking && d.peerPieces.get(index)) return false
+    this.solo.set(index, wire)
+    return true
   }
 
   private onWarning (err: Error): void {
@@ -462,13 +504,40 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (!m) return
     const index = Number(m[1])
     this.stats.corruptPieces++
-    const who = this.contributors.get(index)
-    this.contributors.delete(index)
-    if (!who) return
-    for (const wire of who) {
-      const n = (this.strikes.get(wire) ?? 0) + (who.size === 1 ? MAX_CORRUPT_PIECES : 1)
-      this.strikes.set(wire, n)
-      if (n >= MAX_CORRUPT_PIECES) this.banWire(wire, 'CORRUPT_PIECE', `sent data for piece ${index} that failed SHA-1 verification`)
+    const blocks = this.blocks.get(index) ?? []
+    this.blocks.delete(index)
+    const who = new Set(blocks.map((b) => b.wire))
+    if (who.size === 0) return
+    if (who.size === 1) {
+      this.solo.delete(index)
+      for (const wire of who) this.banWire(wire, 'CORRUPT_PIECE', `sent data for piece ${index} that failed SHA-1 verification`)
+      return
     }
+    const kept = this.suspects.get(index) ?? []
+    for (const b of blocks) {
+      if (kept.length >= 1024) break
+      kept.push({ wire: b.wire, offset: b.offset, length: b.length, data: null, digest: toHex(hashes.sha1(b.data!)) })
+    }
+    this.suspects.delete(index)
+    while (this.suspects.size >= MAX_SUSPECT_PIECES) this.suspects.delete(this.suspects.keys().next().value as number)
+    this.suspects.set(index, kept)
+    this.solo.set(index, null)
+  }
+
+  private onPieceVerified (index: number): void {
+    this.blocks.delete(index)
+    this.solo.delete(index)
+    const kept = this.suspects.get(index)
+    if (!kept) return
+    this.suspects.delete(index)
+    const length = this.torrent.pieces.length > index ? (index === this.torrent.pieces.length - 1 ? this.torrent.lastPieceLength : this.torrent.pieceLength) : 0
+    this.torrent.store.get(index, { offset: 0, length }, (err: Error | null, good?: Uint8Array) => {
+      if (err || !good) return
+      for (const b of kept) {
+        if (b.offset + b.length > good.length) continue
+        if (toHex(hashes.sha1(good.subarray(b.offset, b.offset + b.length))) === b.digest) continue
+        this.banWire(b.wire, 'CORRUPT_PIECE', `sent a block of piece ${index} that differs from the verified piece`)
+      }
+    })
   }
 }

@@ -17,8 +17,8 @@ export interface AttackerOptions {
   peerId?: string
   /** Advertise ut_live in the extended handshake (default true). */
   live?: boolean
-  /** Answer piece requests: 'never' (hold them), 'garbage' (random bytes), or ignore them (default: 'never'). */
-  pieces?: 'never' | 'garbage'
+  /** Answer piece requests: 'never' (hold them, the default), 'garbage' (random bytes), or with what a function returns. */
+  pieces?: 'never' | 'garbage' | ((index: number, offset: number, length: number) => Uint8Array)
   /** Claim to hold pieces [0, claim) (BITFIELD) and unchoke the victim. */
   claim?: number
 }
@@ -85,8 +85,8 @@ export class Attacker {
     wire.on('request', (index: number, _offset: number, length: number, cb: (err: Error | null, b?: Uint8Array) => void) => {
       this.requests++
       if (opts.pieces === 'garbage') cb(null, randomBytes(length))
+      else if (typeof opts.pieces === 'function') cb(null, opts.pieces(index, _offset, length))
       else this.held.push(() => cb(new Error('never')))
-      void index
     })
     socket.once('connect', () => wire.handshake(infoHash, this.peerId, { dht: false }))
   }

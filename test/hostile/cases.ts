@@ -83,7 +83,11 @@ export async function stage (opts: { pieces?: number, first?: number, pl?: numbe
   const v = await makeClient()
   const tv = join(v, bc.torrentFile, opts.connect === false ? [] : [a], opts.from ? { from: opts.from } : {})
   const bans: Ban[] = []
-  tv.live.on('peer-banned', (b: Ban) => { bans.push(b); figures.bans[b.code] = (figures.bans[b.code] ?? 0) + 1 })
+  tv.live.on('peer-banned', (b: Ban) => {
+    bans.push(b)
+    figures.bans[b.code] = (figures.bans[b.code] ?? 0) + 1
+    if (process.env.HOSTILE_DEBUG) console.log(`  banned ${b.peerId.slice(0, 8)} ${b.code}: ${b.reason}`)
+  })
   tv.live.on('error', () => {}) // asserted where expected; an unexpected one fails the output check
   if (opts.connect !== false) await poll(() => tv.live.ready && tv.live.has(first - 1), 20_000, 'viewer synced')
   else await poll(() => tv.live.ready, 20_000, 'viewer ready')
@@ -417,11 +421,21 @@ export async function flood (kind: 'replay' | 'mixed'): Promise<void> {
 }
 
 /** 9. Corrupt piece data from a raw peer that claims every piece, alongside the honest source. */
-export async function corruptData (): Promise<void> {
-  const s = await stage({ pieces: 80, first: 10, connect: false })
-  const atk = Attacker.connect(s.port, s.infoHash, { claim: 80, pieces: 'garbage' })
+export async function corruptData (pl = 16384, subtle = false): Promise<void> {
+  const s = await stage({ pieces: 80, first: 10, connect: false, pl })
+  // Subtle: the real bytes, but one block in three with a single bit flipped.
+  let n = 0
+  const subtly = (index: number, offset: number, length: number): Uint8Array => {
+    const b = Buffer.from(s.data.subarray(index * pl + offset, index * pl + offset + length))
+    if (n++ % 3 === 0) b[length >> 1]! ^= 4
+    return b
+  }
+  // Large pieces: the honest source first, so that both serve blocks of the same pieces.
+  const shared = pl > 16384
+  if (shared) { s.tv.addPeer(addr(s.a)); await poll(() => s.tv.live.has(s.first - 1), 10_000, 'synced') }
+  const atk = Attacker.connect(s.port, s.infoHash, { claim: 80, pieces: subtle ? subtly : 'garbage' })
   await withTimeout(atk.ready, 10_000, 'attacker handshake')
-  s.tv.addPeer(addr(s.a))
+  if (!shared) s.tv.addPeer(addr(s.a))
   const more = s.bc.write(s.data.subarray(s.pl * s.first, s.pl * 40))
   figures.casesTried++
   await expectBan(s, atk, 'CORRUPT_PIECE', 20_000)
@@ -435,8 +449,8 @@ export async function corruptData (): Promise<void> {
  * 10. Requests accepted and never answered: a raw peer that unchokes, claims every piece and holds
  * every request. The honest viewer must not stall on the pieces it reserved.
  */
-export async function silentSeeder (): Promise<number> {
-  const s = await stage({ pieces: 60, first: 10, connect: false })
+export async function silentSeeder (pl = 16384): Promise<number> {
+  const s = await stage({ pieces: 60, first: 10, connect: false, pl })
   const atk = Attacker.connect(s.port, s.infoHash, { claim: 60, pieces: 'never' })
   await withTimeout(atk.ready, 10_000, 'attacker handshake')
   atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
