@@ -101,6 +101,9 @@ export async function runDemo (argv: string[]): Promise<void> {
   atExit(() => destroyClient(b))
   const tv = b.add(bc.magnetURI, { live: true, from: 'start', path: join(dir, 'viewer') })
   const viewer = tv.live as LiveView
+  // The tracker introduces them; should it be slow to, a direct connection keeps the demo going.
+  const nudge = setTimeout(() => { if (tv.numPeers === 0) tv.addPeer(`127.0.0.1:${String(a.address().port)}`) }, 3000)
+  nudge.unref()
   let http: LiveHttp
   try {
     http = await serveLive(viewer, httpFlag ?? 8888)
