@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bytes } from '../helpers/swarm.js'
-import { Cli, cleanup, feed, tempDir } from './cli.js'
+import { Cli, cleanup, feed, run, tempDir } from './cli.js'
 
 const PL = 16384
 
@@ -69,6 +69,14 @@ describe('cli: broadcaster resume with --state', function () {
     assert.equal(r4.ended, true)
     assert.equal(r4.length, data.length)
     assert.equal((await fourth.event('ended')).finalInfoHash, ended.finalInfoHash)
+    // info from the live .torrent file kept in the state folder.
+    const info = await run(['info', join(state, 'live.torrent'), '--peer', `127.0.0.1:${String(r4.port)}`, '--no-dht', '--json'])
+    assert.equal(info.code, 0, info.describe())
+    const i = JSON.parse(info.output.toString()) as Record<string, unknown>
+    assert.equal(i.infoHash, r1.infoHash)
+    assert.equal(i.ended, true)
+    assert.equal(i.bytes, data.length)
+    assert.equal(i.finalInfoHash, ended.finalInfoHash)
     await fourth.interrupt(0)
   })
 })
