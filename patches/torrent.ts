@@ -4,7 +4,8 @@
  *
  *   P2 alwaysChokeSeeders = false      caught-up viewers are "seeders" of the current pieces
  *   P3 _hasAllPieces → false           HAVE_ALL would claim every future piece
- *   P6 _checkDone without announces    done ⇄ not-done toggles on every piece
+ *   P6 _checkDone without announces    done ⇄ not-done toggles on every piece; incremental (a
+ *                                       cursor over the first missing piece), not a scan of all pieces
  *   grow()                              pieces, _hashes, _reservations, bitfield, length, file, rarity map
  */
 import Piece from 'torrent-piece'
@@ -17,22 +18,59 @@ type T = any
 export function adaptTorrent (torrent: T): void {
   torrent.alwaysChokeSeeders = false
   torrent._hasAllPieces = () => false
-  const checkDone = torrent._checkDone
+  // WebTorrent's _checkDone scans every piece of a file that is not done, on every verified piece:
+  // O(stream length) per piece for a viewer at the edge. Here: a cursor at the first missing piece
+  // (pieces are verified mostly in order), moved back if a piece is ever unverified. No tracker
+  // announces on done ⇄ not-done toggles (they happen on every piece of a live stream).
+  let firstMissing = 0
   torrent._checkDone = function (this: T) {
-    const d = this.discovery
-    if (!d) return checkDone.call(this)
-    const complete = d.complete
-    const tracker = d.tracker
-    const start = tracker?.start
-    d.complete = () => {}
-    if (tracker) tracker.start = () => {}
-    try {
-      return checkDone.call(this)
-    } finally {
-      d.complete = complete
-      if (tracker) tracker.start = start
+    if (this.destroyed || !this.bitfield) return false
+    const n = this.pieces.length
+    const bf = this.bitfield
+    while (firstMissing < n && bf.get(firstMissing)) firstMissing++
+    const done = firstMissing >= n
+    const f = this.files[0]
+    if (f) {
+      if (done && !f.done) { f.done = true; f.emit('done') } else if (!done) f.done = false
     }
+    if (!this.done && done) {
+      this.done = true
+      this.emit('done')
+    } else if (this.done && !done) {
+      this.done = false
+    }
+    this._gcSelections()
+    return done
   }
+  // WebTorrent's _updateWireInterest, run on every HAVE, scans from piece 0 for a piece we lack
+  // and the peer has: O(stream length) per HAVE once we have most pieces. Here the scan starts at
+  // the first piece we still want (pieces before a from: 'live' viewer's start are never wanted).
+  let interestFrom = 0
+  torrent._updateWireInterest = function (this: T, wire: any) {
+    const pieces = this.pieces
+    const n = pieces.length
+    const floor = Math.max(0, Math.min(n, wantedFrom.get(this) ?? 0))
+    if (interestFrom < floor) interestFrom = floor
+    while (interestFrom < n && pieces[interestFrom] === null) interestFrom++
+    let interested = false
+    for (let i = interestFrom; i < n; i++) {
+      if (pieces[i] && wire.peerPieces.get(i)) { interested = true; break }
+    }
+    if (interested) wire.interested(); else wire.uninterested()
+  }
+  const markUnverified = torrent._markUnverified
+  torrent._markUnverified = function (this: T, index: number) {
+    if (index < firstMissing) firstMissing = index
+    if (index < interestFrom) interestFrom = index
+    return markUnverified.call(this, index)
+  }
+}
+
+const wantedFrom = new WeakMap<object, number>()
+
+/** The first piece this peer wants (a from: 'live' viewer never wants the pieces before it). */
+export function setWantedFrom (torrent: T, index: number): void {
+  wantedFrom.set(torrent, index)
 }
 
 /** Rejects new peers for which `allow(addr)` is false (bans). */
@@ -50,7 +88,7 @@ export function checkReady (torrent: T): void {
 
 /**
  * Grows the torrent to `count` pieces and `length` bytes. New pieces get no expected hash yet
- * (they cannot verify, and are not selected) until setPieceHash(). Only the last piece may be short.
+ * (they cannot verify, and are not selected) until the hash log has them. Only the last piece may be short.
  */
 export function grow (torrent: T, count: number, length: number): void {
   const first = torrent.pieces.length
@@ -69,11 +107,18 @@ export function grow (torrent: T, count: number, length: number): void {
   }
   torrent.length = length
   torrent.lastPieceLength = count === 0 ? pl : length - (count - 1) * pl
+  // The bitfield's buffer is an exact-length view (it is what a BITFIELD message sends) over a
+  // backing store that doubles, so growth does not copy the whole bitfield every 8 pieces.
   const bytes = Math.ceil(count / 8)
-  if (torrent.bitfield.buffer.length < bytes) {
-    const b = new Uint8Array(bytes)
-    b.set(torrent.bitfield.buffer)
-    torrent.bitfield.buffer = b
+  const old: Uint8Array = torrent.bitfield.buffer
+  if (old.length < bytes) {
+    if (old.byteOffset === 0 && old.buffer.byteLength >= bytes) {
+      torrent.bitfield.buffer = new Uint8Array(old.buffer, 0, bytes)
+    } else {
+      const backing = new Uint8Array(Math.max(bytes, 2 * old.length, 64))
+      backing.set(old)
+      torrent.bitfield.buffer = backing.subarray(0, bytes)
+    }
   }
   const f = torrent.files[0]
   f.length = length - f.offset
@@ -92,13 +137,23 @@ export function grow (torrent: T, count: number, length: number): void {
   if (count > first) for (const w of torrent.wires) w.isSeeder = false
 }
 
-/** Sets the expected SHA-1 (hex) of piece i. */
-export function setPieceHash (torrent: T, index: number, hex: string): void {
-  if (index < torrent._hashes.length) torrent._hashes[index] = hex
-}
-
-export function hasPieceHash (torrent: T, index: number): boolean {
-  return typeof torrent._hashes[index] === 'string' && torrent._hashes[index].length === 40
+/**
+ * Replaces the torrent's array of expected piece hashes (hex strings, ~64 bytes a piece in V8) by a
+ * view that reads them from the stream's verified hash log on demand ('' where none is known yet):
+ * the hashes live once, 20 bytes a piece, in the log. WebTorrent only reads `_hashes[index]`.
+ */
+export function hashesFrom (torrent: T, get: (index: number) => string): void {
+  torrent._hashes = new Proxy([], {
+    get (target, prop, receiver) {
+      if (typeof prop === 'string') {
+        const i = Number(prop)
+        if (Number.isInteger(i) && i >= 0) return get(i)
+        if (prop === 'length') return torrent.pieces.length
+      }
+      return Reflect.get(target, prop, receiver)
+    },
+    set () { return true } // the log is the source of truth
+  })
 }
 
 /**

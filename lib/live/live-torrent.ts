@@ -7,7 +7,7 @@
  *    head's tail, or pages fetched backwards), selects the pieces it wants, forwards new heads.
  *
  * Flow on a viewer:  HEAD from a wire → decode (extension) → StreamState.acceptHead (one signature
- * check per distinct new head) → patches.grow → setPieceHash for newly verified hashes → select →
+ * check per distinct new head) → patches.grow → hashes readable by WebTorrent from the log → select →
  * WebTorrent downloads and SHA-1-verifies pieces as usual → 'verified' → readers wake.
  * Every wire of a live torrent is adapted in patches/wire.ts; the torrent in patches/torrent.ts.
  * Misbehaving peers are disconnected and banned for BAN_MS; the honest stream goes on.
@@ -34,6 +34,12 @@ export const PAGE_TIMEOUT_MS = 10_000
 export const MAX_HAVE_AHEAD = 4096
 /** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
 export const MAX_CORRUPT_PIECES = 2
+/**
+ * A peer that is unchoking us, holds requests of ours and sends not one block for this long is
+ * holding them: dropped and banned for TIMEOUT_BAN_MS (WebTorrent's own limit is 30 s).
+ */
+export const PIECE_TIMEOUT_MS = 10_000
+export const TIMEOUT_BAN_MS = 60_000
 /** Bans remembered at most (peer ids and addresses); the oldest go first. Fresh peer ids are free. */
 export const MAX_BANS = 4096
 /** Failed pieces whose blocks' digests are kept until the piece verifies (smart ban). */
@@ -102,6 +108,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       wire.use(Ext)
       patches.noDelay(torrent, wire)
       wire.on('piece', (index: number, offset: number, data: Uint8Array) => this.noteBlock(index, offset, data, wire))
+      wire.setTimeout(PIECE_TIMEOUT_MS, true)
+      wire.on('timeout', () => this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request`, undefined, TIMEOUT_BAN_MS))
       wire.once('close', () => this.onWireClose(wire))
     })
     torrent.once('metadata', () => this.onMetadata())
@@ -182,7 +190,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       this.torrent.destroy()
       return
     }
-    this.state = new StreamState({ infoHash: fromHex(this.torrent.infoHash), info: this.info, hashes, ed25519: await ed25519() })
+    const state = this.state = new StreamState({ infoHash: fromHex(this.torrent.infoHash), info: this.info, hashes, ed25519: await ed25519() })
+    patches.hashesFrom(this.torrent, (i) => { const h = state.log.get(i); return h ? toHex(h) : '' })
     this.ready = true
     this.emit('ready')
     for (const [peer, m] of this.pendingHeads) this.enqueueHead(peer, m.head, m.tail)
@@ -244,11 +253,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.banWire(peer.wire, code, reason, peer.peerId)
   }
 
-  private banWire (wire: any, code: string, reason: string, peerId?: string): void {
+  private banWire (wire: any, code: string, reason: string, peerId?: string, ms = BAN_MS): void {
     // Once per wire; a wire that already closed can still be banned (blamed after the fact).
     if (this.bannedWires.has(wire) || this.destroyed) return
     this.bannedWires.add(wire)
-    const until = Date.now() + BAN_MS
+    const until = Date.now() + ms
     const addr = wire.remoteAddress && wire.remotePort ? `${wire.remoteAddress}:${wire.remotePort}` : null
     if (addr) this.remember(addr, until)
     const id = peerId || (wire.peerId ? String(wire.peerId) : '')
@@ -319,7 +328,10 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   /** After a head is accepted (or signed here): grow, learn hashes, select, wake readers. */
   applyHead (head: SignedHead, knownFrom: number, knownTo: number): void {
     patches.grow(this.torrent, head.count, head.length)
-    if (this.startPiece === null) this.startPiece = Math.max(0, head.count - this.liveEdgePieces)
+    if (this.startPiece === null) {
+      this.startPiece = Math.max(0, head.count - this.liveEdgePieces)
+      patches.setWantedFrom(this.torrent, this.startPiece)
+    }
     this.learnHashes(knownFrom, knownTo)
     this.emit('head', head)
     if (head.ended) this.emit('ended', head)
@@ -348,15 +360,13 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
 
   // ---- hashes -----------------------------------------------------------------------------
 
-  /** Hashes [from, to) are verified: give them to WebTorrent and select the wanted ones. */
+  /**
+   * Hashes [from, to) are verified: WebTorrent reads them straight from the log (patches.hashesFrom);
+   * select the wanted ones.
+   */
   private learnHashes (from: number, to: number): void {
     const state = this.state
     if (!state || from >= to) return
-    for (let i = from; i < to; i++) {
-      if (patches.hasPieceHash(this.torrent, i)) continue
-      const h = state.log.get(i)
-      if (h) patches.setPieceHash(this.torrent, i, toHex(h))
-    }
     if (this.role === 'viewer' && this.startPiece !== null) {
       const lo = Math.max(from, this.startPiece)
       if (lo < to) this.torrent.select(lo, to - 1)

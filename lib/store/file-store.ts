@@ -8,11 +8,24 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
 
+/** A growable bitset with the has/add/delete surface the store needs. */
+class Bits {
+  private b = new Uint8Array(64)
+  has (i: number): boolean { return (i >> 3) < this.b.length && (this.b[i >> 3]! & (1 << (i & 7))) !== 0 }
+  add (i: number): void {
+    const byte = i >> 3
+    if (byte >= this.b.length) { const n = new Uint8Array(Math.max(byte + 1, this.b.length * 2)); n.set(this.b); this.b = n }
+    this.b[byte] = this.b[byte]! | (1 << (i & 7))
+  }
+  delete (i: number): void { if ((i >> 3) < this.b.length) this.b[i >> 3] = this.b[i >> 3]! & ~(1 << (i & 7)) }
+}
+
 export default class FileStore implements ChunkStore {
   readonly chunkLength: number
   readonly path: string
   private fd: number | null = null
-  private written = new Set<number>()
+  /** Which chunks exist: a growable bitset (a Set of a million indices costs ~40 MB; this, 125 KB). */
+  private written = new Bits()
   private lengths = new Map<number, number>()
   private closed = false
 

@@ -1,0 +1,86 @@
+/**
+ * A long program, accelerated: a broadcaster airs N small pieces (default 1 000 000 × 1 KiB) to one
+ * viewer on loopback TCP, as fast as the viewer keeps up, and the script prints, every `--every`
+ * pieces, the cost of the last batch (wall ms and CPU ms per 1 000 pieces, both peers in this
+ * process) and the process's memory. Flat per-piece cost and bounded memory are the targets:
+ * nothing per piece may do work proportional to the stream's length.
+ *   node dist/scripts/long-program.js [--pieces 1000000] [--piece-length 1024] [--batch 64] [--every 50000] [--json]
+ * Prints figures; asserts nothing. The viewer's output is compared with the broadcast at the end
+ * (a running SHA-256 on both sides).
+ */
+import { createHash } from 'node:crypto'
+import { broadcast } from '../lib/index.js'
+import { destroyAll, join, makeClient } from '../test/helpers/swarm.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function arg (name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : def
+}
+const N = arg('pieces', 1_000_000)
+const PL = arg('piece-length', 1024)
+const BATCH = arg('batch', 64)
+const EVERY = arg('every', 50_000)
+const MAX_AHEAD = arg('ahead', 2048)
+const json = process.argv.includes('--json')
+
+function pieceBytes (i: number): Buffer {
+  const b = Buffer.alloc(PL)
+  b.writeUInt32BE(i, 0)
+  b.writeUInt32BE(Math.imul(i, 2654435761) >>> 0, PL - 4)
+  return b
+}
+
+async function main (): Promise<void> {
+  const a = await makeClient()
+  const bc = await broadcast(a, { name: 'long.bin', pieceLength: PL })
+  const v = await makeClient()
+  const t = join(v, bc.magnetURI, [a])
+  const rs = t.live.createReadStream()
+  const outHash = createHash('sha256')
+  let outBytes = 0
+  const reading = (async () => { for await (const c of rs) { outHash.update(c); outBytes += c.length } })()
+  const inHash = createHash('sha256')
+  const rows: Array<Record<string, number>> = []
+  let last = { t: performance.now(), cpu: process.cpuUsage() }
+  let verified = 0
+  t.on('verified', () => { verified++ })
+  if (!json) console.log('pieces      wall ms/1k  cpu ms/1k  rss MiB  heap MiB')
+  for (let i = 0; i < N; i += BATCH) {
+    const n = Math.min(BATCH, N - i)
+    const chunk = Buffer.concat(Array.from({ length: n }, (_, k) => pieceBytes(i + k)))
+    inHash.update(chunk)
+    await bc.write(chunk)
+    while (i + n - verified > MAX_AHEAD) await new Promise((resolve) => setTimeout(resolve, 1))
+    if (Math.floor((i + n) / EVERY) !== Math.floor(i / EVERY)) {
+      const now = performance.now()
+      const cpu = process.cpuUsage(last.cpu)
+      const m = process.memoryUsage()
+      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20 }
+      rows.push(row)
+      if (!json) console.log(`${String(row.pieces).padEnd(11)} ${row.wall_ms_per_1k.toFixed(1).padStart(10)} ${row.cpu_ms_per_1k.toFixed(1).padStart(10)} ${row.rss_mib.toFixed(0).padStart(8)} ${row.heap_mib.toFixed(0).padStart(9)}`)
+      last = { t: now, cpu: process.cpuUsage() }
+    }
+  }
+  await bc.end()
+  await reading
+  const identical = outBytes === N * PL && outHash.digest('hex') === inHash.digest('hex')
+  const first = rows[0]; const end = rows[rows.length - 1]
+  const summary = {
+    pieces: N,
+    piece_length: PL,
+    identical,
+    first_cpu_ms_per_1k: first?.cpu_ms_per_1k ?? null,
+    last_cpu_ms_per_1k: end?.cpu_ms_per_1k ?? null,
+    cost_growth: first && end ? end.cpu_ms_per_1k! / first.cpu_ms_per_1k! : null,
+    first_rss_mib: first?.rss_mib ?? null,
+    last_rss_mib: end?.rss_mib ?? null,
+    viewer_signature_checks: t.live.signatureChecks,
+    heads: t.live.stats.headsAccepted
+  }
+  console.log(json ? JSON.stringify(summary) : `\n${JSON.stringify(summary, null, 1)}`)
+  await destroyAll()
+  process.exit(identical ? 0 : 1)
+}
+
+main().catch((err) => { console.error(err); process.exit(1) })
