@@ -26,7 +26,7 @@ describe('cli: broadcast and watch', function () {
   this.timeout(90_000)
   afterEach(cleanup)
 
-  it('a file aired at --rate: watch to a file, to stdout and over HTTP (GET while airing, ranges); info after the end', async () => {
+  it('a file aired at --rate: watch to a file, to stdout, over HTTP (GET while airing, ranges) and to a --player; info after the end', async () => {
     const dir = tempDir()
     const input = join(dir, 'program.ts')
     const data = bytes(PL * 150 + 1234, 5)
@@ -42,6 +42,9 @@ describe('cli: broadcast and watch', function () {
     const toFile = new Cli(['watch', magnet, '--peer', peer, '--no-dht', '--out', join(dir, 'out.ts'), '--json'])
     const toStdout = new Cli(['watch', magnet, '--peer', peer, '--no-dht', '--stdout', '--quiet'])
     const overHttp = new Cli(['watch', magnet, '--peer', peer, '--no-dht', '--http', '0', '--json'])
+    // A "player" (curl) started by watch on its own HTTP URL; watch exits when the player does.
+    const played = join(dir, 'played.ts')
+    const withPlayer = new Cli(['watch', magnet, '--peer', peer, '--no-dht', '--player', `curl -s -o ${played}`, '--quiet'])
     const url = (await overHttp.event('ready')).url as string
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
     // A player's GET while the program airs: the response stays open until the end.
@@ -76,6 +79,8 @@ describe('cli: broadcast and watch', function () {
     assert.equal(got.status, 200)
     assert.ok(got.body.equals(data), 'watch --http: the open GET delivered the program')
     await overHttp.exit(0, 30_000)
+    await withPlayer.exit(0, 30_000)
+    assert.ok(readFileSync(played).equals(data), 'watch --player: the player received the program')
 
     // After the end: ranges with the final length, info says ended with the final infohash.
     const info2 = await run(['info', magnet, '--peer', peer, '--no-dht', '--json'])
@@ -90,7 +95,7 @@ describe('cli: broadcast and watch', function () {
     await bc.interrupt(0)
   })
 
-  it('stdin and an HTTP URL as input; --from live; info while live; a local tracker instead of --peer', async () => {
+  it('stdin (with --key) and an HTTP URL as input; --from live; info while live; a local tracker instead of --peer; --keep-seeding', async () => {
     const dir = tempDir()
     const tracker = new Cli(['tracker', '--port', '0', '--host', '127.0.0.1', '--json'])
     const announce = ((await tracker.event('ready')).announce as string[])[0]!
@@ -98,9 +103,13 @@ describe('cli: broadcast and watch', function () {
 
     // From stdin, found through the tracker.
     const a = bytes(PL * 60 + 99, 21)
-    const bcA = new Cli(['broadcast', '-', '--name', 'stdin.ts', '--no-dht', '--announce', announce, '--json'], { stdin: 'pipe' })
+    const key = join(dir, 'stream.key')
+    const keygen = await run(['keygen', '--out', key, '--json'])
+    const publicKey = (JSON.parse(keygen.output.toString()) as { publicKey: string }).publicKey
+    const bcA = new Cli(['broadcast', '-', '--name', 'stdin.ts', '--key', key, '--no-dht', '--announce', announce, '--json'], { stdin: 'pipe' })
     const readyA = await bcA.event('ready')
-    const wA = new Cli(['watch', readyA.magnetURI, '--no-dht', '--announce', announce, '--out', join(dir, 'a.ts'), '--json'])
+    assert.equal(readyA.publicKey, publicKey, '--key')
+    const wA = new Cli(['watch', readyA.magnetURI, '--no-dht', '--announce', announce, '--out', join(dir, 'a.ts'), '--keep-seeding', '--json'])
     await wA.event('ready')
     await feed(bcA.proc.stdin!, a, 7000, 5)
 
@@ -156,8 +165,10 @@ describe('cli: broadcast and watch', function () {
     }
 
     await bcA.event('ended', 60_000)
-    await wA.exit(0, 60_000)
+    await wA.event('done', 60_000)
     assert.ok(readFileSync(join(dir, 'a.ts')).equals(a), 'stdin program through the tracker, exactly')
+    assert.equal(wA.code, null, '--keep-seeding: still sharing after the end')
+    await wA.interrupt(0)
     await bcA.interrupt(0)
     await tracker.interrupt(0)
   })
