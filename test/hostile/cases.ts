@@ -16,7 +16,7 @@ import { signable, type Head, type SignedHead } from '../../lib/protocol/head.js
 import { encode, type Message, type Tail } from '../../lib/protocol/messages.js'
 import fc from 'fast-check'
 import { hostile } from './fuzz.js'
-import { PAGE_TIMEOUT_MS } from '../../lib/live/live-torrent.js'
+import { PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/live-torrent.js'
 import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/extension.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
 import { Attacker, reconnectRefused, within, type AttackerOptions } from './attacker.js'
@@ -449,7 +449,7 @@ export async function corruptData (pl = 16384, subtle = false): Promise<void> {
  * 10. Requests accepted and never answered: a raw peer that unchokes, claims every piece and holds
  * every request. The honest viewer must not stall on the pieces it reserved.
  */
-export async function silentSeeder (pl = 16384): Promise<number> {
+export async function silentSeeder (pl = 16384, waitBan = true): Promise<number> {
   const s = await stage({ pieces: 60, first: 10, connect: false, pl })
   const atk = Attacker.connect(s.port, s.infoHash, { claim: 60, pieces: 'never' })
   await withTimeout(atk.ready, 10_000, 'attacker handshake')
@@ -459,7 +459,10 @@ export async function silentSeeder (pl = 16384): Promise<number> {
   const t0 = Date.now()
   figures.casesTried++
   await finish(s, [], 60_000)
-  return Date.now() - t0
+  const ms = Date.now() - t0
+  // And the peer that holds requests is dropped and kept away for a while.
+  if (waitBan) await expectBan(s, atk, 'TIMEOUT', PIECE_TIMEOUT + 5000)
+  return ms
 }
 
 /**
