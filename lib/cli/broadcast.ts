@@ -141,6 +141,9 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   }
   if (state && existsSync(state) && !statSync(state).isDirectory()) throw new UserError(`--state ${state} is not a folder`)
   const out = new Output({ json: bool(p, 'json'), quiet: bool(p, 'quiet'), command: 'broadcast' })
+  // A URL is opened first: an unreachable source fails before anything is announced.
+  const abort = new AbortController()
+  const early = input.kind === 'url' ? await openInput(input, 0, abort.signal) : null
 
   const client = await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') })
   atExit(() => destroyClient(client))
@@ -205,7 +208,6 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   timer.unref()
 
   const stop = { now: false, signal: null as NodeJS.Signals | null }
-  const abort = new AbortController()
   let seeding: (() => void) | null = null
   onSignal((sig) => {
     stop.now = true
@@ -217,7 +219,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
   if (!live.ended) {
     try {
-      const src = await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal)
+      const src = early ?? await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal)
       await pump(src, bc, rate, stop, (n) => { ingested += n })
     } catch (err) {
       if (!stop.now) throw err

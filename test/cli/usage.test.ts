@@ -33,7 +33,7 @@ describe('cli: usage, user mistakes, keygen', function () {
     })
   })
 
-  it('exit 1 with one clear line for a missing file, a bad magnet, a missing .torrent file and a port in use', async () => {
+  it('exit 1 with one clear line for a missing file, an unreachable URL, a bad magnet, a missing .torrent file and a port in use', async () => {
     const missing = await run(['broadcast', 'no-such-file.ts', '--no-dht'])
     assert.equal(missing.code, 1, missing.describe())
     assert.equal(missing.stderr.trim(), 'webtorrent-live broadcast: no such file: no-such-file.ts')
@@ -42,6 +42,11 @@ describe('cli: usage, user mistakes, keygen', function () {
     assert.equal(magnet.code, 1, magnet.describe())
     assert.match(magnet.stderr.trim(), /^webtorrent-live watch: not a valid magnet link/)
     assert.equal(magnet.stderr.trim().split('\n').length, 1)
+
+    const unreachable = await run(['broadcast', 'http://127.0.0.1:9/none.ts', '--no-dht'])
+    assert.equal(unreachable.code, 1, unreachable.describe())
+    assert.match(unreachable.stderr.trim(), /^webtorrent-live broadcast: cannot read http:\/\/127\.0\.0\.1:9\/none\.ts: /)
+    assert.equal(unreachable.stderr.trim().split('\n').length, 1)
 
     const notTorrent = join(tempDir(), 'x.torrent')
     writeFileSync(notTorrent, 'hello')
