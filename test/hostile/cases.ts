@@ -16,7 +16,7 @@ import { signable, type Head, type SignedHead } from '../../lib/protocol/head.js
 import { encode, type Message, type Tail } from '../../lib/protocol/messages.js'
 import fc from 'fast-check'
 import { hostile } from './fuzz.js'
-import { PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/live-torrent.js'
+import { MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/live-torrent.js'
 import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/extension.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
 import { Attacker, reconnectRefused, within, type AttackerOptions } from './attacker.js'
@@ -88,6 +88,7 @@ export async function stage (opts: { pieces?: number, first?: number, pl?: numbe
     figures.bans[b.code] = (figures.bans[b.code] ?? 0) + 1
     if (process.env.HOSTILE_DEBUG) console.log(`  banned ${b.peerId.slice(0, 8)} ${b.code}: ${b.reason}`)
   })
+  bc.live.on('peer-banned', (b: Ban) => { figures.bans[b.code] = (figures.bans[b.code] ?? 0) + 1 })
   tv.live.on('error', () => {}) // asserted where expected; an unexpected one fails the output check
   if (opts.connect !== false) await poll(() => tv.live.ready && tv.live.has(first - 1), 20_000, 'viewer synced')
   else await poll(() => tv.live.ready, 20_000, 'viewer ready')
@@ -510,6 +511,31 @@ export async function wireFuzz (runs: number, opts: { concurrency?: number, seed
   assert.equal(s.bc.live.error, null, 'the broadcaster is unharmed')
   await finish(s)
   return { cases: samples.length, bans: s.bans.length + s.bc.live.stats.bannedPeers - bans0, closedByVictim }
+}
+
+/**
+ * Bounded ban list: `n` raw peers, each with a fresh peer id, send garbage and are banned. The
+ * viewer remembers at most MAX_BANS of them (an attacker mints ids for free), and the stream goes on.
+ */
+export async function banListBound (n: number, concurrency = 32): Promise<{ banned: number, remembered: number, rssGrowthMiB: number }> {
+  const s = await stage({ pieces: 40, first: 20 })
+  const rss0 = process.memoryUsage().rss
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++
+      const atk = Attacker.connect(s.port, s.infoHash)
+      if (await within(atk.ready, 5000)) { atk.sendRaw(new Uint8Array([0x7f, 1, 2, 3])); figures.casesTried++; await within(atk.closed, 2000) }
+      atk.destroy()
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  sampleRss()
+  const remembered = (s.tv.live as any).bans.size as number
+  assert.ok(remembered <= MAX_BANS, `at most ${MAX_BANS} bans remembered (${remembered})`)
+  const rssGrowthMiB = (process.memoryUsage().rss - rss0) / 2 ** 20
+  await finish(s)
+  return { banned: s.bans.length, remembered, rssGrowthMiB }
 }
 
 export { destroyAll }
