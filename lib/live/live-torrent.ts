@@ -13,7 +13,7 @@
  * Misbehaving peers are disconnected and banned for BAN_MS; the honest stream goes on.
  */
 import { EventEmitter } from 'node:events'
-import { toHex, fromHex } from '../protocol/bytes.js'
+import { equal, toHex, fromHex } from '../protocol/bytes.js'
 import { MAX_PAGE_HASHES, MAX_TAIL_HASHES, PIECE_HASH_BYTES, MAX_PIECES } from '../protocol/constants.js'
 import { pieceLengthAt, rank, type SignedHead } from '../protocol/head.js'
 import { parseLiveInfo, type LiveInfo } from '../protocol/info.js'
@@ -70,7 +70,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   ready = false
   destroyed = false
   error: LiveError | null = null
-  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0 }
+  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0, adoptedPieces: 0 }
   /** After the end: the final, ordinary torrent ({ infoHash, magnetURI, torrentFile }), once verified here. */
   final: FinalTorrent | null = null
   /** After the end: the WebTorrent torrent serving the final infohash from this torrent's storage. */
@@ -202,6 +202,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   private onClose (): void {
+    const failure = rawStore(this.torrent)?.failure
+    if (failure && !this.error) this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${failure.message}`))
     this.destroyed = true
     const ft = this.finalTorrent
     // The final torrent reads this torrent's storage: it goes with it. (Not while the client is
@@ -367,9 +369,39 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private learnHashes (from: number, to: number): void {
     const state = this.state
     if (!state || from >= to) return
+    this.adoptFromDisk(from, to)
     if (this.role === 'viewer' && this.startPiece !== null) {
       const lo = Math.max(from, this.startPiece)
       if (lo < to) this.torrent.select(lo, to - 1)
+    }
+  }
+
+  /**
+   * A peer restarted on its store (same path) finds verified pieces already on disk: each one whose
+   * bytes hash to the verified hash is adopted, not downloaded again. Only stores that can show
+   * their bytes (FileStore.peek) take part; reads stop at the end of the file.
+   */
+  private adoptFromDisk (from: number, to: number): void {
+    const raw = rawStore(this.torrent)
+    const state = this.state
+    if (!state || this.role !== 'viewer' || typeof raw?.peek !== 'function' || typeof raw.adopt !== 'function') return
+    let adopted = 0
+    for (let i = Math.max(from, this.startPiece ?? 0); i < to; i++) {
+      if (this.has(i)) continue
+      const expected = state.log.get(i)
+      if (!expected) continue
+      const len = this.pieceLength(i)
+      const bytes = raw.peek(i, len)
+      if (!bytes) break // past the end of the file
+      if (!equal(hashes.sha1(bytes), expected)) continue
+      raw.adopt(i, len)
+      patches.markHave(this.torrent, i)
+      adopted++
+    }
+    if (adopted > 0) {
+      this.stats.adoptedPieces += adopted
+      patches.checkDone(this.torrent)
+      this.notify()
     }
   }
 
@@ -550,4 +582,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       }
     })
   }
+}
+
+/** The chunk store under WebTorrent's wrappers (ImmediateChunkStore and CacheChunkStore keep it as `.store`). */
+function rawStore (torrent: any): any {
+  let s = torrent.store
+  for (let k = 0; k < 4 && s?.store; k++) s = s.store
+  return s
 }

@@ -51,6 +51,27 @@ export default class FileStore implements ChunkStore {
     if (length !== this.chunkLength) this.lengths.set(index, length)
   }
 
+  /**
+   * The bytes at chunk `index` as they are in the file, whether or not this store wrote them (a
+   * restarted peer checks them against the piece's hash before adopting them); null past the end.
+   */
+  peek (index: number, length: number): Uint8Array | null {
+    if (this.closed) return null
+    const fd = this.open()
+    if (index * this.chunkLength + length > fstatSync(fd).size) return null
+    const out = Buffer.alloc(length)
+    let got = 0
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, index * this.chunkLength + got)
+      if (n === 0) return null
+      got += n
+    }
+    return out
+  }
+
+  /** The first write error (ENOSPC, EIO …), kept so the torrent's owner can say why it stopped. */
+  failure: Error | null = null
+
   /** Bytes currently in the file. */
   fileSize (): number {
     return fstatSync(this.open()).size
@@ -68,6 +89,7 @@ export default class FileStore implements ChunkStore {
       if (buf.length !== this.chunkLength) this.lengths.set(index, buf.length); else this.lengths.delete(index)
       process.nextTick(cb, null)
     } catch (e) {
+      this.failure ??= e as Error
       process.nextTick(cb, e as Error)
     }
   }
