@@ -54,7 +54,8 @@ const wireCases: Array<[string, () => Promise<unknown>]> = [
   ['9b corrupt blocks shared with the honest source', () => cases.corruptData(65536)],
   ['9c subtle corrupter', () => cases.corruptData(65536, true)],
   ['10 requests never answered', () => cases.silentSeeder()],
-  ['10b requests never answered, 256 KiB pieces', () => cases.silentSeeder(262144, false)]
+  ['10b requests never answered, 256 KiB pieces', () => cases.silentSeeder(262144, false)],
+  ['11 ut_live messages not negotiated', cases.unnegotiated]
 ]
 
 console.log(`hostile peers: ${DECODER_RUNS} decoder cases, ${WIRE_RUNS} wire fuzz messages, wire cases × ${REPEAT}, ${BAN_PEERS} banned peer ids`)

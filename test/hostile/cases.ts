@@ -513,6 +513,18 @@ export async function wireFuzz (runs: number, opts: { concurrency?: number, seed
   return { cases: samples.length, bans: s.bans.length + s.bc.live.stats.bannedPeers - bans0, closedByVictim }
 }
 
+/** 11. ut_live messages from a peer that did not negotiate ut_live, or speaks another version: BAD_TYPE. */
+export async function unnegotiated (): Promise<void> {
+  const s = await stage()
+  for (const opts of [{ live: false }, { liveV: 2 }]) {
+    const atk = await connect(s, opts)
+    atk.send({ type: 'head', head: s.bc.live.head, tail: null }) // a genuine head, but not negotiated
+    figures.casesTried++
+    await expectBan(s, atk, 'BAD_TYPE')
+  }
+  await finish(s)
+}
+
 /**
  * Bounded ban list: `n` raw peers, each with a fresh peer id, send garbage and are banned. The
  * viewer remembers at most MAX_BANS of them (an attacker mints ids for free), and the stream goes on.

@@ -31,4 +31,5 @@ describe('hostile peers on the wire', function () {
     const ms = await cases.silentSeeder(262144, false)
     if (ms > 20_000) throw new Error(`the viewer stalled ${ms} ms behind a silent peer`)
   })
+  it('11. ut_live messages without negotiating ut_live (or with another live_v): BAD_TYPE, banned', cases.unnegotiated)
 })
