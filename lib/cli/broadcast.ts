@@ -93,6 +93,13 @@ async function openInput (input: Input, offset: number, signal: AbortSignal): Pr
   return Readable.fromWeb(res.body as any)
 }
 
+function rememberedPort (state: string): number | null {
+  try {
+    const port = (JSON.parse(readFileSync(join(state, 'cli.json'), 'utf8')) as { port?: unknown }).port
+    return typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : null
+  } catch { return null }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Writes the input into the broadcaster, no faster than `rate` bytes a second; stops when `stop.now`. */
@@ -126,7 +133,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const pieceLength = bytesFlag(p, 'piece-length') ?? 16384
   if (!isValidPieceLength(pieceLength)) throw new UsageError(`--piece-length must be a power of two from 1024 to 16777216, not ${pieceLength}`)
   const rate = bytesFlag(p, 'rate')
-  const port = int(p, 'port', 0, 65535) ?? 0
+  const portFlag = int(p, 'port', 0, 65535)
   const peers = list(p, 'peer').map(peerAddr)
   const announce = list(p, 'announce').map(trackerUrl)
   const state = str(p, 'state')
@@ -145,7 +152,17 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const abort = new AbortController()
   const early = input.kind === 'url' ? await openInput(input, 0, abort.signal) : null
 
-  const client = await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') })
+  // A resumed broadcaster listens where it did before (unless told otherwise), so that peers that
+  // knew it by address (--peer, WebTorrent's reconnects) find it again.
+  const remembered = portFlag === undefined && state ? rememberedPort(state) : null
+  const net = { port: portFlag ?? remembered ?? 0, peers, announce, dht: !bool(p, 'no-dht') }
+  let client: any
+  try {
+    client = await makeClient(net)
+  } catch (err) {
+    if (remembered === null) throw err
+    client = await makeClient({ ...net, port: 0 })
+  }
   atExit(() => destroyClient(client))
   let tmp: string | null = null
   if (!state) {
@@ -164,6 +181,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     throw err
   }
   atExit(() => bc.close())
+  if (state) { try { writeFileSync(join(state, 'cli.json'), JSON.stringify({ port: client.address().port }) + '\n') } catch {} }
   const torrent = bc.torrent
   const live = bc.live
   connectPeers(torrent, peers)

@@ -40,6 +40,7 @@ describe('cli: broadcaster resume with --state', function () {
     assert.equal(r2.infoHash, r1.infoHash, 'same stream')
     assert.equal(r2.magnetURI, r1.magnetURI)
     assert.equal(r2.publicKey, r1.publicKey, 'the key kept in the state folder')
+    assert.equal(r2.port, r1.port, 'listening where it did before')
     assert.ok(r2.length >= seen1.bytes && r2.length % PL === 0 && r2.length < data.length, `resumed at ${String(r2.length)} (last head seen ${String(seen1.bytes)})`)
     const seen2 = await second.event('head', 60_000, (e) => e.pieces >= Math.floor(r2.length / PL) + 30)
     await second.kill()
