@@ -30,14 +30,17 @@ const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const KBPS = 4000
 const cfg = QUICK
-  ? { viewers: [10], pieceLengths: [16384, 65536], seconds: 10, catchupBytes: 64 * MiB, scaleCheckpoints: [64 * MiB, 256 * MiB, 1 * GiB] }
-  : { viewers: [10, 50], pieceLengths: [16384, 65536], seconds: 20, catchupBytes: 512 * MiB, scaleCheckpoints: [1 * GiB, 4 * GiB, 16 * GiB] }
+  ? { viewers: [10], pieceLengths: [16384, 65536], seconds: 10, catchupBytes: 64 * MiB, catchupPieceLengths: [262144], scaleCheckpoints: [64 * MiB, 256 * MiB, 1 * GiB] }
+  : { viewers: [10, 50], pieceLengths: [16384, 65536], seconds: 20, catchupBytes: 512 * MiB, catchupPieceLengths: [262144, 16384], scaleCheckpoints: [1 * GiB, 4 * GiB, 16 * GiB] }
 if (opt('viewers')) cfg.viewers = opt('viewers')!.split(',').map(Number)
 if (opt('seconds')) cfg.seconds = Number(opt('seconds'))
 if (opt('catchup-mib')) cfg.catchupBytes = Number(opt('catchup-mib')) * MiB
 if (opt('scale-mib')) cfg.scaleCheckpoints = opt('scale-mib')!.split(',').map((x) => Number(x) * MiB)
 const SCALE_PIECE = Number(opt('scale-piece-length') ?? 16384)
-const CATCHUP_PIECE = Number(opt('catchup-piece-length') ?? 16384)
+// Catch-up runs at 256 KiB pieces by default: with the library as it is, a late viewer bans every peer
+// whose BITFIELD covers more than 4096 pieces (LiveTorrent.haveLimit), so 16 KiB pieces can only be
+// caught up to 64 MiB. The full run also tries 16 KiB to show it.
+if (opt('catchup-piece-length')) cfg.catchupPieceLengths = opt('catchup-piece-length')!.split(',').map(Number)
 
 const log = (s: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`) }
 
@@ -164,13 +167,32 @@ async function hypercoreRunWith (writer: Peer, key: string, n: number, pieceLeng
   return r
 }
 
+/** Logs a receiver's progress every 10 s while `p` is pending; gives up after 30 s without progress. */
+async function watch<T> (peer: Peer, p: Promise<T>, count: number): Promise<T> {
+  let done = false
+  let last = -1
+  let stuck = 0
+  const ticker = (async () => {
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 10_000))
+      if (done) return
+      const pr = await peer.call('progress').catch(() => null)
+      if (!pr) continue
+      log(`  ${peer.role}: ${pr.contig}/${count} pieces, ${pr.wires} wires, head ${pr.count}`)
+      if (pr.contig === last) { if (++stuck >= 3) throw new Error(`${peer.role} made no progress for 30 s at ${pr.contig}/${count} (${pr.wires} wires, ${pr.bannedPeers ?? 0} peers banned)`) } else stuck = 0
+      last = pr.contig
+    }
+  })()
+  try { return await Promise.race([p, ticker.then(() => p)]) } finally { done = true }
+}
+
 // ---- 3: catch-up ---------------------------------------------------------------------------------
 
 interface CatchupResult {
   bytes: number
   pieceLength: number
-  live: { seconds: number, mibS: number, cpuS: number, signatureChecks: number, headsAccepted: number, pagesReceived: number }
-  stock: { seconds: number, mibS: number, cpuS: number }
+  live: { seconds: number, mibS: number, cpuS: number, signatureChecks: number, headsAccepted: number, pagesReceived: number, bannedPeers: number, stalled: string | null }
+  stock: { seconds: number, mibS: number, cpuS: number } | null
   ratio: number
 }
 
@@ -193,8 +215,11 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       const { magnet } = await src.call('broadcast', { pieceLength })
       await Promise.all(peers.map((v, k) => v.call('join', { magnet, from: 'start', peers: [src.port, ...peers.slice(0, k).map((p) => p.port)] })))
       log(`catch-up: airing ${bytes / MiB} MiB to 5 live peers`)
-      const batch = 32 * MiB
-      for (let off = 0; off < bytes; off += batch) {
+      // The first piece alone, so that every peer has a head before the HAVEs run ahead.
+      await src.call('airFast', { bytes: pieceLength, file, offset: 0 })
+      await poll(async () => (await Promise.all(peers.map((v) => v.call('progress')))).every((p) => p.contig >= 1), 60_000, 'live peers have the first piece', 100)
+      const batch = 16 * MiB
+      for (let off = pieceLength; off < bytes; off += batch) {
         await src.call('airFast', { bytes: Math.min(batch, bytes - off), file, offset: off }, 600_000)
         const want = Math.floor((off - batch) / pieceLength)
         await poll(async () => (await Promise.all(peers.map((v) => v.call('progress')))).every((p) => p.contig >= want), 600_000, 'live peers keep up', 100)
@@ -202,16 +227,21 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       await poll(async () => (await Promise.all(peers.map((v) => v.call('progress')))).every((p) => p.contig >= count), 600_000, 'live peers have the history', 100)
       await src.call('startBackground', { kbps: KBPS })
       log('catch-up: late viewer joins (from: start) with the 5 live peers')
-      const late = await new Peer('viewer').init()
+      const late = await new Peer('viewer', process.env.BENCH_DEBUG_LATE ? { DEBUG: process.env.BENCH_DEBUG_LATE } : {}).init()
       liveAll.push(late)
       await late.call('join', { magnet, from: 'start', record: false, peers: peers.map((p) => p.port) })
-      const r = await late.call('waitFor', { count }, 600_000)
+      let stalled: string | null = null
+      let r: any = null
+      try { r = await watch(late, late.call('waitFor', { count }, 600_000), count) } catch (err) { stalled = (err as Error).message; log(`  ${stalled}`) }
       const lp = await late.call('progress')
-      live = { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived }
+      live = r
+        ? { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived, bannedPeers: lp.bannedPeers, stalled }
+        : { seconds: round(lp.sinceJoinMs / 1000, 2), mibS: 0, cpuS: round(lp.cpuSinceJoinMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived, bannedPeers: lp.bannedPeers, stalled }
       await src.call('stopBackground')
     } finally { await stopAll(liveAll) }
 
-    // Stock: 5 ordinary seeders of the same bytes, one stock leecher.
+    // Stock: 5 ordinary seeders of the same bytes, one stock leecher (skipped when the live viewer stalled).
+    if (live.stalled) return { bytes, pieceLength, live, stock: null, ratio: 0 }
     log('catch-up: stock WebTorrent, 5 seeders of the same bytes')
     const seeders = await spawn('seeder', 5)
     const stockAll = [...seeders]
@@ -222,7 +252,7 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       const leecher = await new Peer('leecher').init()
       stockAll.push(leecher)
       await leecher.call('join', { torrentFile: first.torrentFile, record: false, peers: seeders.map((s) => s.port) })
-      const r = await leecher.call('waitFor', { count }, 600_000)
+      const r = await watch(leecher, leecher.call('waitFor', { count }, 600_000), count)
       stock = { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2) }
     } finally { await stopAll(stockAll) }
     return { bytes, pieceLength, live, stock, ratio: round(live.mibS / stock.mibS, 3) }
@@ -254,6 +284,8 @@ async function scale (checkpoints: number[], pieceLength: number): Promise<Scale
   try {
     const { magnet } = await src.call('broadcast', { pieceLength })
     await viewer.call('join', { magnet, from: 'start', read: true, record: false, peers: [src.port] })
+    await src.call('air', { pieceLength, pieces: 1, kbps: KBPS }) // a first head before HAVEs run ahead
+    await poll(async () => (await viewer.call('progress')).contig >= 1, 60_000, 'viewer has the first piece', 50)
     const cpu0 = (await src.call('progress')).cpuMs
     const t0 = Date.now()
     const batch = 64 * MiB
@@ -267,7 +299,7 @@ async function scale (checkpoints: number[], pieceLength: number): Promise<Scale
         const want = Math.floor((aired - 2 * batch) / pieceLength)
         await poll(async () => (await viewer.call('progress')).contig >= want, 600_000, 'viewer keeps up', 50)
       }
-      await viewer.call('waitFor', { count: aired / pieceLength, read: true, readBytes: aired }, 600_000)
+      await viewer.call('waitFor', { count: (pieceLength + aired) / pieceLength, read: true, readBytes: pieceLength + aired }, 600_000)
       const vp = await viewer.call('progress', { gc: true })
       const sp = await src.call('progress', { gc: true })
       out.push({ gib: round(aired / GiB, 3), pieces: aired / pieceLength, viewerRssMiB: round(vp.rss / MiB, 1), viewerHeapMiB: round(vp.heapUsed / MiB, 1), broadcasterRssMiB: round(sp.rss / MiB, 1) })
@@ -306,8 +338,16 @@ async function main (): Promise<void> {
       }
     }
   }
-  const cu = ONLY.has('catchup') ? await catchup(cfg.catchupBytes, CATCHUP_PIECE) : null
-  if (cu) log(`catch-up: live ${cu.live.mibS} MiB/s, stock ${cu.stock.mibS} MiB/s, ratio ${cu.ratio}`)
+  const cus: CatchupResult[] = []
+  if (ONLY.has('catchup')) {
+    for (const pl of cfg.catchupPieceLengths) {
+      log(`catch-up: ${cfg.catchupBytes / MiB} MiB, ${pl / 1024} KiB pieces`)
+      const c = await catchup(cfg.catchupBytes, pl)
+      cus.push(c)
+      log(`catch-up: live ${c.live.mibS} MiB/s, stock ${c.stock?.mibS ?? '–'} MiB/s, ratio ${c.ratio}${c.live.stalled ? ` (live viewer stalled, ${c.live.bannedPeers} peers banned)` : ''}`)
+    }
+  }
+  const cu = cus[0] ?? null
   const sc = ONLY.has('scale') ? await scale(cfg.scaleCheckpoints, SCALE_PIECE) : null
 
   // Headline: the largest swarm, 16 KiB pieces.
@@ -337,14 +377,15 @@ async function main (): Promise<void> {
       out.push(`  ${r.viewers} viewers, ${r.pieceLength / 1024} KiB: ` + r.byHop.map((b) => `${b.hops} hop${b.hops > 1 ? 's' : ''} (${b.viewers}) ${b.p95} | ${h?.byHop.find((x) => x.hops === b.hops)?.p95 ?? '–'}`).join(', '))
     }
   }
-  if (cu) {
-    out.push('', `3. Catch-up: ${cu.bytes / MiB} MiB${QUICK ? ' (quick: 64 MiB, full: 512 MiB)' : ''} of history, ${cu.pieceLength / 1024} KiB pieces, from 5 peers (live: while the broadcast goes on at 4 Mbit/s)`)
-    out.push(table([
-      ['client', 'seconds', 'MiB/s', 'CPU s', 'signature checks', 'heads accepted', 'hash pages'],
-      ['late live viewer (from: start)', String(cu.live.seconds), String(cu.live.mibS), String(cu.live.cpuS), String(cu.live.signatureChecks), String(cu.live.headsAccepted), String(cu.live.pagesReceived)],
-      ['stock WebTorrent, ordinary torrent', String(cu.stock.seconds), String(cu.stock.mibS), String(cu.stock.cpuS), '–', '–', '–']
-    ]))
-    out.push(`  ratio live / stock: ${cu.ratio}`)
+  if (cus.length) {
+    out.push('', `3. Catch-up: ${cfg.catchupBytes / MiB} MiB${QUICK ? ' (quick: 64 MiB, full: 512 MiB)' : ''} of history from 5 peers (live: while the broadcast goes on at 4 Mbit/s; stock: 5 seeders)`)
+    const rows = [['client', 'piece', 'seconds', 'MiB/s', 'CPU s', 'signature checks', 'heads accepted', 'hash pages', 'peers banned']]
+    for (const c of cus) {
+      rows.push(['late live viewer (from: start)', `${c.pieceLength / 1024} KiB`, String(c.live.seconds), c.live.stalled ? 'STALLED' : String(c.live.mibS), String(c.live.cpuS), String(c.live.signatureChecks), String(c.live.headsAccepted), String(c.live.pagesReceived), String(c.live.bannedPeers)])
+      if (c.stock) rows.push(['stock WebTorrent, ordinary torrent', `${c.pieceLength / 1024} KiB`, String(c.stock.seconds), String(c.stock.mibS), String(c.stock.cpuS), '–', '–', '–', '–'])
+    }
+    out.push(table(rows))
+    for (const c of cus) out.push(`  ${c.pieceLength / 1024} KiB: ratio live / stock ${c.stock ? c.ratio : '–'}${c.live.stalled ? ` — ${c.live.stalled}` : ''}`)
   }
   if (sc) {
     out.push('', `4. Cost at scale: broadcaster → 1 viewer reading the stream, ${sc.pieceLength / 1024} KiB pieces, on-disk stores (deleted afterwards)${QUICK ? ' (quick: 64 MiB / 256 MiB / 1 GiB; full: 1 / 4 / 16 GiB)' : ''}${sc.note ? `; ${sc.note}` : ''}`)
@@ -375,14 +416,15 @@ async function main (): Promise<void> {
       hypercore_latency_p95_ms: hc?.p95 ?? null,
       source_upload_ratio: head?.sourceUploadRatio ?? null,
       catchup_mib_s: cu?.live.mibS ?? null,
-      static_mib_s: cu?.stock.mibS ?? null,
+      static_mib_s: cu?.stock?.mibS ?? null,
       catchup_ratio: cu?.ratio ?? null,
       signature_checks_per_head: sigPerHead,
       viewer_rss_mib: sc ? sc.checkpoints.map((c) => c.viewerRssMiB) : null,
       viewer_rss_at_gib: sc ? sc.checkpoints.map((c) => c.gib) : null,
       broadcaster_cpu_s_per_gib: sc?.broadcasterCpuSPerGiB ?? null,
       runs,
-      catchup: cu,
+      catchup_piece_length: cu?.pieceLength ?? null,
+      catchup: cus,
       scale: sc,
       seconds: Math.round((Date.now() - started) / 1000)
     }

@@ -20,16 +20,16 @@ export class Peer {
   private alive: Promise<void>
   exited = false
 
-  constructor (role: string) {
+  constructor (role: string, env: Record<string, string> = {}) {
     this.role = role
     const execArgv = ['--expose-gc']
     if (harness.profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', harness.profileDir, '--cpu-prof-name', `${role}-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}.cpuprofile`)
-    this.child = fork(PEER, [role], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.child = fork(PEER, [role], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     this.alive = new Promise((resolve, reject) => {
       this.child.once('error', reject)
       this.child.on('message', (m: any) => {
         if (m.event === 'alive') { resolve(); return }
-        if (m.event === 'error') { process.stderr.write(`[${role} ${this.child.pid}] ${m.message}\n`); return }
+        if (m.event === 'error' || m.event === 'note') { process.stderr.write(`[${role} ${this.child.pid}] ${m.message}\n`); return }
         const p = this.pending.get(m.id)
         if (!p) return
         this.pending.delete(m.id)

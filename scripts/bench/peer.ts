@@ -39,6 +39,7 @@ const times = new Map<number, number>()
 let recording = true
 let contig = 0
 let readBytes = 0
+let bans = 0
 let joinedAt = 0
 let joinedCpu = 0
 let background: ReturnType<typeof setInterval> | null = null
@@ -147,6 +148,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     }
     if (role === 'viewer') {
       torrent = client.add(m.magnet, { live: true, from: m.from ?? 'start', path: dir })
+      torrent.live.on('peer-banned', (b: any) => { bans++; if (bans <= 3) process.send!({ event: 'note', message: `banned ${b.addr}: ${b.code} ${b.reason}` }) })
       if (m.read) {
         const rs = torrent.live.createReadStream()
         rs.on('data', (c: Uint8Array) => { readBytes += c.length; wake() })
@@ -249,6 +251,9 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       headsAccepted: live?.stats?.headsAccepted ?? 0,
       pagesReceived: live?.stats?.pagesReceived ?? 0,
       wires: torrent?.wires?.length ?? (core ? core.peers.length : 0),
+      numPeers: torrent?.numPeers ?? 0,
+      bannedPeers: bans,
+      hasMetadata: Boolean(torrent?.metadata),
       cpuMs: cpuMs(),
       sinceJoinMs: joinedAt ? now() - joinedAt : 0,
       cpuSinceJoinMs: joinedAt ? cpuMs() - joinedCpu : 0
