@@ -7,6 +7,11 @@ import * as cases from './cases.js'
 describe('hostile peers on the wire', function () {
   this.timeout(90_000)
   afterEach(cases.destroyAll)
+  after(() => {
+    const f = cases.figures
+    cases.sampleRss()
+    console.log(`      hostile figures: ${f.casesTried} cases tried, ${f.acceptedForgeries} accepted forgeries, ${f.corruptBytes} corrupt bytes delivered, peak RSS ${f.peakRssMiB.toFixed(0)} MiB`)
+  })
 
   it('1. heads signed with another key: BAD_SIGNATURE, banned, reconnect refused, stream intact', cases.forgedKey)
   it('2. replayed old heads (and re-signed/re-timed copies): no signature work, stream intact', cases.replays)
