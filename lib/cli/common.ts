@@ -194,6 +194,9 @@ export function atExit (fn: () => Promise<void> | void): void {
   cleanups.push(fn)
 }
 
+/** Whether exit() has begun (later errors are consequences of shutting down, not news). */
+export function isExiting (): boolean { return exiting }
+
 /** Runs the cleanups (bounded in time), flushes stdout and exits. */
 export async function exit (code: number): Promise<never> {
   if (!exiting) {

@@ -5,7 +5,7 @@
  * stderr; exit 0 on success, 1 on failure, 2 on bad usage. No stack traces for user mistakes.
  */
 import { UsageError, UserError } from './args.js'
-import { exit } from './common.js'
+import { exit, isExiting } from './common.js'
 import { BROADCAST_USAGE, runBroadcast } from './broadcast.js'
 import { DEMO_USAGE, runDemo } from './demo.js'
 import { INFO_USAGE, runInfo } from './info.js'
@@ -40,6 +40,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>, usage: 
 let current = ''
 
 function report (err: unknown): void {
+  if (isExiting()) return // already reported, and on the way out
   const prefix = current ? `webtorrent-live ${current}` : 'webtorrent-live'
   if (err instanceof UsageError) {
     process.stderr.write(`${prefix}: ${err.message}\nrun 'webtorrent-live ${current ? `${current} ` : ''}--help' for the options\n`)
