@@ -33,6 +33,7 @@ const cfg = QUICK
   ? { viewers: [10], pieceLengths: [16384, 65536], seconds: 10, catchupBytes: 64 * MiB, catchupPieceLengths: [262144], scaleCheckpoints: [64 * MiB, 256 * MiB, 1 * GiB] }
   : { viewers: [10, 50], pieceLengths: [16384, 65536], seconds: 20, catchupBytes: 512 * MiB, catchupPieceLengths: [262144, 16384], scaleCheckpoints: [1 * GiB, 4 * GiB, 16 * GiB] }
 if (opt('viewers')) cfg.viewers = opt('viewers')!.split(',').map(Number)
+if (opt('piece-lengths')) cfg.pieceLengths = opt('piece-lengths')!.split(',').map(Number)
 if (opt('seconds')) cfg.seconds = Number(opt('seconds'))
 if (opt('catchup-mib')) cfg.catchupBytes = Number(opt('catchup-mib')) * MiB
 if (opt('scale-mib')) cfg.scaleCheckpoints = opt('scale-mib')!.split(',').map((x) => Number(x) * MiB)
@@ -66,6 +67,8 @@ interface LatencyRun {
   headsAccepted?: number
   viewerRssMiB?: number
   sourceCpuMs?: number
+  /** Median viewer (replica) CPU while airing, in % of one core. */
+  viewerCpuPct?: number
 }
 
 function topologyFor (n: number): Topology {
@@ -117,7 +120,10 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
     await src.call('air', { pieceLength, pieces: WARM, kbps: KBPS })
     await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= WARM), 90_000, `all ${n} viewers warmed up`, 250)
     const pieces = Math.max(10, Math.round(cfg.seconds * KBPS * 1000 / 8 / pieceLength))
+    const cpuBefore = await Promise.all(viewers.map((v) => v.call('progress')))
     const air = await src.call('air', { pieceLength, pieces, kbps: KBPS }, (cfg.seconds + 120) * 1000)
+    const cpuAfter = await Promise.all(viewers.map((v) => v.call('progress')))
+    const airMs = air.written.at(-1) - air.written[0] + 1
     const end = air.first + pieces
     try {
       await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= end), 30_000, 'all viewers have every piece', 200)
@@ -134,6 +140,7 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
     r.signatureChecksPerHead = round(Math.max(...vp.map((p) => p.signatureChecks / Math.max(1, p.headsAccepted))), 3)
     r.viewerRssMiB = round(pct(vp.map((p) => p.rss / MiB), 50), 1)
     r.sourceCpuMs = round(air.cpuMs, 1)
+    r.viewerCpuPct = round(pct(cpuAfter.map((p, k) => 100 * (p.cpuMs - cpuBefore[k].cpuMs) / airMs), 50), 1)
     return r
   } finally { await stopAll(all) }
 }
@@ -154,7 +161,10 @@ async function hypercoreRunWith (writer: Peer, key: string, n: number, pieceLeng
   await writer.call('air', { pieceLength, pieces: WARM, kbps: KBPS })
   await poll(async () => (await Promise.all(replicas.map((v) => v.call('progress')))).every((p) => p.contig >= WARM), 90_000, `all ${n} replicas warmed up`, 250)
   const pieces = Math.max(10, Math.round(cfg.seconds * KBPS * 1000 / 8 / pieceLength))
+  const cpuBefore = await Promise.all(replicas.map((v) => v.call('progress')))
   const air = await writer.call('air', { pieceLength, pieces, kbps: KBPS }, (cfg.seconds + 120) * 1000)
+  const cpuAfter = await Promise.all(replicas.map((v) => v.call('progress')))
+  const airMs = air.written.at(-1) - air.written[0] + 1
   const end = air.first + pieces
   try {
     await poll(async () => (await Promise.all(replicas.map((v) => v.call('progress')))).every((p) => p.contig >= end), 30_000, 'all replicas have every block', 200)
@@ -164,6 +174,7 @@ async function hypercoreRunWith (writer: Peer, key: string, n: number, pieceLeng
   const vp = await Promise.all(replicas.map((v) => v.call('progress')))
   r.viewerRssMiB = round(pct(vp.map((p) => p.rss / MiB), 50), 1)
   r.sourceCpuMs = round(air.cpuMs, 1)
+  r.viewerCpuPct = round(pct(cpuAfter.map((p, k) => 100 * (p.cpuMs - cpuBefore[k].cpuMs) / airMs), 50), 1)
   return r
 }
 
@@ -365,11 +376,11 @@ async function main (): Promise<void> {
   if (runs.length) {
     out.push('', `1. Live latency, input → verified at the viewer, ${KBPS / 1000} Mbit/s, ${cfg.seconds} s per run; Hypercore replicates over TCP sockets (Noise), same topology`)
     out.push(table([
-      ['system', 'viewers', 'piece', 'hops≤', 'samples', 'missing', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'src upload', 'viewer upload min/p50/max', 'sig/head', 'RSS MiB'],
+      ['system', 'viewers', 'piece', 'hops≤', 'samples', 'missing', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'src upload', 'viewer upload min/p50/max', 'sig/head', 'RSS MiB', 'viewer CPU %', 'source CPU ms'],
       ...runs.map((r) => [r.system, String(r.viewers), `${r.pieceLength / 1024} KiB`, String(r.maxHops), String(r.samples), String(r.missing), String(r.p50), String(r.p95), String(r.p99), String(r.max),
         r.sourceUploadRatio === undefined ? '' : `${r.sourceUploadRatio}×`,
         r.viewerUpload ? `${r.viewerUpload.min}/${r.viewerUpload.p50}/${r.viewerUpload.max}×` : '',
-        r.signatureChecksPerHead === undefined ? '' : String(r.signatureChecksPerHead), String(r.viewerRssMiB)])
+        r.signatureChecksPerHead === undefined ? '' : String(r.signatureChecksPerHead), String(r.viewerRssMiB), String(r.viewerCpuPct), String(r.sourceCpuMs)])
     ]))
     out.push('', 'p95 by hop count (webtorrent-live | hypercore):')
     for (const r of liveRuns) {
