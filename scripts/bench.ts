@@ -9,8 +9,8 @@
  * temporary folders under os.tmpdir(), removed afterwards. Progress goes to stderr; stdout gets the
  * table and, with --json, one JSON object as its last line. Targets are printed, never asserted.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { appendFileSync, closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { harness, Peer, pct, poll, randomTopology, round, spawn, stopAll, type Topology } from './bench/harness.js'
@@ -43,6 +43,9 @@ const SCALE_PIECE = Number(opt('scale-piece-length') ?? 16384)
 // caught up to 64 MiB. The full run also tries 16 KiB to show it.
 if (opt('catchup-piece-length')) cfg.catchupPieceLengths = opt('catchup-piece-length')!.split(',').map(Number)
 
+const tempDirs = new Set<string>()
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { for (const d of tempDirs) rmSync(d, { recursive: true, force: true }); process.exit(130) })
+
 const log = (s: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`) }
 
 // ---- 1 + 2: live latency and source offload -------------------------------------------------------
@@ -67,8 +70,12 @@ interface LatencyRun {
   headsAccepted?: number
   viewerRssMiB?: number
   sourceCpuMs?: number
+  /** Source: input → published (stored, signed, announced), p95 ms. */
+  publishP95?: number
   /** Median viewer (replica) CPU while airing, in % of one core. */
   viewerCpuPct?: number
+  /** 1-minute load average when the run started (other work on the machine shows here). */
+  load?: number
 }
 
 function topologyFor (n: number): Topology {
@@ -109,6 +116,15 @@ function summarize (system: LatencyRun['system'], topo: Topology, pieceLength: n
 }
 
 const WARM = 8
+const DUMP = opt('dump')
+
+/** --dump FILE: appends every latency sample (system, viewers, piece length, viewer, hops, piece, ms) as JSON lines. */
+function dump (system: string, topo: Topology, pieceLength: number, written: number[], perViewer: Array<(number | null)[]>): void {
+  if (!DUMP) return
+  const lines: string[] = []
+  perViewer.forEach((ts, k) => ts.forEach((t, i) => lines.push(JSON.stringify({ system, viewers: topo.n, pieceLength, viewer: k + 1, hops: topo.hops[k + 1], piece: i, at: round(written[i]! - written[0]!, 1), ms: t === null ? null : round(t - written[i]!, 2) }))))
+  appendFileSync(DUMP, lines.join('\n') + '\n')
+}
 
 async function liveRun (n: number, pieceLength: number, topo: Topology): Promise<LatencyRun> {
   const src = await new Peer('broadcaster').init()
@@ -116,7 +132,8 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
   const all = [src, ...viewers]
   try {
     const { magnet } = await src.call('broadcast', { pieceLength })
-    await Promise.all(viewers.map((v, k) => v.call('join', { magnet, from: 'start', read: true, peers: topo.dial[k + 1]!.map((i) => all[i]!.port) })))
+    // Viewers do not read the stream here (Hypercore replicas do not either): latency is to verified.
+    await Promise.all(viewers.map((v, k) => v.call('join', { magnet, from: 'start', read: false, peers: topo.dial[k + 1]!.map((i) => all[i]!.port) })))
     await src.call('air', { pieceLength, pieces: WARM, kbps: KBPS })
     await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= WARM), 90_000, `all ${n} viewers warmed up`, 250)
     const pieces = Math.max(10, Math.round(cfg.seconds * KBPS * 1000 / 8 / pieceLength))
@@ -130,6 +147,7 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
     } catch (err) { log(`  ${(err as Error).message}; counting the rest as missing`) }
     const perViewer = await Promise.all(viewers.map(async (v) => (await v.call('times', { from: air.first, to: end })).times))
     const r = summarize('webtorrent-live', topo, pieceLength, air.written, perViewer)
+    dump('webtorrent-live', topo, pieceLength, air.written, perViewer)
     const sp = await src.call('progress')
     const vp = await Promise.all(viewers.map((v) => v.call('progress')))
     const ups = vp.map((p) => p.uploaded / sp.published)
@@ -140,6 +158,7 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
     r.signatureChecksPerHead = round(Math.max(...vp.map((p) => p.signatureChecks / Math.max(1, p.headsAccepted))), 3)
     r.viewerRssMiB = round(pct(vp.map((p) => p.rss / MiB), 50), 1)
     r.sourceCpuMs = round(air.cpuMs, 1)
+    r.publishP95 = round(pct(air.published.flatMap((t: number | null, k: number) => t === null ? [] : [t - air.written[k]]), 95))
     r.viewerCpuPct = round(pct(cpuAfter.map((p, k) => 100 * (p.cpuMs - cpuBefore[k].cpuMs) / airMs), 50), 1)
     return r
   } finally { await stopAll(all) }
@@ -171,6 +190,7 @@ async function hypercoreRunWith (writer: Peer, key: string, n: number, pieceLeng
   } catch (err) { log(`  ${(err as Error).message}; counting the rest as missing`) }
   const perViewer = await Promise.all(replicas.map(async (v) => (await v.call('times', { from: air.first, to: end })).times))
   const r = summarize('hypercore', topo, pieceLength, air.written, perViewer)
+  dump('hypercore', topo, pieceLength, air.written, perViewer)
   const vp = await Promise.all(replicas.map((v) => v.call('progress')))
   r.viewerRssMiB = round(pct(vp.map((p) => p.rss / MiB), 50), 1)
   r.sourceCpuMs = round(air.cpuMs, 1)
@@ -209,6 +229,7 @@ interface CatchupResult {
 
 async function catchup (bytes: number, pieceLength: number): Promise<CatchupResult> {
   const srcDir = mkdtempSync(joinPath(tmpdir(), 'wtl-bench-src-'))
+  tempDirs.add(srcDir)
   const file = joinPath(srcDir, 'catchup.bin')
   try {
     log(`catch-up: writing ${bytes / MiB} MiB of random bytes`)
@@ -267,7 +288,7 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       stock = { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2) }
     } finally { await stopAll(stockAll) }
     return { bytes, pieceLength, live, stock, ratio: round(live.mibS / stock.mibS, 3) }
-  } finally { rmSync(srcDir, { recursive: true, force: true }) }
+  } finally { rmSync(srcDir, { recursive: true, force: true }); tempDirs.delete(srcDir) }
 }
 
 // ---- 4: cost at scale ---------------------------------------------------------------------------
@@ -341,10 +362,14 @@ async function main (): Promise<void> {
       log(`topology: ${n} viewers, ${topo.edges.length} edges, degree ≤ ${Math.max(...topo.degree)}, hops ${[...hist].sort((a, b) => a[0] - b[0]).map(([h, c]) => `${h}:${c}`).join(' ')}`)
       for (const pl of cfg.pieceLengths) {
         log(`latency: webtorrent-live, ${n} viewers, ${pl / 1024} KiB pieces, ${cfg.seconds} s at ${KBPS / 1000} Mbit/s`)
+        const load1 = round(loadavg()[0]!, 1)
         runs.push(await liveRun(n, pl, topo))
+        runs.at(-1)!.load = load1
         log(`  p50 ${runs.at(-1)!.p50} p95 ${runs.at(-1)!.p95} p99 ${runs.at(-1)!.p99} ms, source upload ratio ${runs.at(-1)!.sourceUploadRatio}`)
         log(`latency: hypercore, ${n} replicas, ${pl / 1024} KiB blocks`)
+        const load2 = round(loadavg()[0]!, 1)
         runs.push(await hypercoreRun(n, pl, topo))
+        runs.at(-1)!.load = load2
         log(`  p50 ${runs.at(-1)!.p50} p95 ${runs.at(-1)!.p95} p99 ${runs.at(-1)!.p99} ms`)
       }
     }
@@ -376,11 +401,11 @@ async function main (): Promise<void> {
   if (runs.length) {
     out.push('', `1. Live latency, input → verified at the viewer, ${KBPS / 1000} Mbit/s, ${cfg.seconds} s per run; Hypercore replicates over TCP sockets (Noise), same topology`)
     out.push(table([
-      ['system', 'viewers', 'piece', 'hops≤', 'samples', 'missing', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'src upload', 'viewer upload min/p50/max', 'sig/head', 'RSS MiB', 'viewer CPU %', 'source CPU ms'],
+      ['system', 'viewers', 'piece', 'hops≤', 'samples', 'missing', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'src upload', 'viewer upload min/p50/max', 'sig/head', 'RSS MiB', 'viewer CPU %', 'source CPU ms', 'publish p95 ms', 'load'],
       ...runs.map((r) => [r.system, String(r.viewers), `${r.pieceLength / 1024} KiB`, String(r.maxHops), String(r.samples), String(r.missing), String(r.p50), String(r.p95), String(r.p99), String(r.max),
         r.sourceUploadRatio === undefined ? '' : `${r.sourceUploadRatio}×`,
         r.viewerUpload ? `${r.viewerUpload.min}/${r.viewerUpload.p50}/${r.viewerUpload.max}×` : '',
-        r.signatureChecksPerHead === undefined ? '' : String(r.signatureChecksPerHead), String(r.viewerRssMiB), String(r.viewerCpuPct), String(r.sourceCpuMs)])
+        r.signatureChecksPerHead === undefined ? '' : String(r.signatureChecksPerHead), String(r.viewerRssMiB), String(r.viewerCpuPct), String(r.sourceCpuMs), r.publishP95 === undefined ? '' : String(r.publishP95), String(r.load)])
     ]))
     out.push('', 'p95 by hop count (webtorrent-live | hypercore):')
     for (const r of liveRuns) {

@@ -127,6 +127,8 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   async broadcast (m) {
     bc = await broadcast(client, { name: 'bench.bin', pieceLength: m.pieceLength, path: dir! })
     torrent = bc.torrent
+    // Published: the piece is stored, signed into a head and announced (HEAD, then HAVE).
+    torrent.on('verified', (i: number) => { if (recording) times.set(i, now()) })
     return { magnet: bc.magnetURI }
   },
 
@@ -193,7 +195,11 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       written.push(now())
       if (role === 'writer') await core.append(block); else await bc!.write(block)
     }
-    return { first, written, cpuMs: cpuMs() - cpu0 }
+    // Let the last announcements go out before reading the publish times.
+    await sleep(20)
+    const published: (number | null)[] = []
+    for (let k = 0; k < n; k++) published.push(role === 'writer' ? null : times.get(first + k) ?? null)
+    return { first, written, published, cpuMs: cpuMs() - cpu0 }
   },
 
   /** Broadcaster: writes bytes as fast as it can (from a file, or from the random pool). */
@@ -243,6 +249,8 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       count: live ? live.count : (core ? core.length : 0),
       rss: mem.rss,
       heapUsed: mem.heapUsed,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
       uploaded: torrent?.uploaded ?? 0,
       downloaded: torrent?.downloaded ?? 0,
       published: bc ? bc.length : 0,
