@@ -43,7 +43,7 @@ export interface WebSetup {
 export function allowBrowserPeers (client: any, bindAddress?: string | null): void {
   if (!client.tracker) throw new Error('this WebTorrent client has trackers off (tracker: false): browsers cannot find it')
   if (typeof client.tracker !== 'object') client.tracker = {}
-  const rtcConfig: Record<string, unknown> = { ...(client.tracker.rtcConfig ?? {}), iceServers: client.tracker.rtcConfig?.iceServers ?? [] }
+  const rtcConfig: Record<string, unknown> = { maxMessageSize: 262144, ...(client.tracker.rtcConfig ?? {}), iceServers: client.tracker.rtcConfig?.iceServers ?? [] }
   if (bindAddress) rtcConfig.bindAddress = bindAddress
   client.tracker.rtcConfig = rtcConfig
 }

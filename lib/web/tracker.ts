@@ -37,7 +37,9 @@ export async function startWsTracker (opts: { port?: number, host?: string } = {
  * servers. `bindAddress` (node-datachannel) keeps its WebRTC on one local address, e.g. 127.0.0.1.
  */
 export function webrtcClientOptions (opts: { bindAddress?: string, iceServers?: unknown[] } = {}): Record<string, unknown> {
-  const rtcConfig: Record<string, unknown> = { iceServers: opts.iceServers ?? [] }
+  // maxMessageSize: node-datachannel offers 64 KiB by default; browsers take 256 KiB, and a larger
+  // write would otherwise destroy the connection.
+  const rtcConfig: Record<string, unknown> = { iceServers: opts.iceServers ?? [], maxMessageSize: 262144 }
   if (opts.bindAddress) rtcConfig.bindAddress = opts.bindAddress
   return { dht: false, lsd: false, natUpnp: false, natPmp: false, utp: false, webSeeds: false, tracker: { rtcConfig } }
 }

@@ -50,6 +50,13 @@ async function main (): Promise<void> {
   const torrent = client.add(config.magnetURI, { live: true, from: joinFrom, liveEdgePieces: edge, announce: [config.trackerUrl] })
   const live = torrent.live
 
+  // A WebRTC handshake through the tracker can fail (a lost answer, a busy peer), and WebTorrent
+  // then waits for the tracker's next interval (minutes). While alone, announce again every 4 s.
+  const kick = setInterval(() => {
+    if (torrent.destroyed) { clearInterval(kick); return }
+    if (torrent.wires.length === 0) torrent.discovery?.tracker?.update?.()
+  }, 4000)
+
   const perPeer = new Map<string, { bytes: number, type: string }>()
   const banned: any[] = []
   const errors: string[] = []
