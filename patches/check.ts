@@ -49,6 +49,8 @@ export function checkTorrentState (t: Record<string, unknown>): void {
   if (!Array.isArray(t.files) || t.files.length !== 1) missing.push('files[0]')
   else if (typeof (t.files[0] as Record<string, unknown>)._endPiece !== 'number') missing.push('files[0]._endPiece')
   if (typeof t.lastPieceLength !== 'number') missing.push('lastPieceLength')
+  const sel = t._selections as { _items?: unknown } | undefined
+  if (!sel || !Array.isArray(sel._items)) missing.push('_selections._items')
   if (missing.length) {
     const err = new Error(`WEBTORRENT_INTERNALS: a ready torrent lacks ${missing.join(', ')}; install webtorrent@${PINNED_WEBTORRENT}`)
     ;(err as Error & { code: string }).code = 'WEBTORRENT_INTERNALS'

@@ -66,6 +66,23 @@ export function adaptTorrent (torrent: T): void {
   }
 }
 
+/**
+ * torrent.select(from, to) for a stream that grows: WebTorrent merges an overlapping or adjacent
+ * selection into a new one that starts at the old one's `from` with its progress (`offset`) reset
+ * to 0, and then walks every verified piece from there on the next garbage-collection pass: O(stream
+ * length) per head for a viewer that is always a little behind. Moving each selection's `from` past
+ * its verified prefix first keeps that walk to the new pieces.
+ */
+export function selectGrowing (torrent: T, from: number, to: number): void {
+  const items = torrent._selections?._items
+  if (Array.isArray(items)) {
+    for (const s of items) {
+      if (!s.isStreamSelection && s.offset > 0 && s.from + s.offset <= s.to) { s.from += s.offset; s.offset = 0 }
+    }
+  }
+  torrent.select(from, to)
+}
+
 const wantedFrom = new WeakMap<object, number>()
 
 /** The first piece this peer wants (a from: 'live' viewer never wants the pieces before it). */

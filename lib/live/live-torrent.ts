@@ -372,7 +372,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.adoptFromDisk(from, to)
     if (this.role === 'viewer' && this.startPiece !== null) {
       const lo = Math.max(from, this.startPiece)
-      if (lo < to) this.torrent.select(lo, to - 1)
+      if (lo < to) patches.selectGrowing(this.torrent, lo, to - 1)
     }
   }
 
