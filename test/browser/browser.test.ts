@@ -96,6 +96,30 @@ describe('browsers (headless Chromium, WebRTC)', function () {
     assert.ok(s2.bytesFromPeers >= s2.perPeer[s1.peerId].bytes && s2.perPeer[s1.peerId].bytes > 0, JSON.stringify(s2.perPeer))
   })
 
+  it('Node viewers and browsers share one swarm: a Node viewer relays to a browser over WebRTC', async () => {
+    const a = env.client()
+    const bc = await broadcast(a, { name: 'mixed.bin', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId })
+    const data = randomBytes(PL * 30 + 1234)
+    await airChunks(bc, data.subarray(0, PL * 20))
+    // A Node viewer (its own tracker URL: see the hostile-peer test) catches up from the broadcaster.
+    const v = env.client()
+    const tv = v.add(`magnet:?xt=urn:btih:${bc.infoHash as string}`, { live: true, announce: [`${env.tracker!.url}/?client=2`], path: env.dir() })
+    const deadline = Date.now() + 30_000
+    while (!tv.live?.has(19)) { if (Date.now() > deadline) throw new Error('Node viewer did not catch up'); await sleep(100) }
+    a.throttleUpload(4000)
+    const page = await env.open(`${site.url}?play=0`)
+    await waitStats(page, (s) => (s.perPeer[v.peerId]?.bytes ?? 0) > 0, 45_000, 'the browser received bytes from the Node viewer')
+    a.throttleUpload(-1)
+    await airChunks(bc, data.subarray(PL * 20))
+    await bc.end()
+    const s = await waitStats(page, (x) => x.ended && x.verified === x.count, 45_000, 'the browser has the whole broadcast')
+    assert.equal(s.perPeer[v.peerId].type, 'webrtc')
+    assert.equal((await page.evaluate(() => (window as any).wtl.digest())).sha256, sha256(data))
+    const got = await (async () => { const parts: Buffer[] = []; for await (const c of tv.live.createReadStream()) parts.push(Buffer.from(c)); return Buffer.concat(parts) })()
+    assert.ok(got.equals(data), 'and the Node viewer got the broadcast too')
+  })
+
   it('a browser bans a peer that sends a head signed with another key, and the stream goes on', async () => {
     const a = env.client()
     const bc = await broadcast(a, { name: 'target.bin', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
