@@ -2,6 +2,7 @@
  * `webtorrent-live broadcast INPUT`: airs a file, stdin (`-`) or an http(s) stream as a live torrent.
  * After the input ends it publishes the end and keeps seeding until SIGINT / SIGTERM (exit 0).
  */
+import { streamKeyLink } from '../live/bep46.js'
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -198,11 +199,13 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     name: bc.name,
     pieceLength: bc.pieceLength,
     publicKey: toHex(bc.keyPair.publicKey),
+    streamKeyURI: streamKeyLink(bc.keyPair.publicKey, bc.name),
     ended: live.ended,
     ...(state ? { state } : {})
   })
   out.info(`${resumed ? 'resuming' : 'airing'} ${bc.name}  (piece length ${fmtBytes(bc.pieceLength)}, key ${toHex(bc.keyPair.publicKey).slice(0, 16)}…)`)
   out.info(`magnet: ${bc.magnetURI}`)
+  if (client.dht) out.info(`stream key link (through the DHT, BEP 46): ${streamKeyLink(bc.keyPair.publicKey, bc.name)}`)
   out.info(`peers can connect to port ${String(client.address().port)}${announce.length ? `; trackers: ${announce.join(' ')}` : ''}`)
   if (bc.name !== name || bc.pieceLength !== pieceLength) {
     if (str(p, 'name') !== undefined || str(p, 'piece-length') !== undefined) out.info(`note: ${state ?? ''} holds an existing stream: its name (${bc.name}) and piece length (${bc.pieceLength}) are kept`)

@@ -2,6 +2,7 @@
  * What every command shares: the output contract (human progress on stderr, a redrawn status line
  * on a TTY, `--json` events on stdout), WebTorrent clients, torrent identifiers, clean exits.
  */
+import { dhtVerify, parseStreamKeyLink } from '../live/bep46.js'
 import WebTorrent from 'webtorrent'
 import bencode from 'bencode'
 import { existsSync, readFileSync, statSync } from 'node:fs'
@@ -130,7 +131,8 @@ export interface NetOptions {
 /** A WebTorrent client listening on its port; rejects with a UserError when the port is in use. */
 export async function makeClient (net: NetOptions): Promise<any> {
   const client = new WebTorrent({
-    dht: net.dht,
+    // DHT nodes that verify Ed25519 store BEP 44 items: stream-key (BEP 46) pointers work through us.
+    dht: net.dht ? { verify: dhtVerify } : false,
     lsd: net.dht,
     natUpnp: net.dht,
     natPmp: net.dht,
@@ -170,6 +172,7 @@ export function connectPeers (torrent: any, peers: string[]): void {
 
 /** A magnet link, an infohash, or the bytes of a .torrent file; UserError otherwise. */
 export function torrentId (s: string): string | Uint8Array {
+  if (/^magnet:/i.test(s) && parseStreamKeyLink(s)) return s // resolved through the DHT by the caller
   if (/^magnet:/i.test(s)) {
     if (!/[?&]xt=urn:btih:([0-9a-f]{40}|[a-z2-7]{32})(&|$)/i.test(s)) throw new UserError(`not a valid magnet link (it needs xt=urn:btih:<infohash>): ${s}`)
     return s

@@ -4,10 +4,11 @@
  * written (unless --keep-seeding, or a player is still open).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import type { Writable } from 'node:stream'
+import { parseStreamKeyLink, resolveStreamKeyLink } from '../live/bep46.js'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { toHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
@@ -31,6 +32,8 @@ export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE 
   --announce URL          tracker (repeatable)
   --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
   --keep-seeding          keep sharing after the end, until Ctrl-C
+  --store DIR             keep the stream's pieces in DIR (default: a temporary folder, removed on
+                          exit); a watch restarted with the same DIR reuses the pieces it verified
   --json                  one JSON event a line on stdout (ready, head, ended, done, error)
   --quiet, -q             no progress on stderr
 
@@ -50,6 +53,7 @@ export const WATCH_SPEC: Spec = {
     announce: 'list',
     'no-dht': 'bool',
     'keep-seeding': 'bool',
+    store: 'string',
     json: 'bool',
     quiet: 'bool',
     help: 'bool'
@@ -120,14 +124,35 @@ export async function runWatch (argv: string[]): Promise<void> {
 
   const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
   atExit(() => destroyClient(client))
-  const dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-watch-'))
-  atExit(() => rmSync(dir, { recursive: true, force: true }))
+  const storeDir = str(p, 'store')
+  let dir: string
+  if (storeDir !== undefined) {
+    dir = resolvePath(storeDir)
+    try { mkdirSync(dir, { recursive: true }) } catch (err) { throw new UserError(`cannot use --store ${storeDir}: ${(err as Error).message}`) }
+  } else {
+    const tmp = dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-watch-'))
+    atExit(() => rmSync(tmp, { recursive: true, force: true }))
+  }
   const fail = (err: Error): void => { out.error(err.message.replace(/^[A-Z_]+: /, '')); void exit(1) }
   client.on('error', fail)
 
   let torrent: any
+  let addId: string | Uint8Array = id
+  if (typeof id === 'string' && parseStreamKeyLink(id)) {
+    // magnet:?xs=urn:btpk:<key>: the stream the key points to now, found through the DHT (BEP 46).
+    if (!client.dht) throw new UsageError('a magnet:?xs=urn:btpk: link is resolved through the DHT: drop --no-dht')
+    out.info('looking the stream key up in the DHT…')
+    try {
+      const r = await resolveStreamKeyLink(client, id)
+      if (!r.live) throw new UserError(`the stream under this key has ended; it is now an ordinary torrent: ${r.magnetURI}`)
+      addId = r.magnetURI
+    } catch (err) {
+      if (err instanceof UserError) throw err
+      throw new UserError((err as Error).message.replace(/^[A-Z_]+: /, ''))
+    }
+  }
   try {
-    torrent = client.add(id, { live: true, from, path: dir, announce })
+    torrent = client.add(addId, { live: true, from, path: dir, announce })
   } catch (err) {
     throw new UserError(`cannot add ${p.positionals[0]!}: ${(err as Error).message}`)
   }
@@ -239,7 +264,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   if (outcome.kind === 'player' && !keepSeeding) { out.info('player closed'); return await exit(0) }
   if (outcome.kind === 'done') {
     status(true)
-    out.event('done', { bytes: written || delivered, pieces: live.count, ...(target ? { out: target } : {}) })
+    out.event('done', { bytes: written || delivered, pieces: live.count, adopted: live.stats.adoptedPieces, ...(target ? { out: target } : {}) })
     out.info(`done: ${written || delivered} bytes${target ? ` in ${target}` : ''}`)
   }
   if (keepSeeding) {
