@@ -18,6 +18,8 @@ import { serveWebPage, type WebPage } from './server.js'
 export interface PrepareWebOptions {
   /** Port of the page (0: any free port). */
   port: number
+  /** If `port` is taken, use any free port instead of failing. */
+  anyPortIfBusy?: boolean
   /** The broadcast's tracker URLs so far. */
   announce?: string[]
   /** Address of the page and of the embedded tracker (default 127.0.0.1). */
@@ -66,7 +68,7 @@ export async function prepareWeb (client: any, opts: PrepareWebOptions): Promise
     trackerUrl,
     tracker,
     async serve (source) {
-      const page = await serveWebPage({
+      const pageOpts = {
         port: opts.port,
         host,
         magnetURI: () => source.magnetURI,
@@ -74,7 +76,14 @@ export async function prepareWeb (client: any, opts: PrepareWebOptions): Promise
         broadcasterPeerId: client.peerId,
         live: source.live,
         ...(opts.title ? { title: opts.title } : {})
-      })
+      }
+      let page: WebPage
+      try {
+        page = await serveWebPage(pageOpts)
+      } catch (err) {
+        if (!opts.anyPortIfBusy || (err as { code?: string }).code !== 'EADDRINUSE') throw err
+        page = await serveWebPage({ ...pageOpts, port: 0 })
+      }
       pages.push(page)
       return page
     },
