@@ -74,8 +74,36 @@ interface LatencyRun {
   publishP95?: number
   /** Median viewer (replica) CPU while airing, in % of one core. */
   viewerCpuPct?: number
+  /** --trace: p50/p95 of each stage, ms (write → published at the source, → head accepted, → first HAVE, → REQUEST sent, → verified). */
+  trace?: Record<string, [number, number]>
+  error?: string
   /** 1-minute load average when the run started (other work on the machine shows here). */
   load?: number
+}
+
+/** Runs one latency run; a run that fails is reported as such (with NaN figures), not fatal. */
+async function attempt (system: LatencyRun['system'], n: number, pieceLength: number, topo: Topology, f: () => Promise<LatencyRun>): Promise<LatencyRun> {
+  try { return await f() } catch (err) {
+    const error = (err as Error).message.split('\n')[0]!
+    log(`  ${system} run failed: ${error}`)
+    return { system, viewers: n, pieceLength, pieces: 0, samples: 0, missing: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN, maxHops: Math.max(...topo.hops), byHop: [], error }
+  }
+}
+
+function decompose (air: { written: number[], published: (number | null)[] }, replies: any[]): Record<string, [number, number]> {
+  const st: Record<string, number[]> = { 'write→published': [], 'write→head': [], 'write→have': [], 'have→request': [], 'request→verified': [], 'head→have': [] }
+  air.published.forEach((t, i) => { if (t !== null) st['write→published']!.push(t - air.written[i]!) })
+  for (const x of replies) {
+    x.times.forEach((v: number | null, i: number) => {
+      const w = air.written[i]!; const h = x.head?.[i]; const hv = x.have?.[i]; const rq = x.request?.[i]
+      if (h != null) st['write→head']!.push(h - w)
+      if (hv != null) st['write→have']!.push(hv - w)
+      if (h != null && hv != null) st['head→have']!.push(hv - h)
+      if (hv != null && rq != null) st['have→request']!.push(rq - hv)
+      if (rq != null && v != null) st['request→verified']!.push(v - rq)
+    })
+  }
+  return Object.fromEntries(Object.entries(st).map(([k, xs]) => [k, [round(pct(xs, 50)), round(pct(xs, 95))]]))
 }
 
 function topologyFor (n: number): Topology {
@@ -94,7 +122,8 @@ function summarize (system: LatencyRun['system'], topo: Topology, pieceLength: n
     const arr = hopLat.get(h) ?? []
     hopLat.set(h, arr)
     ts.forEach((t, i) => {
-      if (t === null) { missing++; return }
+      // A piece never verified counts as infinitely late, so percentiles cannot hide it.
+      if (t === null) { missing++; all.push(Infinity); arr.push(Infinity); return }
       const d = t - written[i]!
       all.push(d); arr.push(d)
     })
@@ -109,7 +138,7 @@ function summarize (system: LatencyRun['system'], topo: Topology, pieceLength: n
     p50: round(pct(all, 50)),
     p95: round(pct(all, 95)),
     p99: round(pct(all, 99)),
-    max: round(Math.max(...all)),
+    max: round(Math.max(...all.filter(Number.isFinite))),
     maxHops: Math.max(...topo.hops),
     byHop: [...hopLat.keys()].sort((a, b) => a - b).map((h) => ({ hops: h, viewers: hopViewers.get(h)!, p50: round(pct(hopLat.get(h)!, 50)), p95: round(pct(hopLat.get(h)!, 95)) }))
   }
@@ -117,6 +146,7 @@ function summarize (system: LatencyRun['system'], topo: Topology, pieceLength: n
 
 const WARM = 8
 const DUMP = opt('dump')
+const TRACE = flag('trace')
 
 /** --dump FILE: appends every latency sample (system, viewers, piece length, viewer, hops, piece, ms) as JSON lines. */
 function dump (system: string, topo: Topology, pieceLength: number, written: number[], perViewer: Array<(number | null)[]>): void {
@@ -133,7 +163,7 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
   try {
     const { magnet } = await src.call('broadcast', { pieceLength })
     // Viewers do not read the stream here (Hypercore replicas do not either): latency is to verified.
-    await Promise.all(viewers.map((v, k) => v.call('join', { magnet, from: 'start', read: false, peers: topo.dial[k + 1]!.map((i) => all[i]!.port) })))
+    await Promise.all(viewers.map((v, k) => v.call('join', { magnet, from: 'start', read: false, trace: TRACE, peers: topo.dial[k + 1]!.map((i) => all[i]!.port) })))
     await src.call('air', { pieceLength, pieces: WARM, kbps: KBPS })
     await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= WARM), 90_000, `all ${n} viewers warmed up`, 250)
     const pieces = Math.max(10, Math.round(cfg.seconds * KBPS * 1000 / 8 / pieceLength))
@@ -145,8 +175,10 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
     try {
       await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= end), 30_000, 'all viewers have every piece', 200)
     } catch (err) { log(`  ${(err as Error).message}; counting the rest as missing`) }
-    const perViewer = await Promise.all(viewers.map(async (v) => (await v.call('times', { from: air.first, to: end })).times))
+    const replies = await Promise.all(viewers.map((v) => v.call('times', { from: air.first, to: end })))
+    const perViewer = replies.map((x) => x.times)
     const r = summarize('webtorrent-live', topo, pieceLength, air.written, perViewer)
+    if (TRACE) r.trace = decompose(air, replies)
     dump('webtorrent-live', topo, pieceLength, air.written, perViewer)
     const sp = await src.call('progress')
     const vp = await Promise.all(viewers.map((v) => v.call('progress')))
@@ -363,12 +395,12 @@ async function main (): Promise<void> {
       for (const pl of cfg.pieceLengths) {
         log(`latency: webtorrent-live, ${n} viewers, ${pl / 1024} KiB pieces, ${cfg.seconds} s at ${KBPS / 1000} Mbit/s`)
         const load1 = round(loadavg()[0]!, 1)
-        runs.push(await liveRun(n, pl, topo))
+        runs.push(await attempt('webtorrent-live', n, pl, topo, () => liveRun(n, pl, topo)))
         runs.at(-1)!.load = load1
         log(`  p50 ${runs.at(-1)!.p50} p95 ${runs.at(-1)!.p95} p99 ${runs.at(-1)!.p99} ms, source upload ratio ${runs.at(-1)!.sourceUploadRatio}`)
         log(`latency: hypercore, ${n} replicas, ${pl / 1024} KiB blocks`)
         const load2 = round(loadavg()[0]!, 1)
-        runs.push(await hypercoreRun(n, pl, topo))
+        runs.push(await attempt('hypercore', n, pl, topo, () => hypercoreRun(n, pl, topo)))
         runs.at(-1)!.load = load2
         log(`  p50 ${runs.at(-1)!.p50} p95 ${runs.at(-1)!.p95} p99 ${runs.at(-1)!.p99} ms`)
       }
@@ -407,12 +439,15 @@ async function main (): Promise<void> {
         r.viewerUpload ? `${r.viewerUpload.min}/${r.viewerUpload.p50}/${r.viewerUpload.max}×` : '',
         r.signatureChecksPerHead === undefined ? '' : String(r.signatureChecksPerHead), String(r.viewerRssMiB), String(r.viewerCpuPct), String(r.sourceCpuMs), r.publishP95 === undefined ? '' : String(r.publishP95), String(r.load)])
     ]))
+    for (const r of runs) if (r.error) out.push(`  ${r.system}, ${r.viewers} viewers, ${r.pieceLength / 1024} KiB: run failed: ${r.error}`)
+    out.push('  missing: pieces not verified within 30 s of the end of airing; counted as infinitely late in the percentiles')
     out.push('', 'p95 by hop count (webtorrent-live | hypercore):')
     for (const r of liveRuns) {
       const h = runs.find((x) => x.system === 'hypercore' && x.viewers === r.viewers && x.pieceLength === r.pieceLength)
       out.push(`  ${r.viewers} viewers, ${r.pieceLength / 1024} KiB: ` + r.byHop.map((b) => `${b.hops} hop${b.hops > 1 ? 's' : ''} (${b.viewers}) ${b.p95} | ${h?.byHop.find((x) => x.hops === b.hops)?.p95 ?? '–'}`).join(', '))
     }
   }
+  for (const r of runs) if (r.trace) out.push(`  trace ${r.viewers} viewers, ${r.pieceLength / 1024} KiB (p50/p95 ms): ` + Object.entries(r.trace).map(([k, [a, b]]) => `${k} ${a}/${b}`).join(', '))
   if (cus.length) {
     out.push('', `3. Catch-up: ${cfg.catchupBytes / MiB} MiB${QUICK ? ' (quick: 64 MiB, full: 512 MiB)' : ''} of history from 5 peers (live: while the broadcast goes on at 4 Mbit/s; stock: 5 seeders)`)
     const rows = [['client', 'piece', 'seconds', 'MiB/s', 'CPU s', 'signature checks', 'heads accepted', 'hash pages', 'peers banned']]

@@ -36,6 +36,10 @@ let server: net.Server | null = null
 const sockets = new Set<net.Socket>()
 /** piece/block index → wall-clock ms when it was written (source) or verified (receiver). */
 const times = new Map<number, number>()
+/** With --trace: when a head covering piece i was accepted, the first HAVE(i) arrived, the first REQUEST for i went out. */
+const headAt = new Map<number, number>()
+const haveAt = new Map<number, number>()
+const requestAt = new Map<number, number>()
 let recording = true
 let contig = 0
 let readBytes = 0
@@ -85,6 +89,19 @@ function replicate (s: net.Socket, initiator: boolean): void {
   r.on('error', () => {})
   s.on('error', () => {})
   s.pipe(r).pipe(s)
+}
+
+function trace (t: any): void {
+  let known = 0
+  t.live.on('head', (h: { count: number }) => { const at = now(); for (let i = known; i < h.count; i++) headAt.set(i, at); known = Math.max(known, h.count) })
+  t.on('wire', (w: any) => {
+    w.on('have', (i: number) => { if (!haveAt.has(i)) haveAt.set(i, now()) })
+    const request = w.request
+    w.request = function (this: any, index: number, ...rest: unknown[]) {
+      if (!requestAt.has(index)) requestAt.set(index, now())
+      return request.call(this, index, ...rest)
+    }
+  })
 }
 
 function trackVerified (t: any): void {
@@ -150,6 +167,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     }
     if (role === 'viewer') {
       torrent = client.add(m.magnet, { live: true, from: m.from ?? 'start', path: dir })
+      if (m.trace) trace(torrent)
       torrent.live.on('peer-banned', (b: any) => { bans++; if (bans <= 3) process.send!({ event: 'note', message: `banned ${b.addr}: ${b.code} ${b.reason}` }) })
       if (m.read) {
         const rs = torrent.live.createReadStream()
@@ -270,9 +288,8 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
 
   /** Recorded times for indices [from, to) (null where none). */
   async times (m) {
-    const out: (number | null)[] = []
-    for (let i = m.from; i < m.to; i++) out.push(times.get(i) ?? null)
-    return { times: out }
+    const pick = (map: Map<number, number>): (number | null)[] => { const out: (number | null)[] = []; for (let i = m.from; i < m.to; i++) out.push(map.get(i) ?? null); return out }
+    return { times: pick(times), ...(headAt.size ? { head: pick(headAt), have: pick(haveAt), request: pick(requestAt) } : {}) }
   },
 
   async exit () {
