@@ -40,6 +40,7 @@ const times = new Map<number, number>()
 const headAt = new Map<number, number>()
 const haveAt = new Map<number, number>()
 const requestAt = new Map<number, number>()
+const sent: Record<string, number> = {}
 let recording = true
 let contig = 0
 let readBytes = 0
@@ -100,6 +101,12 @@ function trace (t: any): void {
     w.request = function (this: any, index: number, ...rest: unknown[]) {
       if (!requestAt.has(index)) requestAt.set(index, now())
       return request.call(this, index, ...rest)
+    }
+    // Count the peer-wire messages this viewer sends, by type (each one a socket write).
+    for (const name of ['have', 'interested', 'uninterested', 'choke', 'unchoke', 'request', 'piece', 'cancel', 'extended', 'bitfield', 'keepAlive']) {
+      const f = w[name]
+      if (typeof f !== 'function') continue
+      w[name] = function (this: any, ...args: unknown[]) { sent[name] = (sent[name] ?? 0) + 1; return f.apply(this, args) }
     }
   })
 }
@@ -289,7 +296,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   /** Recorded times for indices [from, to) (null where none). */
   async times (m) {
     const pick = (map: Map<number, number>): (number | null)[] => { const out: (number | null)[] = []; for (let i = m.from; i < m.to; i++) out.push(map.get(i) ?? null); return out }
-    return { times: pick(times), ...(headAt.size ? { head: pick(headAt), have: pick(haveAt), request: pick(requestAt) } : {}) }
+    return { times: pick(times), ...(headAt.size ? { head: pick(headAt), have: pick(haveAt), request: pick(requestAt), sent } : {}) }
   },
 
   async exit () {
