@@ -2,7 +2,8 @@
  * Adapts a bittorrent-protocol Wire for a torrent that grows:
  *   P4 a BITFIELD makes peerPieces growable (otherwise HAVEs past its size are silently dropped)
  *   HAVE indices are bounded by what the stream can hold (a hostile HAVE can't allocate a huge bitfield)
- *   REQUESTs for pieces beyond the stream, or for blocks over 128 KiB, are abuse
+ *   REQUESTs for pieces beyond the stream, or for blocks over 128 KiB, are abuse; a response is
+ *   matched to its own request (stock code loses both of two identical pending requests)
  *   P8 TCP_NODELAY on TCP sockets (WebTorrent leaves Nagle on: ~40 ms per hop)
  *   P9 a peer's bitfield buffer is kept longer than ours: WebTorrent's per-HAVE "is this peer a
  *      seeder?" check loops over every piece when the two lengths are equal (O(stream) per HAVE);
@@ -18,12 +19,18 @@ type W = any
  * @param limit returns the highest piece index this peer may announce now; a HAVE beyond it, or a
  *   BITFIELD longer than it allows, calls onAbuse instead of touching state.
  */
-export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) => void, pieces?: () => number): void {
+export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) => void, pieces?: () => number, hardLimit = 2 ** 26): void {
   wire.peerPieces = new BitField(0, { grow: limit() + 1 })
   roomFor(wire.peerPieces, limit())
+  // A BITFIELD may arrive before we have heard how long the stream is (stock WebTorrent sends it
+  // before its extended handshake, and a late joiner knows no head yet): one longer than we can
+  // place now is kept aside — bounded by the protocol's hard limit — and applied by
+  // retryPendingBitfield() once the peer's claim or a verified head makes room for it.
   wire._onBitField = function (this: W, buffer: Uint8Array) {
+    if (buffer.length > Math.ceil(hardLimit / 8) + 1) return onAbuse(`bitfield of ${buffer.length} bytes`)
     const max = limit()
-    if (buffer.length > Math.ceil((max + 1) / 8) + 1) return onAbuse(`bitfield of ${buffer.length} bytes`)
+    if (buffer.length > Math.ceil((max + 1) / 8) + 1) { pendingBitfields.set(this, buffer.slice()); return }
+    pendingBitfields.delete(this)
     this.peerPieces = new BitField(buffer.slice(), { grow: max + 1 })
     roomFor(this.peerPieces, max)
     this.emit('bitfield', this.peerPieces)
@@ -39,17 +46,51 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
   }
   // REQUEST: a piece beyond the stream (never announced by us) or a block over 128 KiB is abuse.
   // Stock WebTorrent looks such requests up in the store (and only drops the wire for long blocks).
-  const onRequest = wire._onRequest
+  //
+  // The rest is bittorrent-protocol 5.0.9's _onRequest with one fix: a response finds its own
+  // request by identity. Stock code pulls the first pending request with the same (index, offset,
+  // length), so when a peer has two identical requests pending (WebTorrent asks for a block again
+  // after a hotswap) and they complete out of order, both responses are dropped: no PIECE, no
+  // REJECT; the requester's timer runs out and it drops the wire (seen with an honest broadcaster).
   wire._onRequest = function (this: W, index: number, offset: number, length: number) {
     const n = pieces ? pieces() : limit() + 1
     if (!(index >= 0 && index < n)) return onAbuse(`REQUEST for piece ${index} of a stream of ${n}`)
     if (!(length > 0 && length <= MAX_BLOCK_LENGTH)) return onAbuse(`REQUEST of ${length} bytes`)
-    return onRequest.call(this, index, offset, length)
+    if (this.amChoking && !(this.hasFast && this.allowedFastSet.includes(index))) {
+      if (this.hasFast) this.reject(index, offset, length)
+      return
+    }
+    const request = { piece: index, offset, length, callback: respond }
+    function respond (this: unknown, err: unknown, buffer?: Uint8Array): void {
+      const i = wire.peerRequests.indexOf(request)
+      if (i === -1) return // rejected (choke) or cancelled meanwhile
+      wire.peerRequests.splice(i, 1)
+      if (err || !buffer) {
+        if (wire.hasFast) wire._message(0x10, [index, offset, length], null) // REJECT this one (reject() would pull a twin)
+        return
+      }
+      wire.piece(index, offset, buffer)
+    }
+    this.peerRequests.push(request)
+    this.emit('request', index, offset, length, respond)
   }
 }
 
 /** The largest block a peer may request (BEP 3 practice; WebTorrent drops the wire above it). */
 export const MAX_BLOCK_LENGTH = 128 * 1024
+
+const pendingBitfields = new WeakMap<object, Uint8Array>()
+
+/** Applies a BITFIELD kept aside (see adaptWire) if the wire's limit now allows it. */
+export function retryPendingBitfield (wire: W): void {
+  const b = pendingBitfields.get(wire)
+  if (b && !wire.destroyed) wire._onBitField(b)
+}
+
+/** Whether the wire holds a BITFIELD we could not place yet. */
+export function hasPendingBitfield (wire: W): boolean {
+  return pendingBitfields.has(wire)
+}
 
 /** P9: a buffer for bits 0…max plus at least one spare byte (so never our bitfield's exact length). */
 function roomFor (bf: W, max: number): void {

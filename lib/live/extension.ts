@@ -3,7 +3,7 @@
  * hands messages to the stream controller, and sends what the controller asks. Bytes from the
  * peer never throw out of here.
  */
-import { EXTENSION_NAME, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
+import { EXTENSION_NAME, MAX_MESSAGE_BYTES, MAX_PIECES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decode, encode, type Message } from '../protocol/messages.js'
 import { toHex } from '../protocol/bytes.js'
 import type { ErrorCode } from '../protocol/result.js'
@@ -28,6 +28,11 @@ export interface LivePeer {
   knownCount: number
   /** Rank of the newest head sent to or received from this peer. */
   knownRank: number
+  /**
+   * How many pieces the peer says it has (extended handshake `live_n`, or the count of a head it
+   * sent, before verification): only a claim, used to size what it may announce; see LiveTorrent.
+   */
+  claimedCount: number
   send (msg: Message): void
 }
 
@@ -38,6 +43,7 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
     supported = false
     knownCount = 0
     knownRank = -1
+    claimedCount = 0
     private windowStart = 0
     private windowCount = 0
 
@@ -63,6 +69,8 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
       if (!m || typeof m[EXTENSION_NAME] !== 'number') return // a plain BitTorrent peer
       if (h.live_v !== undefined && h.live_v !== PROTOCOL_VERSION) return // another version: don't speak it
       this.supported = true // live_n is only a claim: knownCount grows from verified heads alone
+      const n = h.live_n
+      if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) this.claimedCount = Math.min(n, MAX_PIECES)
       host.onPeerReady(this)
     }
 

@@ -30,8 +30,12 @@ import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
 
 export const BAN_MS = 10 * 60 * 1000
 export const PAGE_TIMEOUT_MS = 10_000
+/** After a HASH_REJECT, the peer is asked again for those hashes after this long. */
+export const PAGE_RETRY_MS = 1000
 /** A peer may announce (HAVE) pieces this far beyond our newest head: heads and HAVEs race. */
 export const MAX_HAVE_AHEAD = 4096
+/** A peer that claims (live_n, or an unverified head) more pieces than it proves in this time is banned. */
+export const CLAIM_PROOF_MS = 30_000
 /** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
 export const MAX_CORRUPT_PIECES = 2
 /**
@@ -82,6 +86,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private pages = new Map<number, PageRequest>()
   private queue: Promise<unknown> = Promise.resolve()
   private waiters = new Set<() => void>()
+  private peerOf = new WeakMap<object, LivePeer>()
+  private claimTimers = new Map<LivePeer, ReturnType<typeof setTimeout>>()
   /** Blocks received for pieces in flight, by piece. */
   private blocks = new Map<number, Block[]>()
   /** Pieces that failed with several senders: their blocks' digests, until the piece verifies. */
@@ -104,12 +110,16 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const Ext = utLive(this)
     torrent.on('wire', (wire: any, addr?: string) => {
       if (addr && this.isBanned(addr)) { wire.destroy(); return }
-      patches.adaptWire(wire, () => this.haveLimit(), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length)
+      patches.adaptWire(wire, () => this.haveLimit(wire), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length, MAX_PIECES)
       wire.use(Ext)
       patches.noDelay(torrent, wire)
       wire.on('piece', (index: number, offset: number, data: Uint8Array) => this.noteBlock(index, offset, data, wire))
       wire.setTimeout(PIECE_TIMEOUT_MS, true)
-      wire.on('timeout', () => this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request`, undefined, TIMEOUT_BAN_MS))
+      // Before WebTorrent's own handler, which drops the wire (and so marks it choking): banned only
+      // if it was unchoking us — an honest peer that choked us may leave requests unanswered.
+      wire.prependListener('timeout', () => {
+        if (!wire.peerChoking) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request`, undefined, TIMEOUT_BAN_MS)
+      })
       wire.once('close', () => this.onWireClose(wire))
     })
     torrent.once('metadata', () => this.onMetadata())
@@ -205,6 +215,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const failure = rawStore(this.torrent)?.failure
     if (failure && !this.error) this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${failure.message}`))
     this.destroyed = true
+    for (const t of this.claimTimers.values()) clearTimeout(t)
+    this.claimTimers.clear()
     const ft = this.finalTorrent
     // The final torrent reads this torrent's storage: it goes with it. (Not while the client is
     // being destroyed: the client destroys it itself, and a torrent destroyed twice never calls back.)
@@ -231,13 +243,40 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     return true
   }
 
-  private haveLimit (): number {
-    return Math.min(MAX_PIECES, this.count + MAX_HAVE_AHEAD)
+  /**
+   * The highest piece index a wire may announce now: what we know, or what the peer claims to have
+   * (a late joiner knows nothing yet while its peers announce thousands of pieces), plus
+   * MAX_HAVE_AHEAD for heads and HAVEs that race. A claim is unverified: a peer that claims more
+   * than it proves with a signed head within CLAIM_PROOF_MS is banned (see onClaim).
+   */
+  private haveLimit (wire: any): number {
+    const claimed = this.peerOf.get(wire)?.claimedCount ?? 0
+    return Math.min(MAX_PIECES, Math.max(this.count, claimed) + MAX_HAVE_AHEAD)
   }
 
   onPeerReady (peer: LivePeer): void {
     this.peers.add(peer)
+    this.peerOf.set(peer.wire, peer)
+    this.onClaim(peer)
     if (this.ready) { this.sendHead(peer); this.requestPages() }
+  }
+
+  /** A peer's claimed count may have grown: place its kept-aside BITFIELD; hold it to the claim. */
+  private onClaim (peer: LivePeer): void {
+    patches.retryPendingBitfield(peer.wire)
+    if (patches.hasPendingBitfield(peer.wire)) {
+      this.banWire(peer.wire, 'BAD_FIELD', `a bitfield longer than the ${peer.claimedCount} pieces it claims`)
+      return
+    }
+    if (peer.claimedCount <= this.count + MAX_HAVE_AHEAD || this.claimTimers.has(peer)) return
+    const timer = setTimeout(() => {
+      this.claimTimers.delete(peer)
+      if (!peer.wire.destroyed && peer.claimedCount > this.count + MAX_HAVE_AHEAD) {
+        this.banWire(peer.wire, 'BAD_FIELD', `claimed ${peer.claimedCount} pieces and proved ${this.count} within ${CLAIM_PROOF_MS} ms`)
+      }
+    }, CLAIM_PROOF_MS)
+    timer.unref?.()
+    this.claimTimers.set(peer, timer)
   }
 
   private onWireClose (wire: any): void {
@@ -245,6 +284,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       if (p.wire !== wire) continue
       this.peers.delete(p)
       this.pendingHeads.delete(p)
+      const ct = this.claimTimers.get(p)
+      if (ct) { clearTimeout(ct); this.claimTimers.delete(p) }
       for (const [end, r] of this.pages) if (r.peer === p) { clearTimeout(r.timer); this.pages.delete(end) }
     }
     if (this.ready) this.requestPages()
@@ -284,6 +325,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   onPeerMessage (peer: LivePeer, msg: Message): void {
     switch (msg.type) {
       case 'head':
+        if (msg.head.count > peer.claimedCount) { peer.claimedCount = Math.min(msg.head.count, MAX_PIECES); this.onClaim(peer) }
         if (!this.ready) { this.pendingHeads.set(peer, { head: msg.head, tail: msg.tail }); return }
         this.enqueueHead(peer, msg.head, msg.tail)
         return
@@ -335,6 +377,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       patches.setWantedFrom(this.torrent, this.startPiece)
     }
     this.learnHashes(knownFrom, knownTo)
+    for (const p of this.peers) if (patches.hasPendingBitfield(p.wire)) patches.retryPendingBitfield(p.wire)
     this.emit('head', head)
     if (head.ended) this.emit('ended', head)
     this.notify()
@@ -458,7 +501,16 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (!req || req.peer !== peer) return
     clearTimeout(req.timer)
     this.pages.delete(start + count)
+    // Not from this peer for now; but a peer that is itself catching up will hold these hashes
+    // soon, and it sends no newer head once the stream has ended: ask it again after a while.
+    const had = peer.knownCount
     peer.knownCount = Math.min(peer.knownCount, start)
+    const retry = setTimeout(() => {
+      if (this.destroyed || peer.wire.destroyed) return
+      peer.knownCount = Math.max(peer.knownCount, had)
+      this.requestPages()
+    }, PAGE_RETRY_MS)
+    retry.unref?.()
     this.requestPages()
   }
 

@@ -38,6 +38,28 @@ describe('live swarm (loopback TCP)', function () {
     assert.ok(t.live.signatureChecks <= t.live.stats.headsAccepted + 1, 'one signature check per new head at most')
   })
 
+  it('a viewer joining a stream far longer than HAVE look-ahead (6 000 pieces) gets everything, banning no one', async () => {
+    const client = await makeClient()
+    const bc = await broadcast(client, { name: 'long.bin', pieceLength: 1024 })
+    const data = bytes(1024 * 6000 + 17, 5)
+    await air(bc, data.subarray(0, 1024 * 6000), { chunk: 1 << 20 })
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client])
+    const bans: unknown[] = []
+    t.live.on('peer-banned', (b: unknown) => bans.push(b))
+    bc.live.on('peer-banned', (b: unknown) => bans.push(b))
+    const out = collect(t.live.createReadStream())
+    const late = await makeClient() // joins through the first viewer only, while it is catching up
+    const t2 = join(late, bc.magnetURI, [v])
+    t2.live.on('peer-banned', (b: unknown) => bans.push(b))
+    const out2 = collect(t2.live.createReadStream())
+    await bc.write(data.subarray(1024 * 6000))
+    await bc.end()
+    assert.ok((await withTimeout(out, 60_000, 'late viewer')).equals(data), JSON.stringify(bans))
+    assert.ok((await withTimeout(out2, 60_000, `second late viewer ${JSON.stringify(bans)}`)).equals(data))
+    assert.deepEqual(bans, [], 'honest peers are not banned for announcing pieces we have not heard of yet')
+  })
+
   it('a viewer with from: live starts near the edge and gets the suffix', async () => {
     const { client, bc } = await source()
     const data = bytes(PL * 120 + 300, 3)
