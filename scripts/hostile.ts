@@ -5,6 +5,7 @@
  *     decode and StreamState;
  *   - the over-the-wire fuzz: FUZZ_RUNS messages (default 2 000) from fresh raw peers;
  *   - every wire case of test/hostile, HOSTILE_REPEAT times (default 3);
+ *   - HOSTILE_CLAIMERS peers (default 20) claiming 2^26 pieces with a bitfield to match, unproven;
  *   - the ban list under HOSTILE_BAN_PEERS fresh peer ids (default 6 000).
  *
  * Prints: cases tried, accepted forgeries (must be 0), corrupt bytes delivered (must be 0), bans by
@@ -69,6 +70,8 @@ await run(`wire fuzz (${WIRE_RUNS})`, () => cases.wireFuzz(WIRE_RUNS, { concurre
 for (let r = 1; r <= REPEAT; r++) {
   for (const [name, f] of wireCases) await run(`${name} [${r}/${REPEAT}]`, f)
 }
+const CLAIMERS = env('HOSTILE_CLAIMERS', 20)
+if (CLAIMERS > 0) await run(`${CLAIMERS} peers claiming 2^26 pieces with an 8 MiB bitfield`, () => cases.inflatedClaims(CLAIMERS))
 if (BAN_PEERS > 0) await run(`ban list under ${BAN_PEERS} fresh peer ids`, () => cases.banListBound(BAN_PEERS))
 clearInterval(sampler)
 cases.sampleRss()

@@ -19,6 +19,8 @@ export interface AttackerOptions {
   live?: boolean
   /** The live_v to advertise (default PROTOCOL_VERSION). */
   liveV?: number
+  /** The live_n to claim (default 0). */
+  liveN?: number
   /** Answer piece requests: 'never' (hold them, the default), 'garbage' (random bytes), or with what a function returns. */
   pieces?: 'never' | 'garbage' | ((index: number, offset: number, length: number) => Uint8Array)
   /** Claim to hold pieces [0, claim) (BITFIELD) and unchoke the victim. */
@@ -62,7 +64,7 @@ export class Attacker {
     const self = this // eslint-disable-line @typescript-eslint/no-this-alias
     if (opts.live !== false) {
       class FakeLive {
-        constructor (w: any) { w.extendedHandshake.live_v = opts.liveV ?? PROTOCOL_VERSION; w.extendedHandshake.live_n = 0 }
+        constructor (w: any) { w.extendedHandshake.live_v = opts.liveV ?? PROTOCOL_VERSION; w.extendedHandshake.live_n = opts.liveN ?? 0 }
         onMessage (buf: Uint8Array): void { const r = decode(buf); if (r.ok) self.received.push(r.value) }
       }
       ;(FakeLive.prototype as any).name = EXTENSION_NAME

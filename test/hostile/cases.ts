@@ -11,12 +11,12 @@ import { broadcast, createKeyPair } from '../../lib/index.js'
 import { ed25519, hashes } from '../../lib/crypto/index.js'
 import { equal, fromHex } from '../../lib/protocol/bytes.js'
 import { genesis, runChain } from '../../lib/protocol/chain.js'
-import { PIECE_HASH_BYTES } from '../../lib/protocol/constants.js'
+import { MAX_PIECES, PIECE_HASH_BYTES } from '../../lib/protocol/constants.js'
 import { signable, type Head, type SignedHead } from '../../lib/protocol/head.js'
 import { encode, type Message, type Tail } from '../../lib/protocol/messages.js'
 import fc from 'fast-check'
 import { hostile } from './fuzz.js'
-import { MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/live-torrent.js'
+import { CLAIM_PROOF_MS, MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/live-torrent.js'
 import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/extension.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
 import { Attacker, reconnectRefused, within, type AttackerOptions } from './attacker.js'
@@ -553,6 +553,32 @@ export async function unnegotiated (): Promise<void> {
     await expectBan(s, atk, 'BAD_TYPE')
   }
   await finish(s)
+}
+
+/**
+ * 12. Inflated claims: `n` raw peers at once each claim the largest stream there can be (live_n
+ * 2^26) and send a BITFIELD to match (8 MiB), never proving it with a signed head. The stream goes
+ * on; each is banned after CLAIM_PROOF_MS; the memory they cost meanwhile is reported.
+ */
+export async function inflatedClaims (n: number): Promise<{ rssGrowthMiB: number, bannedAfterMs: number }> {
+  const s = await stage({ pieces: 40, first: 20 })
+  const rss0 = process.memoryUsage().rss
+  const t0 = Date.now()
+  const atks: Attacker[] = []
+  for (let i = 0; i < n; i++) {
+    const atk = await connect(s, { liveN: MAX_PIECES })
+    atk.wire.bitfield(new Uint8Array(MAX_PIECES / 8).fill(0xff))
+    atks.push(atk)
+    figures.casesTried++
+  }
+  await sleep(1000)
+  const rssGrowthMiB = (process.memoryUsage().rss - rss0) / 2 ** 20
+  sampleRss()
+  for (const atk of atks) await poll(() => atk.destroyed, CLAIM_PROOF_MS + 15_000, 'the claimer is dropped')
+  const bannedAfterMs = Date.now() - t0
+  for (const atk of atks) assert.ok(s.bans.some((b) => b.peerId === atk.peerId), 'each claimer is banned')
+  await finish(s)
+  return { rssGrowthMiB, bannedAfterMs }
 }
 
 /**
