@@ -12,7 +12,7 @@ import BitField from 'bitfield'
 export const PINNED_WEBTORRENT = '3.0.21'
 
 const TORRENT_METHODS = ['_hasAllPieces', '_checkDone', '_markVerified', '_markUnverified', '_verifyPieces', '_gcSelections', '_updateWireInterest', '_onMetadata', '_select', '_request', '_updateSelections', '_update', 'addPeer', 'select', 'critical'] as const
-const WIRE_METHODS = ['_onBitField', '_onHave', '_onRequest', '_message', 'reject', 'piece', '_sendExtendedHandshake', 'use', 'extended', 'have', 'destroy'] as const
+const WIRE_METHODS = ['_onBitField', '_onHave', '_onRequest', '_onPiece', '_message', 'reject', 'piece', '_sendExtendedHandshake', 'use', 'extended', 'have', 'destroy'] as const
 
 let checked: Error | null | undefined
 

@@ -76,6 +76,20 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
   }
 }
 
+/**
+ * Emits 'requested-piece' (index, offset, block) for a PIECE that answers one of our requests.
+ * Stock 'piece' also fires for blocks nobody asked for (a late answer to a cancelled request, or
+ * a hostile peer's), which must not be kept or count as that peer's contribution.
+ */
+export function emitRequestedPieces (wire: W): void {
+  const onPiece = wire._onPiece
+  wire._onPiece = function (this: W, index: number, offset: number, buffer: Uint8Array) {
+    const asked = this.requests.some((r: W) => r.piece === index && r.offset === offset && r.length === buffer.length)
+    onPiece.call(this, index, offset, buffer)
+    if (asked) this.emit('requested-piece', index, offset, buffer)
+  }
+}
+
 /** The largest block a peer may request (BEP 3 practice; WebTorrent drops the wire above it). */
 export const MAX_BLOCK_LENGTH = 128 * 1024
 

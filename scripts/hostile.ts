@@ -54,6 +54,7 @@ const wireCases: Array<[string, () => Promise<unknown>]> = [
   ['9 corrupt piece data', () => cases.corruptData()],
   ['9b corrupt blocks shared with the honest source', () => cases.corruptData(65536)],
   ['9c subtle corrupter', () => cases.corruptData(65536, true)],
+  ['9d unsolicited PIECE messages', cases.unsolicitedPieces],
   ['10 requests never answered', () => cases.silentSeeder()],
   ['10b requests never answered, 256 KiB pieces', () => cases.silentSeeder(262144, false)],
   ['11 ut_live messages not negotiated', cases.unnegotiated]

@@ -113,7 +113,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       patches.adaptWire(wire, () => this.haveLimit(wire), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length, MAX_PIECES)
       wire.use(Ext)
       patches.noDelay(torrent, wire)
-      wire.on('piece', (index: number, offset: number, data: Uint8Array) => this.noteBlock(index, offset, data, wire))
+      patches.emitRequestedPieces(wire)
+      wire.on('requested-piece', (index: number, offset: number, data: Uint8Array) => this.noteBlock(index, offset, data, wire))
       wire.setTimeout(PIECE_TIMEOUT_MS, true)
       // Before WebTorrent's own handler, which drops the wire (and so marks it choking): banned only
       // if it was unchoking us — an honest peer that choked us may leave requests unanswered.

@@ -476,6 +476,20 @@ export async function corruptData (pl = 16384, subtle = false): Promise<void> {
   await finish(s)
 }
 
+/** 9d. Unsolicited PIECE messages (32 MiB of blocks nobody asked for): not kept, nothing changes. */
+export async function unsolicitedPieces (): Promise<void> {
+  const s = await stage({ pieces: 60, first: 30 })
+  const atk = await connect(s)
+  const block = new Uint8Array(16384).fill(7)
+  for (let i = 0; i < 2000 && !atk.destroyed; i++) atk.wire.piece(30 + (i % 30), (i % 1) * 16384, block)
+  figures.casesTried += 2000
+  await sleep(500)
+  const kept = [...((s.tv.live as any).blocks as Map<number, unknown[]>).values()].reduce((n, l) => n + l.length, 0)
+  assert.ok(kept <= 64, `blocks nobody asked for are not kept (${kept})`)
+  atk.destroy()
+  await finish(s)
+}
+
 /**
  * 10. Requests accepted and never answered: a raw peer that unchokes, claims every piece and holds
  * every request. The honest viewer must not stall on the pieces it reserved.

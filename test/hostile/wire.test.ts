@@ -28,6 +28,7 @@ describe('hostile peers on the wire', function () {
   it('9. corrupt piece data from a raw peer claiming every piece: CORRUPT_PIECE, the honest source never blamed', cases.corruptData)
   it('9b. corrupt blocks inside pieces the honest source also served (64 KiB pieces): only the corrupter is banned', () => cases.corruptData(65536))
   it('9c. a subtle corrupter (real bytes, one block in three with a bit flipped) among an honest source: only it is banned', () => cases.corruptData(65536, true))
+  it('9d. unsolicited PIECE messages (32 MiB): not kept, stream intact', cases.unsolicitedPieces)
   it('10. requests accepted and never answered: the honest viewer does not stall; the peer is dropped (TIMEOUT) and kept away', async () => {
     const ms = await cases.silentSeeder()
     if (ms > 20_000) throw new Error(`the viewer stalled ${ms} ms behind a silent peer`)
