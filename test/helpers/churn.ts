@@ -51,13 +51,13 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnResult> {
       peers.push(`127.0.0.1:${String(v.last('listening')!.port)}`)
     }
     const f = n % 2 === 0 ? 'start' : 'live'
-    const v = new Viewer(`v${n++}`, { magnet: bc.magnetURI, peers, from: f, hold: true }, o.dir)
+    const v = new Viewer(`v${n++}`, { magnet: bc.magnetURI, peers, from: f, hold: true, timeoutMs: (o.seconds + 300) * 1000 }, o.dir)
     all.push(v)
     from.set(v, f)
     await v.event('listening', 30_000)
   }
 
-  for (let i = 0; i < o.viewers; i++) await spawnViewer()
+  await Promise.all(Array.from({ length: o.viewers }, async () => await spawnViewer()))
   log(`${o.viewers} viewers joined; airing ${data.length} bytes over ${o.seconds} s`)
   const tickMs = 100
   const perTick = Math.max(1, Math.floor(o.bytesPerSecond * tickMs / 1000))
@@ -76,7 +76,7 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnResult> {
         v.proc.kill('SIGKILL')
         killed++
       }
-      for (let j = 0; j < k; j++) await spawnViewer()
+      await Promise.all(Array.from({ length: k }, async () => await spawnViewer()))
       log(`t=${((Date.now() - t0) / 1000).toFixed(0)} s: killed ${k}, started ${k}; ${running().length} running`)
     }
     await new Promise((resolve) => setTimeout(resolve, tickMs))

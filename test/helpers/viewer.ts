@@ -22,13 +22,14 @@ export class Viewer {
   readonly exited: Promise<void>
   private waiters: Array<() => void> = []
 
-  constructor (name: string, args: { magnet: string, peers: string[], from?: 'start' | 'live', hold?: boolean, store?: string }, dir: string) {
+  constructor (name: string, args: { magnet: string, peers: string[], from?: 'start' | 'live', hold?: boolean, store?: string, timeoutMs?: number }, dir: string) {
     this.name = name
     this.out = joinPath(dir, `${name}.bin`)
     const argv = [FIXTURE, '--magnet', args.magnet, '--out', this.out, '--from', args.from ?? 'start']
     for (const p of args.peers) argv.push('--peer', p)
     if (args.hold) argv.push('--hold')
     if (args.store) argv.push('--store', args.store)
+    if (args.timeoutMs) argv.push('--timeout-ms', String(args.timeoutMs))
     // TMPDIR: the child's torrent folder lands in our temp dir, removed by destroyAll() whatever happens.
     this.proc = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: dir } })
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => {
