@@ -36,6 +36,8 @@ export const PAGE_RETRY_MS = 1000
 export const MAX_HAVE_AHEAD = 4096
 /** A peer that claims (live_n, or an unverified head) more pieces than it proves in this time is banned. */
 export const CLAIM_PROOF_MS = 30_000
+/** Memory all unproved claims may take together (an honest 1M-piece stream claims 125 KB a peer). */
+export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
 /** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
 export const MAX_CORRUPT_PIECES = 2
 /**
@@ -264,6 +266,17 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
 
   /** A peer's claimed count may have grown: place its kept-aside BITFIELD; hold it to the claim. */
   private onClaim (peer: LivePeer): void {
+    const unproven = peer.claimedCount > this.count + MAX_HAVE_AHEAD
+    if (unproven && !this.claimTimers.has(peer)) {
+      // Room for what peers claim but have not proved costs memory (a bitfield of the claimed
+      // length per wire): all such claims together get UNPROVEN_CLAIM_BYTES, no more.
+      let used = 0
+      for (const p of this.claimTimers.keys()) used += Math.ceil(p.claimedCount / 8)
+      if (used + Math.ceil(peer.claimedCount / 8) > UNPROVEN_CLAIM_BYTES) {
+        this.banWire(peer.wire, 'BAD_FIELD', `claims ${peer.claimedCount} pieces, unproved, while unproved claims already hold ${used} bytes`, undefined, CLAIM_PROOF_MS)
+        return
+      }
+    }
     patches.retryPendingBitfield(peer.wire)
     if (patches.hasPendingBitfield(peer.wire)) {
       this.banWire(peer.wire, 'BAD_FIELD', `a bitfield longer than the ${peer.claimedCount} pieces it claims`)
@@ -379,6 +392,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     }
     this.learnHashes(knownFrom, knownTo)
     for (const p of this.peers) if (patches.hasPendingBitfield(p.wire)) patches.retryPendingBitfield(p.wire)
+    for (const [p, t] of this.claimTimers) if (p.claimedCount <= this.count + MAX_HAVE_AHEAD) { clearTimeout(t); this.claimTimers.delete(p) } // proved
     this.emit('head', head)
     if (head.ended) this.emit('ended', head)
     this.notify()
