@@ -12,6 +12,7 @@ import { decodeKeyFile, type KeyPair } from '../live/keys.js'
 import { isValidPieceLength } from '../protocol/info.js'
 import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
+import { prepareWeb } from '../web/attach.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output } from './common.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -31,6 +32,8 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --state DIR             keep key, pieces and head in DIR; run again with the same DIR to continue
                           the same stream after a crash (a file INPUT resumes where it stopped)
   --torrent-out FILE      write the final .torrent there when the broadcast ends
+  --web PORT              serve a web page at http://127.0.0.1:PORT/ that plays the stream in browsers
+                          (fragmented MP4) over WebRTC; adds a WebSocket tracker unless --announce has one
   --json                  one JSON event a line on stdout (ready, head, ended, error)
   --quiet, -q             no progress on stderr`
 
@@ -46,6 +49,7 @@ export const BROADCAST_SPEC: Spec = {
     'no-dht': 'bool',
     state: 'string',
     'torrent-out': 'string',
+    web: 'string',
     json: 'bool',
     quiet: 'bool',
     help: 'bool'
@@ -137,6 +141,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const portFlag = int(p, 'port', 0, 65535)
   const peers = list(p, 'peer').map(peerAddr)
   const announce = list(p, 'announce').map(trackerUrl)
+  const webPort = int(p, 'web', 0, 65535)
   const state = str(p, 'state')
   const torrentOut = str(p, 'torrent-out')
   const name = str(p, 'name') ?? defaultName(input)
@@ -165,6 +170,8 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     client = await makeClient({ ...net, port: 0 })
   }
   atExit(() => destroyClient(client))
+  const web = webPort === undefined ? null : await prepareWeb(client, { port: webPort, announce })
+  if (web) atExit(() => web.close())
   let tmp: string | null = null
   if (!state) {
     tmp = mkdtempSync(join(tmpdir(), 'webtorrent-live-broadcast-'))
@@ -175,7 +182,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
   let bc: Broadcaster
   try {
-    bc = await broadcast(client, { name, pieceLength, announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }) })
+    bc = await broadcast(client, { name, pieceLength, announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }) })
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'KEY_MISMATCH' || code === 'BAD_STATE') throw new UserError((err as Error).message.replace(/^[A-Z_]+: /, ''))
@@ -186,6 +193,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const torrent = bc.torrent
   const live = bc.live
   connectPeers(torrent, peers)
+  const page = web ? await web.serve(bc) : null
   torrent.on('error', (err: Error) => { out.error(err.message); void exit(1) })
   live.on('error', (err: Error) => { out.error(err.message); void exit(1) })
 
@@ -201,10 +209,12 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     publicKey: toHex(bc.keyPair.publicKey),
     streamKeyURI: streamKeyLink(bc.keyPair.publicKey, bc.name),
     ended: live.ended,
-    ...(state ? { state } : {})
+    ...(state ? { state } : {}),
+    ...(page ? { web: page.url } : {})
   })
   out.info(`${resumed ? 'resuming' : 'airing'} ${bc.name}  (piece length ${fmtBytes(bc.pieceLength)}, key ${toHex(bc.keyPair.publicKey).slice(0, 16)}…)`)
   out.info(`magnet: ${bc.magnetURI}`)
+  if (page) { out.info('web page (plays fragmented MP4 in a browser, over WebRTC):'); out.info(page.url) }
   if (client.dht) out.info(`stream key link (through the DHT, BEP 46): ${streamKeyLink(bc.keyPair.publicKey, bc.name)}`)
   out.info(`peers can connect to port ${String(client.address().port)}${announce.length ? `; trackers: ${announce.join(' ')}` : ''}`)
   if (bc.name !== name || bc.pieceLength !== pieceLength) {
