@@ -258,8 +258,8 @@ async function watch<T> (peer: Peer, p: Promise<T>, count: number): Promise<T> {
 interface CatchupResult {
   bytes: number
   pieceLength: number
-  live: { seconds: number, mibS: number, cpuS: number, signatureChecks: number, headsAccepted: number, pagesReceived: number, bannedPeers: number, stalled: string | null }
-  stock: { seconds: number, mibS: number, cpuS: number } | null
+  live: { seconds: number, mibS: number, cpuS: number, signatureChecks: number, headsAccepted: number, pagesReceived: number, bannedPeers: number, stalled: string | null, load: number }
+  stock: { seconds: number, mibS: number, cpuS: number, load: number } | null
   ratio: number
 }
 
@@ -297,14 +297,15 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       log('catch-up: late viewer joins (from: start) with the 5 live peers')
       const late = await new Peer('viewer', process.env.BENCH_DEBUG_LATE ? { DEBUG: process.env.BENCH_DEBUG_LATE } : {}).init()
       liveAll.push(late)
+      const load = round(loadavg()[0]!, 1)
       await late.call('join', { magnet, from: 'start', record: false, peers: peers.map((p) => p.port) })
       let stalled: string | null = null
       let r: any = null
       try { r = await watch(late, late.call('waitFor', { count }, 600_000), count) } catch (err) { stalled = (err as Error).message; log(`  ${stalled}`) }
       const lp = await late.call('progress')
       live = r
-        ? { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived, bannedPeers: lp.bannedPeers, stalled }
-        : { seconds: round(lp.sinceJoinMs / 1000, 2), mibS: 0, cpuS: round(lp.cpuSinceJoinMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived, bannedPeers: lp.bannedPeers, stalled }
+        ? { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived, bannedPeers: lp.bannedPeers, stalled, load }
+        : { seconds: round(lp.sinceJoinMs / 1000, 2), mibS: 0, cpuS: round(lp.cpuSinceJoinMs / 1000, 2), signatureChecks: lp.signatureChecks, headsAccepted: lp.headsAccepted, pagesReceived: lp.pagesReceived, bannedPeers: lp.bannedPeers, stalled, load }
       await src.call('stopBackground')
     } finally { await stopAll(liveAll) }
 
@@ -319,9 +320,10 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       await Promise.all(seeders.slice(1).map((s) => s.call('seed', { file, pieceLength, torrentFile: first.torrentFile }, 600_000)))
       const leecher = await new Peer('leecher').init()
       stockAll.push(leecher)
+      const load = round(loadavg()[0]!, 1)
       await leecher.call('join', { torrentFile: first.torrentFile, record: false, peers: seeders.map((s) => s.port) })
       const r = await watch(leecher, leecher.call('waitFor', { count }, 600_000), count)
-      stock = { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2) }
+      stock = { seconds: round(r.ms / 1000, 2), mibS: round(bytes / MiB / (r.ms / 1000), 1), cpuS: round(r.cpuMs / 1000, 2), load }
     } finally { await stopAll(stockAll) }
     return { bytes, pieceLength, live, stock, ratio: round(live.mibS / stock.mibS, 3) }
   } finally { rmSync(srcDir, { recursive: true, force: true }); tempDirs.delete(srcDir) }
@@ -454,10 +456,10 @@ async function main (): Promise<void> {
   for (const r of runs) if (r.trace) out.push(`  trace ${r.viewers} viewers, ${r.pieceLength / 1024} KiB (p50/p95 ms): ` + Object.entries(r.trace).map(([k, [a, b]]) => `${k} ${a}/${b}`).join(', '))
   if (cus.length) {
     out.push('', `3. Catch-up: ${cfg.catchupBytes / MiB} MiB${QUICK ? ' (quick: 64 MiB, full: 512 MiB)' : ''} of history from 5 peers (live: while the broadcast goes on at 4 Mbit/s; stock: 5 seeders)`)
-    const rows = [['client', 'piece', 'seconds', 'MiB/s', 'CPU s', 'signature checks', 'heads accepted', 'hash pages', 'peers banned']]
+    const rows = [['client', 'piece', 'seconds', 'MiB/s', 'CPU s', 'signature checks', 'heads accepted', 'hash pages', 'peers banned', 'load']]
     for (const c of cus) {
-      rows.push(['late live viewer (from: start)', `${c.pieceLength / 1024} KiB`, String(c.live.seconds), c.live.stalled ? 'STALLED' : String(c.live.mibS), String(c.live.cpuS), String(c.live.signatureChecks), String(c.live.headsAccepted), String(c.live.pagesReceived), String(c.live.bannedPeers)])
-      if (c.stock) rows.push(['stock WebTorrent, ordinary torrent', `${c.pieceLength / 1024} KiB`, String(c.stock.seconds), String(c.stock.mibS), String(c.stock.cpuS), '–', '–', '–', '–'])
+      rows.push(['late live viewer (from: start)', `${c.pieceLength / 1024} KiB`, String(c.live.seconds), c.live.stalled ? 'STALLED' : String(c.live.mibS), String(c.live.cpuS), String(c.live.signatureChecks), String(c.live.headsAccepted), String(c.live.pagesReceived), String(c.live.bannedPeers), String(c.live.load)])
+      if (c.stock) rows.push(['stock WebTorrent, ordinary torrent', `${c.pieceLength / 1024} KiB`, String(c.stock.seconds), String(c.stock.mibS), String(c.stock.cpuS), '–', '–', '–', '–', String(c.stock.load)])
     }
     out.push(table(rows))
     for (const c of cus) out.push(`  ${c.pieceLength / 1024} KiB: ratio live / stock ${c.stock ? c.ratio : '–'}${c.live.stalled ? ` — ${c.live.stalled}` : ''}`)
