@@ -18,6 +18,19 @@ type T = any
 export function adaptTorrent (torrent: T): void {
   torrent.alwaysChokeSeeders = false
   torrent._hasAllPieces = () => false
+  installCursors(torrent, false)
+}
+
+/**
+ * The same cursor-based done and interest checks for an ordinary torrent that is filled piece by
+ * piece from elsewhere (the final torrent mirroring a live one: a catch-up after the end would
+ * otherwise cost O(pieces) per piece). It announces 'completed' to trackers once, as WebTorrent does.
+ */
+export function fastDone (torrent: T): void {
+  installCursors(torrent, true)
+}
+
+function installCursors (torrent: T, announceComplete: boolean): void {
   // WebTorrent's _checkDone scans every piece of a file that is not done, on every verified piece:
   // O(stream length) per piece for a viewer at the edge. Here: a cursor at the first missing piece
   // (pieces are verified mostly in order), moved back if a piece is ever unverified. No tracker
@@ -36,6 +49,7 @@ export function adaptTorrent (torrent: T): void {
     if (!this.done && done) {
       this.done = true
       this.emit('done')
+      if (announceComplete && !this.destroyed) this.discovery?.complete()
     } else if (this.done && !done) {
       this.done = false
     }

@@ -19,7 +19,7 @@ type W = any
  * @param limit returns the highest piece index this peer may announce now; a HAVE beyond it, or a
  *   BITFIELD longer than it allows, calls onAbuse instead of touching state.
  */
-export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) => void, pieces?: () => number, hardLimit = 2 ** 26): void {
+export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) => void, pieces?: () => number, hardLimit = 2 ** 26, has?: (index: number) => boolean): void {
   wire.peerPieces = new BitField(0, { grow: limit() + 1 })
   roomFor(wire.peerPieces, limit())
   // A BITFIELD may arrive before we have heard how long the stream is (stock WebTorrent sends it
@@ -29,7 +29,16 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
   wire._onBitField = function (this: W, buffer: Uint8Array) {
     if (buffer.length > Math.ceil(hardLimit / 8) + 1) return onAbuse(`bitfield of ${buffer.length} bytes`)
     const max = limit()
-    if (buffer.length > Math.ceil((max + 1) / 8) + 1) { pendingBitfields.set(this, buffer.slice()); return }
+    if (buffer.length > Math.ceil((max + 1) / 8) + 1) {
+      // Kept aside only while the peer's claim may still come (its extended handshake): after it,
+      // or from a peer without extensions, a bitfield beyond the limit is abuse.
+      const heard = Object.keys(this.peerExtendedHandshake ?? {}).length > 0 || !this.peerExtensions?.extended
+      if (heard) return onAbuse(`bitfield of ${buffer.length} bytes beyond ${max + 1} pieces`)
+      pendingBitfields.set(this, buffer.slice())
+      const t = setTimeout(() => { if (pendingBitfields.has(this) && !this.destroyed) onAbuse(`bitfield of ${buffer.length} bytes never backed by a claim`) }, PENDING_BITFIELD_MS)
+      t.unref?.()
+      return
+    }
     pendingBitfields.delete(this)
     this.peerPieces = new BitField(buffer.slice(), { grow: max + 1 })
     roomFor(this.peerPieces, max)
@@ -56,6 +65,10 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
     const n = pieces ? pieces() : limit() + 1
     if (!(index >= 0 && index < n)) return onAbuse(`REQUEST for piece ${index} of a stream of ${n}`)
     if (!(length > 0 && length <= MAX_BLOCK_LENGTH)) return onAbuse(`REQUEST of ${length} bytes`)
+    // We announce only pieces we hold and never drop one: a request for another is abuse (WebTorrent
+    // would leave it in peerRequests forever, unanswered). So is a queue far beyond any pipeline.
+    if (has && !has(index)) return onAbuse(`REQUEST for piece ${index}, which we never announced`)
+    if (this.peerRequests.length >= MAX_PEER_REQUESTS) return onAbuse(`more than ${MAX_PEER_REQUESTS} requests pending`)
     if (this.amChoking && !(this.hasFast && this.allowedFastSet.includes(index))) {
       if (this.hasFast) this.reject(index, offset, length)
       return
@@ -94,6 +107,10 @@ export function emitRequestedPieces (wire: W): void {
 export const MAX_BLOCK_LENGTH = 128 * 1024
 
 const pendingBitfields = new WeakMap<object, Uint8Array>()
+/** How long a BITFIELD may wait for the claim (extended handshake) that makes room for it. */
+export const PENDING_BITFIELD_MS = 10_000
+/** Requests a peer may have pending with us (WebTorrent asks for at most a few hundred). */
+export const MAX_PEER_REQUESTS = 2048
 
 /** Applies a BITFIELD kept aside (see adaptWire) if the wire's limit now allows it. */
 export function retryPendingBitfield (wire: W): void {

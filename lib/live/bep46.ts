@@ -53,7 +53,9 @@ function signedPart (seq: number, v: unknown): Uint8Array {
 }
 
 /** Stores the pointer under the key in the DHT. Resolves with the number of nodes that took it. */
-export async function publishPointer (dht: any, keyPair: KeyPair, infoHash: string, live: boolean, seq = Date.now()): Promise<number> {
+let lastSeq = 0
+
+export async function publishPointer (dht: any, keyPair: KeyPair, infoHash: string, live: boolean, seq = nextSeq()): Promise<number> {
   if (!dht) throw new LiveError('NO_DHT', 'this client has no DHT')
   const v: Record<string, unknown> = { ih: Buffer.from(fromHex(infoHash)) }
   if (live) v.live = 1
@@ -64,6 +66,12 @@ export async function publishPointer (dht: any, keyPair: KeyPair, infoHash: stri
       if (err) reject(err); else resolve(n)
     })
   })
+}
+
+/** Milliseconds since 1970, strictly increasing within this process (DHT nodes refuse seq ≤ the stored one). */
+function nextSeq (): number {
+  lastSeq = Math.max(Date.now(), lastSeq + 1)
+  return lastSeq
 }
 
 /** Looks the key's pointer up in the DHT (newest valid seq wins); null if none is found. */

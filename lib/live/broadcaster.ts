@@ -271,6 +271,7 @@ async function restore (torrent: any, persist: BroadcastStateDir, head: SignedHe
     if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} on disk does not match its persisted hash`)
   }
   live.applyHead(head, 0, head.count)
+  live.announce() // HEAD before the HAVEs: a peer far behind learns the count first
   for (let i = 0; i < head.count; i++) patches.markHave(torrent, i)
   patches.checkDone(torrent)
 }

@@ -70,7 +70,8 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
       if (h.live_v !== undefined && h.live_v !== PROTOCOL_VERSION) return // another version: don't speak it
       this.supported = true // live_n is only a claim: knownCount grows from verified heads alone
       const n = h.live_n
-      if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) this.claimedCount = Math.min(n, MAX_PIECES)
+      // Claims only grow: a re-sent handshake cannot shrink a claim to dodge the proof deadline.
+      if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) this.claimedCount = Math.max(this.claimedCount, Math.min(n, MAX_PIECES))
       host.onPeerReady(this)
     }
 

@@ -36,6 +36,8 @@ export const PAGE_RETRY_MS = 1000
 export const MAX_HAVE_AHEAD = 4096
 /** A peer that claims (live_n, or an unverified head) more pieces than it proves in this time is banned. */
 export const CLAIM_PROOF_MS = 30_000
+/** A restarted viewer checks the pieces on its disk this many bytes at a time between other work. */
+export const ADOPT_BYTES_PER_TURN = 16 * 1024 * 1024
 /** Memory all unproved claims may take together (an honest 1M-piece stream claims 125 KB a peer). */
 export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
 /** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
@@ -81,6 +83,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   final: FinalTorrent | null = null
   /** After the end: the WebTorrent torrent serving the final infohash from this torrent's storage. */
   finalTorrent: any = null
+  private finalServed = false
 
   private peers = new Set<LivePeer>()
   private bans = new Map<string, number>()
@@ -112,7 +115,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const Ext = utLive(this)
     torrent.on('wire', (wire: any, addr?: string) => {
       if (addr && this.isBanned(addr)) { wire.destroy(); return }
-      patches.adaptWire(wire, () => this.haveLimit(wire), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length, MAX_PIECES)
+      patches.adaptWire(wire, () => this.haveLimit(wire), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length, MAX_PIECES, (i) => this.has(i))
       wire.use(Ext)
       patches.noDelay(torrent, wire)
       patches.emitRequestedPieces(wire)
@@ -130,7 +133,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     torrent.on('verified', (index: number) => {
       this.onPieceVerified(index)
       const ft = this.finalTorrent
-      if (ft?.ready && patches.markHave(ft, index)) patches.checkDone(ft)
+      if (ft?.ready && ft._liveOwner === this && patches.markHave(ft, index)) patches.checkDone(ft)
       this.notify()
     })
     torrent.on('warning', (err: Error) => this.onWarning(err))
@@ -148,12 +151,16 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   get signatureChecks (): number { return this.state?.signatureChecks ?? 0 }
   /** Resolves with the final torrent once it is served here (at once if it already is). */
   whenFinal (): Promise<FinalTorrent> {
-    if (this.final && this.finalTorrent?.ready) return Promise.resolve(this.final)
+    if (this.final && this.finalServed) return Promise.resolve(this.final)
+    if (this.error) return Promise.reject(this.error)
+    if (this.destroyed) return Promise.reject(new LiveError('DESTROYED', 'the torrent closed before the final torrent was ready'))
     return new Promise((resolve, reject) => {
       const onFinal = (f: FinalTorrent): void => { cleanup(); resolve(f) }
+      const onFailed = (e: Error): void => { cleanup(); reject(e) }
       const onClose = (): void => { cleanup(); reject(this.error ?? new LiveError('DESTROYED', 'the torrent closed before the final torrent was ready')) }
-      const cleanup = (): void => { this.removeListener('final', onFinal); this.removeListener('close', onClose) }
+      const cleanup = (): void => { this.removeListener('final', onFinal); this.removeListener('failed', onFailed); this.removeListener('close', onClose) }
       this.once('final', onFinal)
+      this.once('failed', onFailed)
       this.once('close', onClose)
     })
   }
@@ -207,6 +214,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     patches.hashesFrom(this.torrent, (i) => { const h = state.log.get(i); return h ? toHex(h) : '' })
     this.ready = true
     this.emit('ready')
+    for (const p of this.peers) this.onClaim(p)
     for (const [peer, m] of this.pendingHeads) this.enqueueHead(peer, m.head, m.tail)
     this.pendingHeads.clear()
     for (const p of this.peers) this.sendHead(p)
@@ -234,6 +242,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const e = err instanceof LiveError ? err : new LiveError((err as { code?: string }).code ?? 'ERROR', err.message)
     this.error = e
     this.notify()
+    this.emit('failed', e) // internal: settles whenFinal()
     if (this.listenerCount('error') > 0) this.emit('error', e)
   }
 
@@ -266,6 +275,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
 
   /** A peer's claimed count may have grown: place its kept-aside BITFIELD; hold it to the claim. */
   private onClaim (peer: LivePeer): void {
+    if (!this.ready) return // our count cannot grow before we are ready: judged from onReady
     const unproven = peer.claimedCount > this.count + MAX_HAVE_AHEAD
     if (unproven && !this.claimTimers.has(peer)) {
       // Room for what peers claim but have not proved costs memory (a bitfield of the claimed
@@ -369,6 +379,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       return
     }
     const v = await state.acceptHead(head, tail)
+    if (this.destroyed) return
     if (!v.ok) {
       if (v.code === 'EQUIVOCATION') return this.onEquivocation(v.reason, v.evidence)
       if (PEER_FAULTS.has(v.code)) return this.onPeerFault(peer, v.code, v.reason)
@@ -394,7 +405,10 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     for (const p of this.peers) if (patches.hasPendingBitfield(p.wire)) patches.retryPendingBitfield(p.wire)
     for (const [p, t] of this.claimTimers) if (p.claimedCount <= this.count + MAX_HAVE_AHEAD) { clearTimeout(t); this.claimTimers.delete(p) } // proved
     this.emit('head', head)
-    if (head.ended) this.emit('ended', head)
+    if (head.ended) {
+      patches.setWantedFrom(this.torrent, 0) // after the end an app may want the whole recording
+      this.emit('ended', head)
+    }
     this.notify()
     this.requestPages()
     this.maybeFinish()
@@ -444,18 +458,29 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const state = this.state
     if (!state || this.role !== 'viewer' || typeof raw?.peek !== 'function' || typeof raw.adopt !== 'function') return
     let adopted = 0
-    for (let i = Math.max(from, this.startPiece ?? 0); i < to; i++) {
-      if (this.has(i)) continue
-      const expected = state.log.get(i)
-      if (!expected) continue
-      const len = this.pieceLength(i)
-      const bytes = raw.peek(i, len)
-      if (!bytes) break // past the end of the file
-      if (!equal(hashes.sha1(bytes), expected)) continue
-      raw.adopt(i, len)
-      patches.markHave(this.torrent, i)
-      adopted++
+    let read = 0
+    let i = Math.max(from, this.startPiece ?? 0)
+    try {
+      for (; i < to; i++) {
+        if (read >= ADOPT_BYTES_PER_TURN) break // the rest on the next turn of the event loop
+        if (this.has(i)) continue
+        const expected = state.log.get(i)
+        if (!expected) continue
+        const len = this.pieceLength(i)
+        const bytes = raw.peek(i, len)
+        if (!bytes) { i = to; break } // past the end of the file
+        read += len
+        if (!equal(hashes.sha1(bytes), expected)) continue
+        raw.adopt(i, len)
+        patches.markHave(this.torrent, i)
+        adopted++
+      }
+    } catch (err) {
+      this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${(err as Error).message}`))
+      this.torrent.destroy()
+      return
     }
+    if (i < to) { const next = i; setImmediate(() => { if (!this.destroyed) this.adoptFromDisk(next, to) }) }
     if (adopted > 0) {
       this.stats.adoptedPieces += adopted
       patches.checkDone(this.torrent)
@@ -552,10 +577,12 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const client = this.torrent.client
     const existing = client.torrents.find((t: any) => t.infoHash === f.infoHash && !t.destroyed)
     if (existing) {
-      // Someone added the final torrent to this client already: it has its own storage; keep it.
+      // Someone added the final torrent to this client already, with its own storage: it serves
+      // it as it will; nothing of ours is mirrored into it (it does not hold our pieces).
       this.finalTorrent = existing
-      const done = (): void => { this.emit('final', f) }
-      if (existing.ready) queueMicrotask(done); else existing.once('ready', done)
+      const done = (): void => { existing.removeListener('close', gone); this.finalServed = true; this.emit('final', f) }
+      const gone = (): void => { existing.removeListener('ready', done); this.emit('failed', new LiveError('DESTROYED', 'the final torrent added to this client closed')) }
+      if (existing.ready) queueMicrotask(done); else { existing.once('ready', done); existing.once('close', gone) }
       return
     }
     const ft = client.add(f.torrentFile, {
@@ -568,7 +595,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     ft._liveOwner = this
     this.finalTorrent = ft
     patches.trustVerified(ft, (i) => this.has(i))
-    ft.on('error', (err: Error) => this.emit('warning', err))
+    ft.on('error', (err: Error) => { this.emit('warning', err); if (!this.finalServed) this.emit('failed', new LiveError('FINAL_FAILED', `the final torrent failed: ${err.message}`)) })
+    patches.fastDone(ft) // WebTorrent's own done and interest checks scan every piece, per piece
     ft.on('verified', (index: number) => {
       // Downloaded on the final infohash (from a peer that only speaks plain BitTorrent).
       if (patches.markHave(this.torrent, index)) patches.checkDone(this.torrent)
@@ -578,9 +606,9 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       // Pieces verified on the live infohash between the add and now.
       for (let i = 0; i < this.count; i++) if (this.has(i)) patches.markHave(ft, i)
       patches.checkDone(ft)
-      // Download on both infohashes whatever this viewer still wants.
-      const from = this.role === 'viewer' ? this.startPiece ?? 0 : this.count
-      if (from < this.count) ft.select(from, this.count - 1)
+      // Nothing is selected on the final torrent: what this viewer still wants comes on the live
+      // infohash (selecting on both fetched many pieces twice) and is mirrored into it.
+      this.finalServed = true
       this.emit('final', f)
     })
   }

@@ -32,9 +32,11 @@ export default class FileStore implements ChunkStore {
   constructor (chunkLength: number, opts: StoreOptions = {}) {
     this.chunkLength = Number(chunkLength)
     if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
-    // Same place fs-chunk-store puts a single-file torrent: <path>[/<infoHash> with addUID]/<name>.
+    // <path>/<infoHash>/<name>: the infohash keeps two streams of the same name (WebTorrent's
+    // default path is shared by every torrent of a machine) from writing into one file, and stays
+    // the same across restarts, so a restarted peer finds its pieces again.
     const base = opts.path ?? join(tmpdir(), 'webtorrent-live')
-    const dir = opts.addUID === true && opts.torrent?.infoHash ? join(base, opts.torrent.infoHash) : base
+    const dir = opts.torrent?.infoHash ? join(base, String(opts.torrent.infoHash)) : base
     const name = opts.torrent?.name ?? opts.name ?? 'stream'
     mkdirSync(dir, { recursive: true })
     this.path = join(dir, name)

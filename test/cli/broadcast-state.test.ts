@@ -34,7 +34,7 @@ describe('broadcast state folder (resume)', function () {
     bc1.close()
 
     // A crash in the middle of the next publish: its bytes and hashes on disk, its head not.
-    const dataDir = joinPath(state, 'data')
+    const dataDir = joinPath(state, 'data', bc1.infoHash) // the store keeps <path>/<infoHash>/<name>
     const file = joinPath(dataDir, readdirSync(dataDir)[0]!)
     appendFileSync(file, bytes(PL * 2, 99))
     appendFileSync(joinPath(state, 'hashes'), bytes(40, 98))

@@ -57,7 +57,8 @@ describe('crashes', function () {
     const bc = await broadcast(client, { name: 'full.bin', pieceLength: PL })
     const full = await makeClient()
     const path = tempDir()
-    symlinkSync('/dev/full', joinPath(path, 'full.bin')) // the store's file: every write fails with ENOSPC
+    mkdirSync(joinPath(path, bc.infoHash)) // the store's file is <path>/<infoHash>/<name>: make it /dev/full,
+    symlinkSync('/dev/full', joinPath(path, bc.infoHash, 'full.bin')) // where every write fails with ENOSPC
     const tf = full.add(bc.magnetURI, { live: true, path })
     tf.once('infoHash', () => tf.addPeer(addr(client)))
     const errors: any[] = []
