@@ -36,11 +36,11 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
   client.add = function (this: any, id: unknown, opts?: any, cb?: any) {
     if (typeof opts === 'function') { cb = opts; opts = undefined }
     if (!opts || opts.live !== true) return add.call(this, id, opts, cb)
-    const { live: _l, from, liveEdgePieces, role, ...rest } = opts
+    const { live: _l, from, liveEdgePieces, headPieces, role, ...rest } = opts
     if (from !== undefined && from !== 'start' && from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     const wtOpts = { ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
-    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, role }) as LiveView
+    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role }) as LiveView
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
     torrent.live = ctl

@@ -62,6 +62,12 @@ export interface LiveOptions {
   from?: From
   /** For from: 'live', how many of the newest pieces to start before the edge (default 1: the newest). */
   liveEdgePieces?: number
+  /**
+   * Also fetch the stream's first N pieces (default 0), whatever `from` is: a container's header
+   * (an fMP4 initialisation segment, say) for a viewer that starts at the live edge. Their hashes
+   * come by pages verified backwards from the edge (20 bytes a piece of history, no signatures).
+   */
+  headPieces?: number
 }
 
 interface PageRequest { peer: LivePeer, start: number, count: number, timer: ReturnType<typeof setTimeout> }
@@ -71,6 +77,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   readonly role: 'broadcaster' | 'viewer'
   readonly from: From
   readonly liveEdgePieces: number
+  readonly headPieces: number
   state: StreamState | null = null
   info: LiveInfo | null = null
   /** First piece this peer wants (0 from the start; set at the first head for from: 'live'). */
@@ -108,6 +115,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.from = opts.from ?? 'start'
     if (this.from !== 'start' && this.from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     this.liveEdgePieces = Math.max(1, opts.liveEdgePieces ?? 1)
+    this.headPieces = Math.max(0, Math.floor(opts.headPieces ?? 0))
     this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
     patches.adaptTorrent(torrent)
     patches.filterPeers(torrent, (addr) => !this.isBanned(addr))
@@ -399,7 +407,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     patches.grow(this.torrent, head.count, head.length)
     if (this.startPiece === null) {
       this.startPiece = Math.max(0, head.count - this.liveEdgePieces)
-      patches.setWantedFrom(this.torrent, this.startPiece)
+      patches.setWantedFrom(this.torrent, this.headPieces > 0 ? 0 : this.startPiece)
     }
     this.learnHashes(knownFrom, knownTo)
     for (const p of this.peers) if (patches.hasPendingBitfield(p.wire)) patches.retryPendingBitfield(p.wire)
@@ -445,6 +453,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (this.role === 'viewer' && this.startPiece !== null) {
       const lo = Math.max(from, this.startPiece)
       if (lo < to) patches.selectGrowing(this.torrent, lo, to - 1)
+      const headEnd = Math.min(to, this.headPieces, this.startPiece)
+      if (from < headEnd) patches.selectGrowing(this.torrent, from, headEnd - 1)
     }
   }
 
@@ -493,7 +503,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (!state || this.role !== 'viewer' || this.destroyed || this.startPiece === null || state.evidence.length > 0) return
     // While live, only the hashes this viewer will download; after the end, all of them: the
     // final info dict is built from every piece hash, and then checked against the signed end.
-    const floor = state.ended ? 0 : this.startPiece
+    const floor = state.ended || this.headPieces > 0 ? 0 : this.startPiece
     for (const [a, b] of state.log.gaps(state.count)) {
       if (b <= floor) continue
       if (this.pages.has(b)) continue

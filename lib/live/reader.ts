@@ -10,6 +10,8 @@ import type { LiveTorrent } from './live-torrent.js'
 export interface ReadOptions {
   /** First piece to read; default: the viewer's start piece (0, or where a from: 'live' viewer began). */
   startPiece?: number
+  /** Stop before this piece (default: read to the end of the broadcast). */
+  endPiece?: number
 }
 
 function getPiece (live: LiveTorrent, i: number): Promise<Uint8Array> {
@@ -25,6 +27,7 @@ export async function * livePieces (live: LiveTorrent, opts: ReadOptions = {}): 
   for (;;) {
     if (live.error) throw live.error
     if (live.ended && i >= live.count) return
+    if (opts.endPiece !== undefined && i >= opts.endPiece) return
     if (live.has(i)) {
       yield await getPiece(live, i)
       i++

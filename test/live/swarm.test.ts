@@ -77,6 +77,24 @@ describe('live swarm (loopback TCP)', function () {
     assert.equal(t.live.stats.pagesReceived, 0, 'a live-edge viewer fetches no old hashes')
   })
 
+  it('from: live with headPieces also gets the stream\'s first pieces (a container header) from peers', async () => {
+    const { client, bc } = await source('fmp4.mp4')
+    const data = bytes(PL * 200 + 11, 6)
+    await air(bc, data.subarray(0, PL * 150), { chunk: 1 << 20 }) // longer than a head's tail (64)
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client], { from: 'live', headPieces: 2 })
+    const header = collect(t.live.createReadStream({ startPiece: 0, endPiece: 2 }))
+    const out = collect(t.live.createReadStream())
+    await withTimeout(new Promise((resolve) => t.live.once('head', resolve)), 10_000, 'first head')
+    const start = t.live.startPiece as number
+    assert.ok(start >= 149)
+    assert.ok((await withTimeout(header, 30_000, 'header pieces')).equals(data.subarray(0, PL * 2)), 'the first two pieces, verified')
+    await air(bc, data.subarray(PL * 150), { pauseMs: 2 })
+    await bc.end()
+    assert.ok((await withTimeout(out, 30_000, 'live viewer')).equals(data.subarray(start * PL)))
+    assert.ok(!t.live.has(10), 'nothing between the header and the edge was downloaded')
+  })
+
   it('a chain: the last viewer reaches the broadcaster only through other viewers', async () => {
     const { client, bc } = await source()
     const b = await makeClient(); const c = await makeClient(); const d = await makeClient()
