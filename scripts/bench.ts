@@ -103,10 +103,12 @@ function decompose (air: { written: number[], published: (number | null)[] }, re
     })
   }
   const out: Record<string, [number, number]> = Object.fromEntries(Object.entries(st).map(([k, xs]) => [k, [round(pct(xs, 50)), round(pct(xs, 95))]]))
-  // Messages sent per viewer per piece, by type (p50 and max over viewers), over the viewer's whole life.
+  // Calls of each Wire message method per viewer per piece (p50 and max over viewers), over the
+  // viewer's whole life. A call is a socket write, except that bittorrent-protocol drops repeated
+  // interested()/uninterested() calls: those send at most one message per state change.
   const types = new Set(replies.flatMap((x) => Object.keys(x.sent ?? {})))
   const pieces = air.written.length + WARM
-  for (const t of types) { const xs = replies.map((x) => (x.sent?.[t] ?? 0) / pieces); out[`sent ${t}/piece`] = [round(pct(xs, 50)), round(Math.max(...xs))] }
+  for (const t of types) { const xs = replies.map((x) => (x.sent?.[t] ?? 0) / pieces); out[`calls ${t}/piece`] = [round(pct(xs, 50)), round(Math.max(...xs))] }
   return out
 }
 
