@@ -236,6 +236,20 @@ async function hypercoreRunWith (writer: Peer, key: string, n: number, pieceLeng
   return r
 }
 
+let scaleError: string | null = null
+
+/** Resolves when `value()` reaches `target`; throws if it does not move for `stallMs`. */
+async function progressing (value: () => Promise<number>, target: number, what: string, stallMs = 45_000): Promise<void> {
+  let last = -1
+  let since = Date.now()
+  for (;;) {
+    const v = await value()
+    if (v >= target) return
+    if (v !== last) { last = v; since = Date.now() } else if (Date.now() - since > stallMs) throw new Error(`stalled for ${stallMs / 1000} s at ${v} of ${target}: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 /** Logs a receiver's progress every 10 s while `p` is pending; gives up after 30 s without progress. */
 async function watch<T> (peer: Peer, p: Promise<T>, count: number): Promise<T> {
   let done = false
@@ -292,9 +306,9 @@ async function catchup (bytes: number, pieceLength: number): Promise<CatchupResu
       for (let off = pieceLength; off < bytes; off += batch) {
         await src.call('airFast', { bytes: Math.min(batch, bytes - off), file, offset: off }, 600_000)
         const want = Math.floor((off - batch) / pieceLength)
-        await poll(async () => (await Promise.all(peers.map((v) => v.call('progress')))).every((p) => p.contig >= want), 600_000, 'live peers keep up', 100)
+        await progressing(async () => Math.min(...(await Promise.all(peers.map((v) => v.call('progress')))).map((p) => p.contig)), want, 'live peers keep up')
       }
-      await poll(async () => (await Promise.all(peers.map((v) => v.call('progress')))).every((p) => p.contig >= count), 600_000, 'live peers have the history', 100)
+      await progressing(async () => Math.min(...(await Promise.all(peers.map((v) => v.call('progress')))).map((p) => p.contig)), count, 'live peers have the history')
       await src.call('startBackground', { kbps: KBPS })
       log('catch-up: late viewer joins (from: start) with the 5 live peers')
       const late = await new Peer('viewer', process.env.BENCH_DEBUG_LATE ? { DEBUG: process.env.BENCH_DEBUG_LATE } : {}).init()
@@ -369,9 +383,9 @@ async function scale (checkpoints: number[], pieceLength: number): Promise<Scale
         await src.call('airFast', { bytes: n }, 600_000)
         aired += n
         const want = Math.floor((aired - 2 * batch) / pieceLength)
-        await poll(async () => (await viewer.call('progress')).contig >= want, 600_000, 'viewer keeps up', 50)
+        await progressing(async () => (await viewer.call('progress')).contig, want, 'viewer keeps up')
       }
-      await viewer.call('waitFor', { count: (pieceLength + aired) / pieceLength, read: true, readBytes: pieceLength + aired }, 600_000)
+      await progressing(async () => { const p = await viewer.call('progress'); return p.contig + p.readBytes / pieceLength }, 2 * (pieceLength + aired) / pieceLength, 'viewer has verified and read everything')
       const vp = await viewer.call('progress', { gc: true })
       const sp = await src.call('progress', { gc: true })
       out.push({ gib: round(aired / GiB, 3), pieces: aired / pieceLength, viewerRssMiB: round(vp.rss / MiB, 1), viewerHeapMiB: round(vp.heapUsed / MiB, 1), broadcasterRssMiB: round(sp.rss / MiB, 1) })
@@ -424,7 +438,10 @@ async function main (): Promise<void> {
     }
   }
   const cu = cus[0] ?? null
-  const sc = ONLY.has('scale') ? await scale(cfg.scaleCheckpoints, SCALE_PIECE) : null
+  let sc: ScaleResult | null = null
+  if (ONLY.has('scale')) {
+    try { sc = await scale(cfg.scaleCheckpoints, SCALE_PIECE) } catch (err) { log(`scale: failed: ${(err as Error).message}`); scaleError = (err as Error).message }
+  }
 
   // Headline: the largest swarm, 16 KiB pieces.
   const nMax = Math.max(...cfg.viewers)
@@ -466,6 +483,7 @@ async function main (): Promise<void> {
     out.push(table(rows))
     for (const c of cus) out.push(`  ${c.pieceLength / 1024} KiB: ratio live / stock ${c.stock ? c.ratio : '–'}${c.live.stalled ? ` — ${c.live.stalled}` : ''}`)
   }
+  if (scaleError) out.push('', `4. Cost at scale: FAILED — ${scaleError}`)
   if (sc) {
     out.push('', `4. Cost at scale: broadcaster → 1 viewer reading the stream, ${sc.pieceLength / 1024} KiB pieces, on-disk stores (deleted afterwards)${QUICK ? ' (quick: 64 MiB / 256 MiB / 1 GiB; full: 1 / 4 / 16 GiB)' : ''}${sc.note ? `; ${sc.note}` : ''}`)
     out.push(`  ${(sc.bytes / GiB).toFixed(2)} GiB in ${sc.seconds} s (${sc.mibS} MiB/s); broadcaster CPU ${sc.broadcasterCpuSPerGiB} s per GiB ingested (incl. serving the viewer)`)
@@ -506,6 +524,7 @@ async function main (): Promise<void> {
       catchup_piece_length: cu?.pieceLength ?? null,
       catchup: cus,
       scale: sc,
+      scale_error: scaleError,
       seconds: Math.round((Date.now() - started) / 1000)
     }
     console.log(JSON.stringify(result))
