@@ -99,6 +99,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private queue: Promise<unknown> = Promise.resolve()
   private waiters = new Set<() => void>()
   private peerOf = new WeakMap<object, LivePeer>()
+  private lastBlock: { at: number, wire: unknown } = { at: 0, wire: null }
   private claimTimers = new Map<LivePeer, ReturnType<typeof setTimeout>>()
   /** Blocks received for pieces in flight, by piece. */
   private blocks = new Map<number, Block[]>()
@@ -131,9 +132,13 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       wire.setTimeout(PIECE_TIMEOUT_MS, true)
       // Before WebTorrent's own handler, which drops the wire (and so marks it choking): banned only
       // if it was unchoking us — an honest peer that choked us may leave requests unanswered.
+      // And only if others delivered meanwhile: when nobody did, we are starved or overloaded (a
+      // busy swarm on a busy machine), and banning our only sources would stall us for good.
       wire.prependListener('timeout', () => {
-        if (!wire.peerChoking) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request`, undefined, TIMEOUT_BAN_MS)
+        const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
+        if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
       })
+      wire.on('piece', () => { this.lastBlock.at = Date.now(); this.lastBlock.wire = wire })
       wire.once('close', () => this.onWireClose(wire))
     })
     torrent.once('metadata', () => this.onMetadata())
