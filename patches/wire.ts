@@ -68,7 +68,12 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
     // We announce only pieces we hold and never drop one: a request for another is abuse (WebTorrent
     // would leave it in peerRequests forever, unanswered). So is a queue far beyond any pipeline.
     if (has && !has(index)) return onAbuse(`REQUEST for piece ${index}, which we never announced`)
-    if (this.peerRequests.length >= MAX_PEER_REQUESTS) return onAbuse(`more than ${MAX_PEER_REQUESTS} requests pending`)
+    if (this.peerRequests.length >= MAX_PEER_REQUESTS) {
+      // Over twice the reqq we advertise: dropped (rejected where the peer speaks BEP 6), not
+      // queued — memory stays bounded; not a ban: a busy source may simply be slow to drain.
+      if (this.hasFast) this._message(0x10, [index, offset, length], null)
+      return
+    }
     if (this.amChoking && !(this.hasFast && this.allowedFastSet.includes(index))) {
       if (this.hasFast) this.reject(index, offset, length)
       return
@@ -109,8 +114,12 @@ export const MAX_BLOCK_LENGTH = 128 * 1024
 const pendingBitfields = new WeakMap<object, Uint8Array>()
 /** How long a BITFIELD may wait for the claim (extended handshake) that makes room for it. */
 export const PENDING_BITFIELD_MS = 10_000
-/** Requests a peer may have pending with us (WebTorrent asks for at most a few hundred). */
-export const MAX_PEER_REQUESTS = 2048
+/**
+ * Requests a peer may have pending with us: twice the `reqq` we advertise (REQQ). WebTorrent honours
+ * a peer's reqq; without one it pipelines by download speed (thousands on loopback).
+ */
+export const REQQ = 1024
+export const MAX_PEER_REQUESTS = 2 * REQQ
 
 /** Applies a BITFIELD kept aside (see adaptWire) if the wire's limit now allows it. */
 export function retryPendingBitfield (wire: W): void {

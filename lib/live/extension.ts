@@ -6,6 +6,7 @@
 import { EXTENSION_NAME, MAX_MESSAGE_BYTES, MAX_PIECES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decode, encode, type Message } from '../protocol/messages.js'
 import { toHex } from '../protocol/bytes.js'
+import { REQQ } from '../../patches/index.js'
 import type { ErrorCode } from '../protocol/result.js'
 
 /** What the extension needs from the stream it belongs to. */
@@ -51,6 +52,7 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
       this.wire = wire
       wire.extendedHandshake.live_v = PROTOCOL_VERSION
       wire.extendedHandshake.live_n = host.count
+      wire.extendedHandshake.reqq = REQQ // BEP 10: requests we queue per peer (see patches/wire.ts)
       // An incoming peer's handshake arrives before WebTorrent installs extensions, so
       // onHandshake is never called for it: take its id from the wire, and refuse it if banned.
       if (typeof wire.peerId === 'string' && wire.peerId) {

@@ -30,6 +30,8 @@ import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
 
 export const BAN_MS = 10 * 60 * 1000
 export const PAGE_TIMEOUT_MS = 10_000
+/** Hash pages asked for at once per gap (verified backwards as they link up). */
+export const PAGES_IN_FLIGHT = 8
 /** After a HASH_REJECT, the peer is asked again for those hashes after this long. */
 export const PAGE_RETRY_MS = 1000
 /** A peer may announce (HAVE) pieces this far beyond our newest head: heads and HAVEs race. */
@@ -99,6 +101,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private queue: Promise<unknown> = Promise.resolve()
   private waiters = new Set<() => void>()
   private peerOf = new WeakMap<object, LivePeer>()
+  /** Pages received before the page above them: at most PAGES_IN_FLIGHT per gap, 10 KiB each. */
+  private earlyPages = new Map<number, { peer: LivePeer, start: number, anchor: Uint8Array, hashes: Uint8Array }>()
   private lastBlock: { at: number, wire: unknown } = { at: 0, wire: null }
   private claimTimers = new Map<LivePeer, ReturnType<typeof setTimeout>>()
   /** Blocks received for pieces in flight, by piece. */
@@ -247,6 +251,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (ft && ft._liveOwner === this && !ft.destroyed && ft.client && !ft.client.destroyed) ft.destroy()
     for (const r of this.pages.values()) clearTimeout(r.timer)
     this.pages.clear()
+    this.earlyPages.clear()
     this.notify()
     this.emit('close')
   }
@@ -509,16 +514,26 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     // While live, only the hashes this viewer will download; after the end, all of them: the
     // final info dict is built from every piece hash, and then checked against the signed end.
     const floor = state.ended || this.headPieces > 0 ? 0 : this.startPiece
+    // Pages are verified backwards (each must end where verified hashes begin), but several are
+    // asked for at once, from different peers: a reply that cannot be placed yet waits in
+    // `earlyPages` until the page above it is in. One page per round trip was the catch-up limit
+    // (a HASHES reply queues behind the piece data the same peer is sending us).
     for (const [a, b] of state.log.gaps(state.count)) {
       if (b <= floor) continue
-      if (this.pages.has(b)) continue
-      const start = Math.max(a, b - MAX_PAGE_HASHES)
-      const candidates = [...this.peers].filter((p) => p.supported && p.knownCount >= b && !p.wire.destroyed)
-      if (candidates.length === 0) continue
-      const peer = candidates[Math.floor(Math.random() * candidates.length)]!
-      const timer = setTimeout(() => { this.pages.delete(b); peer.knownCount = Math.min(peer.knownCount, a); this.requestPages() }, PAGE_TIMEOUT_MS)
-      this.pages.set(b, { peer, start, count: b - start, timer })
-      peer.send({ type: 'hash-request', start, count: b - start })
+      let end = b
+      for (let k = 0; k < PAGES_IN_FLIGHT && end > a && end > floor; k++) {
+        const start = Math.max(a, end - MAX_PAGE_HASHES)
+        if (!this.pages.has(end) && !this.earlyPages.has(end)) {
+          const need = end
+          const candidates = [...this.peers].filter((p) => p.supported && p.knownCount >= need && !p.wire.destroyed)
+          if (candidates.length === 0) break
+          const peer = candidates[Math.floor(Math.random() * candidates.length)]!
+          const timer = setTimeout(() => this.onPageTimeout(peer, need, start), PAGE_TIMEOUT_MS)
+          this.pages.set(end, { peer, start, count: end - start, timer })
+          peer.send({ type: 'hash-request', start, count: end - start })
+        }
+        end = start
+      }
     }
   }
 
@@ -537,18 +552,51 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (!req || req.peer !== peer || req.start !== start) return this.onPeerFault(peer, 'BAD_FIELD', 'unsolicited hash page')
     clearTimeout(req.timer)
     this.pages.delete(end)
-    const state = this.state!
-    const v = state.acceptPage(start, anchor, hashesFlat)
-    if (!v.ok) {
-      if (v.code === 'EQUIVOCATION') return this.onEquivocation(v.reason, v.evidence)
-      if (v.code === 'BAD_CHAIN') return this.onPeerFault(peer, v.code, v.reason)
-    } else {
-      this.stats.pagesReceived++
-      this.learnHashes(start, end)
-      this.notify()
-    }
+    this.earlyPages.set(end, { peer, start, anchor, hashes: hashesFlat })
+    this.placePages()
     this.requestPages()
     this.maybeFinish()
+  }
+
+  /**
+   * A page not answered in time: ask the others first, but not forever — a busy peer (its reply
+   * queued behind the piece data it sends us) is asked again after PAGE_RETRY_MS. Without that, a
+   * stream that stops growing left a viewer whose only peer timed out once without those hashes.
+   */
+  private onPageTimeout (peer: LivePeer, end: number, start: number): void {
+    this.pages.delete(end)
+    const had = peer.knownCount
+    peer.knownCount = Math.min(peer.knownCount, start)
+    const retry = setTimeout(() => {
+      if (this.destroyed || peer.wire.destroyed) return
+      peer.knownCount = Math.max(peer.knownCount, had)
+      this.requestPages()
+    }, PAGE_RETRY_MS)
+    retry.unref?.()
+    this.requestPages()
+  }
+
+  /** Applies every received page that now ends where verified hashes begin (newest first). */
+  private placePages (): void {
+    const state = this.state
+    if (!state) return
+    for (let progress = true; progress && this.earlyPages.size > 0;) {
+      progress = false
+      for (const [end, pg] of this.earlyPages) {
+        if (!state.log.intervals.some((iv) => iv.start === end)) continue // not placeable yet
+        this.earlyPages.delete(end)
+        const v = state.acceptPage(pg.start, pg.anchor, pg.hashes)
+        if (!v.ok) {
+          if (v.code === 'EQUIVOCATION') { this.earlyPages.clear(); this.onEquivocation(v.reason, v.evidence); return }
+          if (v.code === 'BAD_CHAIN') this.onPeerFault(pg.peer, v.code, v.reason)
+          continue
+        }
+        this.stats.pagesReceived++
+        this.learnHashes(pg.start, end)
+        this.notify()
+        progress = true
+      }
+    }
   }
 
   private onHashReject (peer: LivePeer, start: number, count: number): void {
