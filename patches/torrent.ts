@@ -70,6 +70,9 @@ function installCursors (torrent: T, announceComplete: boolean): void {
     for (let i = interestFrom; i < n; i++) {
       if (pieces[i] && wire.peerPieces.get(i)) { interested = true; break }
     }
+    // A live stream keeps coming: a viewer at the edge would otherwise flip INTERESTED /
+    // UNINTERESTED with every piece (two messages a piece a peer). Interest is kept until the end.
+    if (!interested && !announceComplete && wire.amInterested && !endedTorrents.has(this)) return
     if (interested) wire.interested(); else wire.uninterested()
   }
   const markUnverified = torrent._markUnverified
@@ -98,6 +101,12 @@ export function selectGrowing (torrent: T, from: number, to: number): void {
 }
 
 const wantedFrom = new WeakMap<object, number>()
+const endedTorrents = new WeakSet<object>()
+
+/** The live stream has ended: interest follows what is missing again (see installCursors). */
+export function setEnded (torrent: T): void {
+  endedTorrents.add(torrent)
+}
 
 /** The first piece this peer wants (a from: 'live' viewer never wants the pieces before it). */
 export function setWantedFrom (torrent: T, index: number): void {

@@ -425,6 +425,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.emit('head', head)
     if (head.ended) {
       patches.setWantedFrom(this.torrent, 0) // after the end an app may want the whole recording
+      patches.setEnded(this.torrent)
       this.emit('ended', head)
     }
     this.notify()
