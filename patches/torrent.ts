@@ -222,6 +222,13 @@ export function trustVerified (torrent: T, has: (index: number) => boolean): voi
   }
 }
 
+/** The chunk store under WebTorrent's wrappers (ImmediateChunkStore and CacheChunkStore keep it as `.store`). */
+export function rawStore (torrent: T): any {
+  let s = torrent.store
+  for (let k = 0; k < 4 && s?.store; k++) s = s.store
+  return s
+}
+
 export function checkDone (torrent: T): void {
   torrent._checkDone()
 }

@@ -181,15 +181,9 @@ export class Broadcaster {
   }
 }
 
-/** The chunk store under WebTorrent's wrappers (ImmediateChunkStore keeps it as `.store`). */
-function rawStore (torrent: any): any {
-  let s = torrent.store
-  while (s?.store) s = s.store
-  return s
-}
 
 function syncStore (torrent: any): void {
-  const s = rawStore(torrent)
+  const s = patches.rawStore(torrent)
   if (typeof s?.sync === 'function') s.sync()
 }
 
@@ -244,7 +238,7 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
 }
 
 function truncateData (torrent: any, length: number): void {
-  const path = rawStore(torrent)?.path
+  const path = patches.rawStore(torrent)?.path
   if (typeof path !== 'string') return
   let size = 0
   try { size = statSync(path).size } catch { return }
@@ -256,7 +250,7 @@ function truncateData (torrent: any, length: number): void {
 async function restore (torrent: any, persist: BroadcastStateDir, head: SignedHead): Promise<void> {
   const live = torrent.live as LiveView
   const state = live.state!
-  const store = rawStore(torrent)
+  const store = patches.rawStore(torrent)
   if (typeof store?.adopt !== 'function') throw new LiveError('BAD_STATE', 'resuming a broadcast needs the file store')
   state.appendHashes(persist.takeHashes(head.count))
   if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `${persist.headPath} does not match the piece hashes in ${persist.hashesPath}`)

@@ -240,7 +240,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   private onClose (): void {
-    const failure = rawStore(this.torrent)?.failure
+    const failure = patches.rawStore(this.torrent)?.failure
     if (failure && !this.error) this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${failure.message}`))
     this.destroyed = true
     for (const t of this.claimTimers.values()) clearTimeout(t)
@@ -420,7 +420,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       patches.setWantedFrom(this.torrent, this.headPieces > 0 ? 0 : this.startPiece)
     }
     this.learnHashes(knownFrom, knownTo)
-    for (const p of this.peers) if (patches.hasPendingBitfield(p.wire)) patches.retryPendingBitfield(p.wire)
+    for (const p of this.peers) patches.retryPendingBitfield(p.wire)
     for (const [p, t] of this.claimTimers) if (p.claimedCount <= this.count + MAX_HAVE_AHEAD) { clearTimeout(t); this.claimTimers.delete(p) } // proved
     this.emit('head', head)
     if (head.ended) {
@@ -475,9 +475,10 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
    * their bytes (FileStore.peek) take part; reads stop at the end of the file.
    */
   private adoptFromDisk (from: number, to: number): void {
-    const raw = rawStore(this.torrent)
+    const raw = patches.rawStore(this.torrent)
     const state = this.state
     if (!state || this.role !== 'viewer' || typeof raw?.peek !== 'function' || typeof raw.adopt !== 'function') return
+    if (raw.initialSize === 0) return // nothing on disk from an earlier run: no read on the hot path
     let adopted = 0
     let read = 0
     let i = Math.max(from, this.startPiece ?? 0)
@@ -566,6 +567,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
    */
   private onPageTimeout (peer: LivePeer, end: number, start: number): void {
     this.pages.delete(end)
+    this.askOthersFirst(peer, start)
+  }
+
+  /** Pages below `start` go to other peers for now; `peer` is asked again after PAGE_RETRY_MS. */
+  private askOthersFirst (peer: LivePeer, start: number): void {
     const had = peer.knownCount
     peer.knownCount = Math.min(peer.knownCount, start)
     const retry = setTimeout(() => {
@@ -607,15 +613,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.pages.delete(start + count)
     // Not from this peer for now; but a peer that is itself catching up will hold these hashes
     // soon, and it sends no newer head once the stream has ended: ask it again after a while.
-    const had = peer.knownCount
-    peer.knownCount = Math.min(peer.knownCount, start)
-    const retry = setTimeout(() => {
-      if (this.destroyed || peer.wire.destroyed) return
-      peer.knownCount = Math.max(peer.knownCount, had)
-      this.requestPages()
-    }, PAGE_RETRY_MS)
-    retry.unref?.()
-    this.requestPages()
+    this.askOthersFirst(peer, start)
   }
 
   // ---- the end: the final torrent --------------------------------------------------------
@@ -741,11 +739,4 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       }
     })
   }
-}
-
-/** The chunk store under WebTorrent's wrappers (ImmediateChunkStore and CacheChunkStore keep it as `.store`). */
-function rawStore (torrent: any): any {
-  let s = torrent.store
-  for (let k = 0; k < 4 && s?.store; k++) s = s.store
-  return s
 }

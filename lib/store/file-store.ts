@@ -3,7 +3,7 @@
  * is exactly the stream's bytes and an ordinary torrent can later be served from it as is.
  * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
  */
-import { mkdirSync, openSync, readSync, writeSync, closeSync, fstatSync, rmSync, fsyncSync } from 'node:fs'
+import { mkdirSync, openSync, readSync, writeSync, closeSync, fstatSync, statSync, rmSync, fsyncSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
@@ -40,6 +40,9 @@ export default class FileStore implements ChunkStore {
     const name = opts.torrent?.name ?? opts.name ?? 'stream'
     mkdirSync(dir, { recursive: true })
     this.path = join(dir, name)
+    let size = 0
+    try { size = statSync(this.path).size } catch {}
+    this.initialSize = size
   }
 
   private open (): number {
@@ -58,9 +61,8 @@ export default class FileStore implements ChunkStore {
    * restarted peer checks them against the piece's hash before adopting them); null past the end.
    */
   peek (index: number, length: number): Uint8Array | null {
-    if (this.closed) return null
+    if (this.closed || index * this.chunkLength + length > this.initialSize) return null
     const fd = this.open()
-    if (index * this.chunkLength + length > fstatSync(fd).size) return null
     const out = Buffer.alloc(length)
     let got = 0
     while (got < length) {
@@ -70,6 +72,9 @@ export default class FileStore implements ChunkStore {
     }
     return out
   }
+
+  /** Bytes the file held when this store opened it: what an earlier run left (peek reads only those). */
+  readonly initialSize: number
 
   /** The first write error (ENOSPC, EIO …), kept so the torrent's owner can say why it stopped. */
   failure: Error | null = null
