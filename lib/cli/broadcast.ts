@@ -13,6 +13,7 @@ import { isValidPieceLength } from '../protocol/info.js'
 import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
+import { writeNewFile } from './out-file.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output } from './common.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -31,7 +32,9 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
   --state DIR             keep key, pieces and head in DIR; run again with the same DIR to continue
                           the same stream after a crash (a file INPUT resumes where it stopped)
-  --torrent-out FILE      write the final .torrent there when the broadcast ends
+  --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
+                          to 'FILE (1)' and so on)
+  --force                 overwrite an existing --torrent-out FILE instead
   --web PORT              serve a web page at http://127.0.0.1:PORT/ that plays the stream in browsers
                           (fragmented MP4) over WebRTC; adds a WebSocket tracker unless --announce has one
   --json                  one JSON event a line on stdout (ready, head, ended, error)
@@ -49,6 +52,7 @@ export const BROADCAST_SPEC: Spec = {
     'no-dht': 'bool',
     state: 'string',
     'torrent-out': 'string',
+    force: 'bool',
     web: 'string',
     json: 'bool',
     quiet: 'bool',
@@ -144,6 +148,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const webPort = int(p, 'web', 0, 65535)
   const state = str(p, 'state')
   const torrentOut = str(p, 'torrent-out')
+  if (torrentOut && existsSync(torrentOut) && statSync(torrentOut).isDirectory()) throw new UserError(`--torrent-out ${torrentOut} is a folder; give a file name`)
   const name = str(p, 'name') ?? defaultName(input)
   if (name.length === 0 || /[/\\\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`--name must be a plain file name, not '${name}'`)
   let keyPair: KeyPair | undefined
@@ -264,11 +269,18 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   }
   const fin = await bc.end()
   let torrentFile: string | undefined
+  let renamed: string | null = null
   if (torrentOut) {
-    writeFileSync(torrentOut, fin.torrentFile)
-    torrentFile = torrentOut
+    // Never over an existing file without --force: a fresh name beside it instead.
+    const w = writeNewFile(torrentOut, fin.torrentFile, bool(p, 'force'))
+    torrentFile = w.path
+    renamed = w.renamedFrom
   }
   out.flushEvents()
+  if (renamed !== null) {
+    out.event('renamed', { requested: renamed, torrentFile })
+    out.info(`${renamed} exists: writing the final torrent to ${torrentFile!} instead (--force overwrites)`)
+  }
   out.event('ended', { finalInfoHash: fin.infoHash, finalMagnetURI: fin.magnetURI, pieces: live.count, bytes: bc.length, ...(torrentFile ? { torrentFile } : {}) })
   status(true)
   out.info(`ended: ${live.count} pieces, ${bc.length} bytes; final torrent ${fin.infoHash}`)

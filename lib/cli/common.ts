@@ -5,7 +5,9 @@
 import { dhtVerify, parseStreamKeyLink } from '../live/bep46.js'
 import WebTorrent from 'webtorrent'
 import bencode from 'bencode'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { UserError } from './args.js'
 
@@ -190,11 +192,32 @@ export function torrentId (s: string): string | Uint8Array {
 // ---- process life ------------------------------------------------------------------------------
 
 const cleanups: Array<() => Promise<void> | void> = []
+const lastly: Array<() => void> = []
 let exiting = false
+let exitHooked = false
 
 /** Registers work to do before exiting (destroy clients, remove temporary folders). */
 export function atExit (fn: () => Promise<void> | void): void {
   cleanups.push(fn)
+}
+
+/**
+ * Registers synchronous work for the very end, on every way out (exit(), a second Ctrl-C, an
+ * uncaught error): after the clients are gone, so nothing can write into a folder removed here.
+ */
+export function atLastExit (fn: () => void): void {
+  if (!exitHooked) {
+    exitHooked = true
+    process.once('exit', () => { for (const f of lastly.splice(0).reverse()) { try { f() } catch {} } })
+  }
+  lastly.push(fn)
+}
+
+/** A new temporary folder, removed with its contents however the process ends (except SIGKILL). */
+export function tempFolder (prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  atLastExit(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
 }
 
 /** Whether exit() has begun (later errors are consequences of shutting down, not news). */
@@ -211,20 +234,37 @@ export async function exit (code: number): Promise<never> {
   process.exit(code)
 }
 
+// SIGINT and SIGTERM never kill the process outright: the newest handler of the command gets the
+// first one; without one (a command still starting up, joining, waiting for metadata) the first
+// exits 130 after the cleanups. A second exits at once (130), still removing temporary folders.
+const signalHandlers: Array<(sig: NodeJS.Signals) => void> = []
+let signalsSeen = 0
+let signalsHooked = false
+
+function onProcessSignal (sig: NodeJS.Signals): void {
+  signalsSeen++
+  const handler = signalHandlers[signalHandlers.length - 1]
+  if (signalsSeen > 1) { process.stderr.write('\n'); process.exit(130) }
+  if (handler) handler(sig)
+  else void exit(130)
+}
+
+/** Takes over SIGINT and SIGTERM for the whole run (main() calls it first thing). */
+export function handleSignals (): void {
+  if (signalsHooked) return
+  signalsHooked = true
+  process.on('SIGINT', onProcessSignal)
+  process.on('SIGTERM', onProcessSignal)
+}
+
 /**
  * Calls `handler` on the first SIGINT or SIGTERM; a second one exits at once (130).
- * Returns a function that removes the handlers.
+ * Returns a function that removes the handler (Ctrl-C then exits 130 after the cleanups).
  */
 export function onSignal (handler: (sig: NodeJS.Signals) => void): () => void {
-  let seen = false
-  const h = (sig: NodeJS.Signals): void => {
-    if (seen) { process.stderr.write('\n'); process.exit(130) }
-    seen = true
-    handler(sig)
-  }
-  process.on('SIGINT', h)
-  process.on('SIGTERM', h)
-  return () => { process.removeListener('SIGINT', h); process.removeListener('SIGTERM', h) }
+  handleSignals()
+  signalHandlers.push(handler)
+  return () => { const i = signalHandlers.lastIndexOf(handler); if (i >= 0) signalHandlers.splice(i, 1) }
 }
 
 /** Seconds behind the live edge: how long ago the oldest piece not yet delivered was announced. */

@@ -8,13 +8,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { broadcast } from '../live/broadcaster.js'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { bool, int, parse, type Spec } from './args.js'
-import { atExit, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output } from './common.js'
+import { atExit, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, tempFolder } from './common.js'
 import { serveLive, type LiveHttp } from './http.js'
 import { startTracker } from './tracker.js'
 import { allowBrowserPeers, prepareWeb } from '../web/attach.js'
@@ -84,8 +82,7 @@ export async function runDemo (argv: string[]): Promise<void> {
   // Without --seconds on a terminal: keep serving after the program until Ctrl-C.
   const interactive = short === undefined && process.stdin.isTTY === true
 
-  const dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-demo-'))
-  atExit(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempFolder('webtorrent-live-demo-')
 
   // 1. The tracker, on loopback.
   const tracker = await startTracker(0, '127.0.0.1')

@@ -1,12 +1,10 @@
 /** `webtorrent-live info MAGNET_OR_TORRENT_FILE`: what a live stream is, from its first verified head. */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { toHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
 import { bool, int, list, parse, peerAddr, trackerUrl, UserError, type Spec } from './args.js'
-import { atExit, connectPeers, destroyClient, exit, makeClient, Output, torrentId } from './common.js'
+import { atExit, connectPeers, destroyClient, exit, makeClient, Output, tempFolder, torrentId } from './common.js'
+import { isNotLive, whenLive } from './live-check.js'
 import { finalOf } from './watch.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -41,8 +39,7 @@ export async function runInfo (argv: string[]): Promise<void> {
   const out = new Output({ json: bool(p, 'json'), quiet: bool(p, 'quiet'), command: 'info' })
   const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
   atExit(() => destroyClient(client))
-  const dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-info-'))
-  atExit(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempFolder('webtorrent-live-info-')
   let torrent: any
   try {
     torrent = client.add(id, { live: true, from: 'live', path: dir, announce })
@@ -55,7 +52,9 @@ export async function runInfo (argv: string[]): Promise<void> {
     const t = setTimeout(() => resolve(null), timeout * 1000)
     live.once('head', (h: SignedHead) => { clearTimeout(t); resolve(h) })
     const onErr = (err: Error): void => { clearTimeout(t); reject(new UserError(err.message.replace(/^[A-Z_]+: /, ''))) }
-    live.once('error', onErr)
+    // Not live: the same words as watch's (from whenLive), not the live layer's.
+    whenLive(torrent).catch((err: Error) => { clearTimeout(t); reject(err) })
+    live.on('error', (err: Error) => { if (!isNotLive(err)) onErr(err) })
     torrent.once('error', onErr)
     client.once('error', onErr)
   })

@@ -5,7 +5,7 @@
  * stderr; exit 0 on success, 1 on failure, 2 on bad usage. No stack traces for user mistakes.
  */
 import { UsageError, UserError } from './args.js'
-import { exit, isExiting } from './common.js'
+import { exit, handleSignals, isExiting } from './common.js'
 import { BROADCAST_USAGE, runBroadcast } from './broadcast.js'
 import { DEMO_USAGE, runDemo } from './demo.js'
 import { INFO_USAGE, runInfo } from './info.js'
@@ -57,6 +57,8 @@ function report (err: unknown): void {
 
 process.on('uncaughtException', report)
 process.on('unhandledRejection', report)
+// Ctrl-C / SIGTERM at any moment run the cleanups (temporary folders, clients) before exiting.
+handleSignals()
 
 async function main (argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv

@@ -4,8 +4,7 @@
  * written (unless --keep-seeding, or a player is still open).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createWriteStream, existsSync, rmdirSync, statSync } from 'node:fs'
 import { join, resolve as resolvePath } from 'node:path'
 import type { Writable } from 'node:stream'
 import { parseStreamKeyLink, resolveStreamKeyLink } from '../live/bep46.js'
@@ -13,15 +12,22 @@ import { enableLive, type LiveView } from '../live/enable.js'
 import { toHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
 import { bool, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
-import { atExit, connectPeers, destroyClient, drained, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, torrentId } from './common.js'
+import { atExit, atLastExit, connectPeers, destroyClient, drained, EdgeClock, exit, fmtBytes, fmtRate, isExiting, makeClient, onSignal, Output, tempFolder, torrentId } from './common.js'
 import { serveLive, type LiveHttp } from './http.js'
+import { isNotLive, whenLive } from './live-check.js'
+import { openOutput } from './out-file.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** With no peer connected for this long, watch says so ('no-peers'); then every NO_PEERS_EVERY_MS while it lasts. */
+export const NO_PEERS_MS = 10_000
+export const NO_PEERS_EVERY_MS = 30_000
 
 export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE [options]
 
   --from start|live       from the first byte (default) or from the live edge
-  --out FILE              write the stream to FILE
+  --out FILE              write the stream to FILE; if FILE exists, to 'FILE (1)' and so on
+  --force                 overwrite an existing --out FILE (or ./NAME) instead
   --stdout                write the stream to stdout (nothing else goes there)
   --http PORT             serve it at http://127.0.0.1:PORT/ for players (0: any free port):
                           a GET gets the bytes and then each new one until the end; ranges work
@@ -34,15 +40,19 @@ export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE 
   --keep-seeding          keep sharing after the end, until Ctrl-C
   --store DIR             keep the stream's pieces in DIR (default: a temporary folder, removed on
                           exit); a watch restarted with the same DIR reuses the pieces it verified
-  --json                  one JSON event a line on stdout (ready, head, ended, done, error)
+  --json                  one JSON event a line on stdout (ready, renamed, no-peers, head, ended,
+                          done, error)
   --quiet, -q             no progress on stderr
 
-Without --out, --stdout, --http or a player, the stream is written to ./NAME.`
+Without --out, --stdout, --http or a player, the stream is written to ./NAME (NAME: the stream's
+name). Nothing is written before the torrent is known to be live. With no peer connected after
+${String(NO_PEERS_MS / 1000)} s, watch says so (and again every ${String(NO_PEERS_EVERY_MS / 1000)} s while it lasts).`
 
 export const WATCH_SPEC: Spec = {
   flags: {
     from: 'string',
     out: 'string',
+    force: 'bool',
     stdout: 'bool',
     http: 'string',
     mpv: 'bool',
@@ -61,6 +71,12 @@ export const WATCH_SPEC: Spec = {
   aliases: { q: 'quiet', h: 'help' },
   positionals: [1, 1],
   names: ['MAGNET_OR_TORRENT_FILE']
+}
+
+/** ./NAME for a stream: the last segment of its name, or its infohash when that is no file name. */
+export function defaultOutName (torrent: any): string {
+  const last = String(torrent.name ?? '').split(/[/\\]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim()
+  return last === '' || last === '.' || last === '..' ? String(torrent.infoHash) : last
 }
 
 /** The final torrent named by the signed end: `live.final` once served, else from the ended head. */
@@ -122,18 +138,21 @@ export async function runWatch (argv: string[]): Promise<void> {
   const id = torrentId(p.positionals[0]!)
   const out = new Output({ json, quiet: bool(p, 'quiet'), command: 'watch' })
 
+  const force = bool(p, 'force')
+  // --store DIR holds each stream in DIR/<infohash>/NAME: streams never share a file, and nothing
+  // else in DIR is touched. A file at DIR is refused; folders made here and left empty are removed.
+  const storeDir = str(p, 'store')
+  const storeExisted = storeDir !== undefined && existsSync(storeDir)
+  if (storeDir !== undefined && storeExisted && !statSync(storeDir).isDirectory()) throw new UserError(`--store ${storeDir} is a file, not a folder; not touching it`)
+
   const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
   atExit(() => destroyClient(client))
-  const storeDir = str(p, 'store')
-  let dir: string
-  if (storeDir !== undefined) {
-    dir = resolvePath(storeDir)
-    try { mkdirSync(dir, { recursive: true }) } catch (err) { throw new UserError(`cannot use --store ${storeDir}: ${(err as Error).message}`) }
-  } else {
-    const tmp = dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-watch-'))
-    atExit(() => rmSync(tmp, { recursive: true, force: true }))
+  const dir = storeDir !== undefined ? resolvePath(storeDir) : tempFolder('webtorrent-live-watch-')
+  const fail = (err: Error): void => {
+    if (isNotLive(err) || isExiting()) return // whenLive says it, once
+    out.error(err.message.replace(/^[A-Z_]+: /, ''))
+    void exit(1)
   }
-  const fail = (err: Error): void => { out.error(err.message.replace(/^[A-Z_]+: /, '')); void exit(1) }
   client.on('error', fail)
 
   let torrent: any
@@ -157,9 +176,20 @@ export async function runWatch (argv: string[]): Promise<void> {
     throw new UserError(`cannot add ${p.positionals[0]!}: ${(err as Error).message}`)
   }
   torrent.on('error', fail)
+  if (storeDir !== undefined) {
+    // Nothing stored (an ordinary torrent, a Ctrl-C before any piece): the empty folders go.
+    const ih = (): string | undefined => torrent.infoHash as string | undefined
+    atLastExit(() => {
+      const sub = ih()
+      if (sub) { try { rmdirSync(join(dir, sub)) } catch {} }
+      if (!storeExisted) { try { rmdirSync(dir) } catch {} }
+    })
+  }
   const live = torrent.live as LiveView
   live.on('error', fail)
   connectPeers(torrent, peers)
+  // A .torrent file carries its metadata: judged before anything is said, served or written.
+  if (addId instanceof Uint8Array) await whenLive(torrent)
 
   let http: LiveHttp | null = null
   if (httpPort !== undefined) {
@@ -189,28 +219,62 @@ export async function runWatch (argv: string[]): Promise<void> {
     out.event('ended', { finalInfoHash: f.infoHash, finalMagnetURI: f.magnetURI, pieces: h.count, bytes: h.length })
     out.info(`the broadcast ended: ${h.count} pieces, ${h.length} bytes; final torrent ${f.infoHash}`)
   })
+  const t0 = Date.now()
   const status = (force = false): void => {
+    const n = torrent.numPeers as number
+    if (live.count === 0) {
+      // Nothing known yet: no pieces, no edge to be behind.
+      const what = n === 0 ? 'no peers yet' : `peers ${n}, waiting for the ${torrent.metadata ? 'first head' : 'metadata'}`
+      out.status(`${live.ended ? 'ended' : 'waiting'}  ${what}  ${((Date.now() - t0) / 1000).toFixed(0)} s`, force)
+      return
+    }
     const start = live.startPiece ?? 0
     let have = 0
     for (let i = start; i < live.count; i++) if (live.has(i)) have++
     let next = start
     while (live.has(next)) next++
     const behind = edge.behind(jobs.length ? start + Math.floor(delivered / Math.max(1, torrent.pieceLength ?? 1)) : next, live.count)
-    out.status(`${live.ended ? 'ended' : live.count ? 'live' : 'waiting'}  pieces ${have}/${Math.max(0, live.count - start)}  ${fmtBytes(jobs.length ? written : Math.min(live.length, next * (torrent.pieceLength ?? 0)) - start * (torrent.pieceLength ?? 0))}  peers ${torrent.numPeers as number}  down ${fmtRate(torrent.downloadSpeed as number)}  up ${fmtRate(torrent.uploadSpeed as number)}  ${behind.toFixed(1)} s behind live`, force)
+    out.status(`${live.ended ? 'ended' : 'live'}  pieces ${have}/${Math.max(0, live.count - start)}  ${fmtBytes(jobs.length ? written : Math.min(live.length, next * (torrent.pieceLength ?? 0)) - start * (torrent.pieceLength ?? 0))}  peers ${n}  down ${fmtRate(torrent.downloadSpeed as number)}  up ${fmtRate(torrent.uploadSpeed as number)}  ${behind.toFixed(1)} s behind live`, force)
   }
   const timer = setInterval(status, 500)
   timer.unref()
+  atExit(() => clearInterval(timer))
+
+  // Nobody connected for a while: say so (a magnet nobody seeds, an unreachable --peer), and again
+  // every NO_PEERS_EVERY_MS while it lasts; a peer that connects starts the count again.
+  let alone = { since: Date.now(), ever: false, next: NO_PEERS_MS }
+  const lonely = setInterval(() => {
+    if ((torrent.numPeers as number) > 0) { alone = { since: Date.now(), ever: true, next: NO_PEERS_MS }; return }
+    const ms = Date.now() - alone.since
+    if (ms < alone.next) return
+    alone.next += NO_PEERS_EVERY_MS
+    const seconds = Math.round(ms / 1000)
+    out.event('no-peers', { seconds, connectedBefore: alone.ever })
+    out.info(`${alone.ever ? 'no peers connected' : 'no peers yet'} after ${seconds} s; still looking${peers.length || announce.length ? '' : ' (name one with --peer HOST:PORT or --announce URL if the DHT does not find it)'}`)
+  }, 1000)
+  lonely.unref()
+  atExit(() => clearInterval(lonely))
+
+  // Nothing is opened before the torrent is known to be live: a .torrent file or magnet of an
+  // ordinary torrent ends here (exit 1), with every file as it was.
+  await whenLive(torrent)
 
   // Outputs.
   const count = (n: number): void => { delivered += n }
-  let target = outFile
-  if (!target && !toStdout && !http) {
-    await new Promise<void>((resolve) => { if (torrent.name) resolve(); else torrent.once('metadata', () => resolve()) })
-    target = resolvePath(String(torrent.name))
-    out.info(`writing to ${target}`)
-  }
-  if (target) {
-    const file = createWriteStream(target)
+  let target: string | undefined
+  if (outFile !== undefined || (!toStdout && !http)) {
+    const asked = outFile ?? resolvePath(defaultOutName(torrent))
+    if (storeDir !== undefined && resolvePath(asked) === resolvePath(dir, String(torrent.infoHash), String(torrent.name))) {
+      throw new UserError(`${asked} is where --store keeps this stream's pieces; write the stream elsewhere`)
+    }
+    const o = openOutput(asked, force)
+    target = o.path
+    if (o.renamedFrom !== null) {
+      out.event('renamed', { requested: o.renamedFrom, out: o.path })
+      out.info(`${o.renamedFrom} exists: writing to ${o.path} instead (--force overwrites)`)
+    }
+    if (outFile === undefined || o.renamedFrom !== null) out.info(`writing to ${target}`)
+    const file = o.fd === null ? createWriteStream(o.path) : createWriteStream(o.path, { fd: o.fd })
     jobs.push(pump(live, file, (n) => { written += n; count(n) }))
   }
   if (toStdout) {
@@ -263,6 +327,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   if (outcome.kind === 'signal') { out.clearStatus(); return await exit(0) }
   if (outcome.kind === 'player' && !keepSeeding) { out.info('player closed'); return await exit(0) }
   if (outcome.kind === 'done') {
+    clearInterval(lonely)
     status(true)
     out.event('done', { bytes: written || delivered, pieces: live.count, adopted: live.stats.adoptedPieces, ...(target ? { out: target } : {}) })
     out.info(`done: ${written || delivered} bytes${target ? ` in ${target}` : ''}`)

@@ -37,11 +37,13 @@ export class Cli {
   code: number | null = null
   signal: NodeJS.Signals | null = null
   readonly exited: Promise<void>
+  /** The process's TMPDIR (its own folder: what it leaves there is its own). */
+  readonly tmp: string
   private waiters: Array<() => void> = []
 
   constructor (args: string[], opts: { json?: boolean, cwd?: string, stdin?: 'pipe' | 'ignore' } = {}) {
     this.args = args
-    const tmp = tempDir()
+    const tmp = this.tmp = tempDir()
     this.proc = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? tmp, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } })
     running.add(this)
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => {
