@@ -138,7 +138,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   const id = torrentId(p.positionals[0]!)
   const out = new Output({ json, quiet: bool(p, 'quiet'), command: 'watch' })
 
-  const force = bool(p, 'force')
+  const overwrite = bool(p, 'force')
   // --store DIR holds each stream in DIR/<infohash>/NAME: streams never share a file, and nothing
   // else in DIR is touched. A file at DIR is refused; folders made here and left empty are removed.
   const storeDir = str(p, 'store')
@@ -267,7 +267,7 @@ export async function runWatch (argv: string[]): Promise<void> {
     if (storeDir !== undefined && resolvePath(asked) === resolvePath(dir, String(torrent.infoHash), String(torrent.name))) {
       throw new UserError(`${asked} is where --store keeps this stream's pieces; write the stream elsewhere`)
     }
-    const o = openOutput(asked, force)
+    const o = openOutput(asked, overwrite)
     target = o.path
     if (o.renamedFrom !== null) {
       out.event('renamed', { requested: o.renamedFrom, out: o.path })

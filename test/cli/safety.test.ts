@@ -150,7 +150,7 @@ describe('cli: never destroy a file, leave nothing behind', function () {
     const fresh = join(dir, 'final (1).torrent')
     assert.equal(a.ended.torrentFile, fresh)
     assert.deepEqual(a.bc.events.find((e) => e.event === 'renamed'), { event: 'renamed', requested: out, torrentFile: fresh })
-    assert.match(a.bc.stderr, /final\.torrent exists: writing the final torrent to .*final \(1\)\.torrent instead/)
+    await until(a.bc, () => /final\.torrent exists: writing the final torrent to .*final \(1\)\.torrent instead/.test(a.bc.stderr), 'the line saying so') // stderr: its own pipe
     assert.ok(readFileSync(fresh).length > 0 && readFileSync(fresh).includes(Buffer.from('6:pieces')), 'a .torrent')
     const b = await bp
     assert.equal(b.ended.torrentFile, forcedOut)
