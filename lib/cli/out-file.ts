@@ -59,7 +59,7 @@ export function openOutput (path: string, force: boolean): OpenedOutput {
 }
 
 /** Writes `bytes` to `path` (or a fresh name beside it, see openOutput); returns where. */
-export function writeNewFile (path: string, bytes: Uint8Array, force: boolean): OpenedOutput {
+export function writeNewFile (path: string, bytes: Uint8Array, force: boolean): Omit<OpenedOutput, 'fd'> {
   const o = openOutput(path, force)
   const fd = o.fd ?? openSafe(o.path)
   try {
@@ -70,7 +70,7 @@ export function writeNewFile (path: string, bytes: Uint8Array, force: boolean): 
   } finally {
     closeSync(fd)
   }
-  return o
+  return { path: o.path, renamedFrom: o.renamedFrom }
 }
 
 function openSafe (path: string): number {

@@ -72,6 +72,12 @@ describe('cli: never destroy a file, leave nothing behind', function () {
       assert.deepEqual(leftovers(c), [], 'no temporary folder left')
     }
     assert.deepEqual(stored.events.map((e) => e.event), ['error'], 'nothing announced before the verdict')
+
+    // A --store that is a file is refused before anything starts, and left as it was.
+    const notes = await run(['watch', NOBODY, '--no-dht', '--store', 'show.ts'], 30_000, { cwd: here })
+    assert.equal(notes.code, 1, notes.describe())
+    assert.equal(notes.stderr.trim(), 'webtorrent-live watch: --store show.ts is a file, not a folder; not touching it')
+    assert.ok(readFileSync(join(here, 'show.ts')).equals(mine))
   })
 
   it('info and watch say the same one line about an ordinary torrent, from a .torrent file and from a magnet (metadata from a peer)', async () => {
@@ -134,7 +140,7 @@ describe('cli: never destroy a file, leave nothing behind', function () {
     assert.equal(forced.events.filter((e) => e.event === 'renamed').length, 0)
     assert.ok(readFileSync(join(here, 'mine.ts')).equals(data), '--force overwrote mine.ts')
     assert.deepEqual(readdirSync(here).sort(), ['mine (1).ts', 'mine.ts', 'show (1).ts', 'show.ts'])
-    await bc.interrupt(0)
+    await bc.kill() // (its own Ctrl-C is not what this tests)
   })
 
   it('broadcast --torrent-out does not write over an existing file (FILE (1) instead); --force does', async () => {
@@ -156,7 +162,7 @@ describe('cli: never destroy a file, leave nothing behind', function () {
     assert.equal(b.ended.torrentFile, forcedOut)
     assert.ok(readFileSync(forcedOut).includes(Buffer.from('6:pieces')), '--force wrote over it')
     assert.equal(b.bc.events.filter((e) => e.event === 'renamed').length, 0)
-    await Promise.all([a.bc.interrupt(0), b.bc.interrupt(0)])
+    await Promise.all([a.bc.kill(), b.bc.kill()])
   })
 
   it('Ctrl-C or SIGTERM before the metadata (watch, watch --store, info) exits 130 and leaves no temporary folder', async () => {
@@ -174,6 +180,29 @@ describe('cli: never destroy a file, leave nothing behind', function () {
       assert.doesNotMatch(c.stderr, STACK)
     }
     assert.deepEqual(readdirSync(here), [], 'the empty --store folder made for it is gone too')
+  })
+
+  it('a second Ctrl-C exits at once and still removes the temporary folder; Ctrl-C while recording exits 0 with the bytes so far and nothing left', async () => {
+    const twice = new Cli(['watch', NOBODY, '--no-dht', '--json'])
+    await twice.event('ready')
+    twice.proc.kill('SIGINT')
+    twice.proc.kill('SIGINT')
+    await twice.exit(130)
+    assert.deepEqual(leftovers(twice), [])
+
+    const data = bytes(PL * 200, 47)
+    const dir = tempDir()
+    writeFileSync(join(dir, 'show.ts'), data)
+    const bc = new Cli(['broadcast', join(dir, 'show.ts'), '--rate', '300k', '--no-dht', '--json'])
+    const ready = await bc.event('ready')
+    const rec = new Cli(['watch', ready.magnetURI, '--peer', `127.0.0.1:${String(ready.port)}`, '--no-dht', '--out', join(dir, 'rec.ts'), '--json'])
+    await rec.event('head', 30_000, (e) => e.pieces >= 10)
+    assert.equal(leftovers(rec).length, 1)
+    await rec.interrupt(0)
+    assert.deepEqual(leftovers(rec), [], 'the temporary store is gone')
+    const got = readFileSync(join(dir, 'rec.ts'))
+    assert.ok(got.equals(data.subarray(0, got.length)), `a prefix of the stream (${got.length} bytes)`)
+    await bc.kill() // (its own Ctrl-C is not what this tests)
   })
 
   it('a magnet nobody seeds: watch says "no peers yet" (stderr and a no-peers event), never "0.0 s behind live"', async () => {
