@@ -5,6 +5,7 @@
  */
 import WebTorrent from 'webtorrent'
 import Torrent from 'webtorrent/lib/torrent.js'
+import File from 'webtorrent/lib/file.js'
 import Wire from 'bittorrent-protocol'
 import Piece from 'torrent-piece'
 import BitField from 'bitfield'
@@ -75,6 +76,8 @@ function runCheck (): Error | null {
   if (!isSupportedVersion(version)) problems.push(`webtorrent ${String(version)} is installed`)
   const tp = (Torrent as { prototype: Record<string, unknown> }).prototype
   for (const m of TORRENT_METHODS) if (typeof tp[m] !== 'function') problems.push(`Torrent.prototype.${m} is missing`)
+  const fp = (File as { prototype: Record<string | symbol, unknown> }).prototype
+  for (const m of ['createReadStream', Symbol.asyncIterator] as const) if (typeof fp[m] !== 'function') problems.push(`File.prototype.${String(m)} is missing (patches/file.ts)`)
   const wp = (Wire as { prototype: Record<string, unknown> }).prototype
   for (const m of WIRE_METHODS) if (typeof wp[m] !== 'function') problems.push(`Wire.prototype.${m} is missing`)
   const p = new Piece(16384) as unknown as Record<string, unknown>

@@ -3,10 +3,10 @@
  * Non-live torrents on the same client are untouched.
  */
 import DefaultStore from '#default-store'
-import { checkClient, checkTorrentClass } from '../../patches/index.js'
+import { checkClient, checkTorrentClass, followFile } from '../../patches/index.js'
 import { LiveError } from '../protocol/result.js'
 import { LiveTorrent, type LiveOptions } from './live-torrent.js'
-import { createReadStream, createWebStream, type ReadOptions } from './reader.js'
+import { createReadStream, createWebStream, liveBytes, type ReadOptions } from './reader.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -50,6 +50,8 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
     torrent.live = ctl
+    // torrent.files[0].createReadStream() and friends follow the growing file (patches/file.ts).
+    torrent.once('metadata', () => { if (!torrent.destroyed && ctl.info) followFile(torrent, (range) => liveBytes(ctl, range)) })
     return torrent
   }
   client[ENABLED] = true
