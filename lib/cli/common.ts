@@ -128,6 +128,17 @@ export interface NetOptions {
   dht: boolean
 }
 
+/**
+ * The one message for a port that is taken, whichever flag chose it (--port, --http, --web,
+ * tracker --port): `port N is in use (choose another with FLAG, or 0 for any)`. Servers that wrap
+ * the error (bittorrent-tracker) keep only its text, hence the message test.
+ */
+export function portError (err: unknown, port: number | undefined, flag: string, what: string): UserError {
+  const e = err as { code?: string, message?: string } | null
+  if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(e?.message ?? ''))) return new UserError(`port ${port ?? 0} is in use (choose another with ${flag}, or 0 for any)`)
+  return new UserError(`cannot start ${what}: ${String(e?.message ?? err)}`)
+}
+
 /** A WebTorrent client listening on its port; rejects with a UserError when the port is in use. */
 export async function makeClient (net: NetOptions): Promise<any> {
   const client = new WebTorrent({
@@ -142,8 +153,7 @@ export async function makeClient (net: NetOptions): Promise<any> {
   })
   await new Promise<void>((resolve, reject) => {
     const onError = (err: any): void => {
-      const e = err?.code === 'EADDRINUSE' ? new UserError(`port ${net.port} is in use (choose another with --port, or 0 for any)`) : new UserError(`cannot start the BitTorrent client: ${String(err?.message ?? err)}`)
-      reject(e)
+      reject(portError(err, net.port, '--port', 'the BitTorrent client'))
     }
     client.once('error', onError)
     const ok = (): void => { client.removeListener('error', onError); resolve() }
