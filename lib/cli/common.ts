@@ -5,6 +5,7 @@
 import { dhtVerify, parseStreamKeyLink } from '../live/bep46.js'
 import WebTorrent from 'webtorrent'
 import bencode from 'bencode'
+import { decode as decodeMagnet } from 'magnet-uri'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { UserError } from './args.js'
@@ -184,7 +185,9 @@ export function connectPeers (torrent: any, peers: string[]): void {
 export function torrentId (s: string): string | Uint8Array {
   if (/^magnet:/i.test(s) && parseStreamKeyLink(s)) return s // resolved through the DHT by the caller
   if (/^magnet:/i.test(s)) {
-    if (!/[?&]xt=urn:btih:([0-9a-f]{40}|[a-z2-7]{32})(&|$)/i.test(s)) throw new UserError(`not a valid magnet link (it needs xt=urn:btih:<infohash>): ${s}`)
+    let infoHash: string | undefined
+    try { infoHash = decodeMagnet(s).infoHash } catch {}
+    if (!infoHash || !/^[0-9a-f]{40}$/.test(infoHash)) throw new UserError(`not a valid magnet link (it needs xt=urn:btih:<infohash>): ${s}`)
     return s
   }
   if (/^[0-9a-f]{40}$/i.test(s)) return s

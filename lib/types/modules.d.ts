@@ -42,3 +42,7 @@ declare module '#default-store' {
   const Store: new (chunkLength: number, opts?: any) => any
   export default Store
 }
+declare module 'magnet-uri' {
+  export function decode (uri: string): { infoHash?: string, name?: string | string[], announce?: string[] }
+  export function encode (parsed: Record<string, unknown>): string
+}
