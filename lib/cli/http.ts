@@ -11,8 +11,6 @@ import { livePieces } from '../live/reader.js'
 import type { LiveView } from '../live/enable.js'
 import { drained, portError } from './common.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const TYPES: Record<string, string> = {
   '.ts': 'video/mp2t',
   '.m2ts': 'video/mp2t',
