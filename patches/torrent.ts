@@ -4,8 +4,9 @@
  *
  *   P2 alwaysChokeSeeders = false      caught-up viewers are "seeders" of the current pieces
  *   P3 _hasAllPieces → false           HAVE_ALL would claim every future piece
- *   P6 _checkDone without announces    done ⇄ not-done toggles on every piece; incremental (a
- *                                       cursor over the first missing piece), not a scan of all pieces
+ *   P6 _checkDone without announces    incremental (a cursor over the first missing piece), not a scan
+ *                                       of all pieces; a live torrent is done only once it has ended
+ *                                       and every piece is verified (apps rely on 'done' meaning that)
  *   grow()                              pieces, _hashes, _reservations, bitfield, length, file, rarity map
  */
 import Piece from 'torrent-piece'
@@ -34,14 +35,15 @@ function installCursors (torrent: T, announceComplete: boolean): void {
   // WebTorrent's _checkDone scans every piece of a file that is not done, on every verified piece:
   // O(stream length) per piece for a viewer at the edge. Here: a cursor at the first missing piece
   // (pieces are verified mostly in order), moved back if a piece is ever unverified. No tracker
-  // announces on done ⇄ not-done toggles (they happen on every piece of a live stream).
+  // announces on done ⇄ not-done toggles. A live torrent (not announceComplete) is never done
+  // while it airs, however caught up: `done` and 'done' mean the whole program is here.
   let firstMissing = 0
   torrent._checkDone = function (this: T) {
     if (this.destroyed || !this.bitfield) return false
     const n = this.pieces.length
     const bf = this.bitfield
     while (firstMissing < n && bf.get(firstMissing)) firstMissing++
-    const done = firstMissing >= n
+    const done = firstMissing >= n && (announceComplete || endedTorrents.has(this))
     const f = this.files[0]
     if (f) {
       if (done && !f.done) { f.done = true; f.emit('done') } else if (!done) f.done = false
@@ -106,6 +108,7 @@ const endedTorrents = new WeakSet<object>()
 /** The live stream has ended: interest follows what is missing again (see installCursors). */
 export function setEnded (torrent: T): void {
   endedTorrents.add(torrent)
+  if (torrent.ready && !torrent.destroyed) torrent._checkDone() // every piece may be here already
 }
 
 /** The first piece this peer wants (a from: 'live' viewer never wants the pieces before it). */

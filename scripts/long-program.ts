@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto'
 import { broadcast } from '../lib/index.js'
 import { destroyAll, join, makeClient } from '../test/helpers/swarm.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? Number(process.argv[i + 1]) : def

@@ -1,4 +1,5 @@
-/** Command-line parsing: `--flag value`, `--flag=value`, repeatable flags, booleans, positionals. */
+/** Command-line parsing (node:util parseArgs): `--flag value`, `--flag=value`, repeatable flags, booleans, positionals. */
+import { parseArgs } from 'node:util'
 
 /** A mistake in the command line itself: exit code 2 and the command's usage. */
 export class UsageError extends Error {
@@ -33,46 +34,46 @@ export interface Parsed {
   positionals: string[]
 }
 
+/**
+ * Parses with node:util's parseArgs (the tokens), then holds them to the spec with this CLI's
+ * messages: unknown options, a value missing or given to a boolean, how many positionals.
+ */
 export function parse (argv: string[], spec: Spec): Parsed {
+  const options: Record<string, { type: 'string' | 'boolean', multiple?: boolean, short?: string }> = {}
+  for (const [name, kind] of Object.entries(spec.flags)) options[name] = kind === 'bool' ? { type: 'boolean' } : { type: 'string', multiple: kind === 'list' }
+  for (const [short, long] of Object.entries(spec.aliases ?? {})) if (options[long]) options[long].short = short
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true })
   const flags: Parsed['flags'] = {}
   const positionals: string[] = []
   for (const [name, kind] of Object.entries(spec.flags)) if (kind === 'list') flags[name] = []
-  let rest = false
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
-    if (rest || a === '-' || !a.startsWith('-')) { positionals.push(a); continue }
-    if (a === '--') { rest = true; continue }
-    let name: string
-    let inline: string | undefined
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=')
-      name = eq >= 0 ? a.slice(2, eq) : a.slice(2)
-      inline = eq >= 0 ? a.slice(eq + 1) : undefined
-    } else {
-      const short = a.slice(1)
-      const long = spec.aliases?.[short]
-      if (!long) throw new UsageError(`unknown option ${a}`)
-      name = long
-    }
-    const kind = spec.flags[name]
-    if (!kind) throw new UsageError(`unknown option --${name}`)
+  for (const t of tokens) {
+    if (t.kind === 'positional') { positionals.push(t.value); continue }
+    if (t.kind !== 'option') continue
+    const kind = spec.flags[t.name]
+    if (!kind) throw new UsageError(`unknown option ${t.rawName}`)
     if (kind === 'bool') {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`)
-      flags[name] = true
+      if (t.value !== undefined) throw new UsageError(`--${t.name} takes no value`)
+      flags[t.name] = true
       continue
     }
-    let value = inline
-    if (value === undefined) {
-      value = argv[++i]
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`--${name} needs a value`)
-    }
-    if (kind === 'list') (flags[name] as string[]).push(value)
-    else flags[name] = value
+    const value = t.value
+    if (value === undefined || (!t.inlineValue && value.startsWith('--') && value.length > 2)) throw new UsageError(`--${t.name} needs a value`)
+    if (kind === 'list') (flags[t.name] as string[]).push(value)
+    else flags[t.name] = value
   }
   const [min, max] = spec.positionals
   if (positionals.length < min) throw new UsageError(`missing ${spec.names?.[positionals.length] ?? 'argument'}`)
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]!}'`)
   return { flags, positionals }
+}
+
+/** Whether argv asks for help (`--help` or `-h` before any `--`): the command's usage, whatever else is there. */
+export function wantsHelp (argv: string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false
+    if (a === '--help' || a === '-h') return true
+  }
+  return false
 }
 
 export function str (p: Parsed, name: string): string | undefined {

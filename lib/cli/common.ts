@@ -5,6 +5,7 @@
 import { dhtVerify, parseStreamKeyLink } from '../live/bep46.js'
 import WebTorrent from 'webtorrent'
 import bencode from 'bencode'
+import { decode as decodeMagnet } from 'magnet-uri'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -130,6 +131,17 @@ export interface NetOptions {
   dht: boolean
 }
 
+/**
+ * The one message for a port that is taken, whichever flag chose it (--port, --http, --web,
+ * tracker --port): `port N is in use (choose another with FLAG, or 0 for any)`. Servers that wrap
+ * the error (bittorrent-tracker) keep only its text, hence the message test.
+ */
+export function portError (err: unknown, port: number | undefined, flag: string, what: string): UserError {
+  const e = err as { code?: string, message?: string } | null
+  if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(e?.message ?? ''))) return new UserError(`port ${port ?? 0} is in use (choose another with ${flag}, or 0 for any)`)
+  return new UserError(`cannot start ${what}: ${String(e?.message ?? err)}`)
+}
+
 /** A WebTorrent client listening on its port; rejects with a UserError when the port is in use. */
 export async function makeClient (net: NetOptions): Promise<any> {
   const client = new WebTorrent({
@@ -144,8 +156,7 @@ export async function makeClient (net: NetOptions): Promise<any> {
   })
   await new Promise<void>((resolve, reject) => {
     const onError = (err: any): void => {
-      const e = err?.code === 'EADDRINUSE' ? new UserError(`port ${net.port} is in use (choose another with --port, or 0 for any)`) : new UserError(`cannot start the BitTorrent client: ${String(err?.message ?? err)}`)
-      reject(e)
+      reject(portError(err, net.port, '--port', 'the BitTorrent client'))
     }
     client.once('error', onError)
     const ok = (): void => { client.removeListener('error', onError); resolve() }
@@ -176,7 +187,9 @@ export function connectPeers (torrent: any, peers: string[]): void {
 export function torrentId (s: string): string | Uint8Array {
   if (/^magnet:/i.test(s) && parseStreamKeyLink(s)) return s // resolved through the DHT by the caller
   if (/^magnet:/i.test(s)) {
-    if (!/[?&]xt=urn:btih:([0-9a-f]{40}|[a-z2-7]{32})(&|$)/i.test(s)) throw new UserError(`not a valid magnet link (it needs xt=urn:btih:<infohash>): ${s}`)
+    let infoHash: string | undefined
+    try { infoHash = decodeMagnet(s).infoHash } catch {}
+    if (!infoHash || !/^[0-9a-f]{40}$/.test(infoHash)) throw new UserError(`not a valid magnet link (it needs xt=urn:btih:<infohash>): ${s}`)
     return s
   }
   if (/^[0-9a-f]{40}$/i.test(s)) return s

@@ -9,10 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname } from 'node:path'
 import { livePieces } from '../live/reader.js'
 import type { LiveView } from '../live/enable.js'
-import { UserError } from './args.js'
-import { drained } from './common.js'
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import { drained, portError } from './common.js'
 
 const TYPES: Record<string, string> = {
   '.ts': 'video/mp2t',
@@ -145,7 +142,7 @@ export async function serveLive (live: LiveView, port: number, host = '127.0.0.1
     })
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: any) => reject(err?.code === 'EADDRINUSE' ? new UserError(`HTTP port ${port} is in use (choose another with --http, or 0 for any)`) : new UserError(`cannot serve HTTP on port ${port}: ${String(err?.message ?? err)}`)))
+    server.once('error', (err: unknown) => reject(portError(err, port, '--http', `HTTP on port ${port}`)))
     server.listen(port, host, () => resolve())
   })
   const actual = (server.address() as { port: number }).port

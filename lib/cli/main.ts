@@ -4,7 +4,7 @@
  * Output contract: human progress on stderr, `--json` events on stdout, errors as one line on
  * stderr; exit 0 on success, 1 on failure, 2 on bad usage. No stack traces for user mistakes.
  */
-import { UsageError, UserError } from './args.js'
+import { UsageError, UserError, wantsHelp } from './args.js'
 import { exit, handleSignals, isExiting } from './common.js'
 import { BROADCAST_USAGE, runBroadcast } from './broadcast.js'
 import { DEMO_USAGE, runDemo } from './demo.js'
@@ -82,6 +82,10 @@ async function main (argv: string[]): Promise<void> {
   const c = COMMANDS[cmd]
   if (!c) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`)
   current = cmd
+  if (wantsHelp(rest)) { // before the command counts its arguments: `broadcast --help` is not "missing INPUT"
+    process.stdout.write(c.usage + '\n')
+    return await exit(0)
+  }
   await c.run(rest)
 }
 

@@ -1,7 +1,7 @@
 /** `webtorrent-live tracker [--port PORT]`: a local BitTorrent tracker (HTTP and WebSocket). */
 import { Server } from 'bittorrent-tracker'
-import { bool, int, parse, str, UserError, type Spec } from './args.js'
-import { atExit, exit, onSignal, Output } from './common.js'
+import { bool, int, parse, str, type Spec } from './args.js'
+import { atExit, exit, onSignal, Output, portError } from './common.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -29,8 +29,8 @@ export async function startTracker (port: number, host = '0.0.0.0'): Promise<Tra
   const server = new Server({ udp: false, http: true, ws: true, stats: true })
   server.on('warning', () => {})
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: any): void => reject(err?.code === 'EADDRINUSE' ? new UserError(`port ${port} is in use (choose another with --port, or 0 for any)`) : new UserError(`cannot start the tracker: ${String(err?.message ?? err)}`))
-    server.once('error', onError)
+    const onError = (err: unknown): void => reject(portError(err, port, '--port', 'the tracker'))
+    server.on('error', onError) // not once: the HTTP and WebSocket servers may each report the clash
     server.listen(port, host, () => { server.removeListener('error', onError); resolve() })
   })
   const actual = server.http.address().port as number

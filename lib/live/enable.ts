@@ -3,10 +3,10 @@
  * Non-live torrents on the same client are untouched.
  */
 import DefaultStore from '#default-store'
-import { checkInternals } from '../../patches/index.js'
+import { checkClient, checkTorrentClass, followFile } from '../../patches/index.js'
 import { LiveError } from '../protocol/result.js'
 import { LiveTorrent, type LiveOptions } from './live-torrent.js'
-import { createReadStream, createWebStream, type ReadOptions } from './reader.js'
+import { createReadStream, createWebStream, liveBytes, type ReadOptions } from './reader.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -28,8 +28,13 @@ export interface LiveView extends LiveTorrent {
   stream (opts?: ReadOptions): ReadableStream<Uint8Array>
 }
 
+/**
+ * Throws WEBTORRENT_INTERNALS (before touching anything) when `client` is not a WebTorrent whose
+ * internals patches/ can adapt: its constructor's version must be in SUPPORTED_WEBTORRENT and the
+ * members patches/ uses must exist on it (an app may hold another copy of WebTorrent than ours).
+ */
 export function enableLive (client: any, options: EnableOptions = {}): any {
-  checkInternals()
+  checkClient(client)
   if (client[ENABLED]) return client
   const add = client.add
   const Store = options.store ?? DefaultStore
@@ -40,10 +45,13 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
     if (from !== undefined && from !== 'start' && from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     const wtOpts = { ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
+    try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }
     const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role }) as LiveView
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
     torrent.live = ctl
+    // torrent.files[0].createReadStream() and friends follow the growing file (patches/file.ts).
+    torrent.once('metadata', () => { if (!torrent.destroyed && ctl.info) followFile(torrent, (range) => liveBytes(ctl, range)) })
     return torrent
   }
   client[ENABLED] = true

@@ -38,6 +38,29 @@ export async function * livePieces (live: LiveTorrent, opts: ReadOptions = {}): 
   }
 }
 
+/**
+ * Bytes [start, end] (end inclusive; default: to the end of the broadcast) as they are verified:
+ * what a live torrent's `torrent.files[0]` reads (patches/file.ts). `start` defaults to where the
+ * viewer began (0, or a from: 'live' viewer's first piece).
+ */
+export async function * liveBytes (live: LiveTorrent, range: { start?: number, end?: number } = {}): AsyncGenerator<Uint8Array> {
+  while (live.startPiece === null && !live.destroyed && !live.error) await live.changed()
+  const pl = live.torrent.pieceLength as number
+  const start = Math.max(0, range.start ?? (live.startPiece ?? 0) * pl)
+  const end = range.end
+  if (end !== undefined && end < start) return
+  let i = Math.floor(start / pl)
+  const opts: ReadOptions = { startPiece: i }
+  if (end !== undefined) opts.endPiece = Math.floor(end / pl) + 1
+  for await (const piece of livePieces(live, opts)) {
+    const base = i * pl
+    const lo = Math.max(0, start - base)
+    const hi = end === undefined ? piece.length : Math.min(piece.length, end - base + 1)
+    if (hi > lo) yield lo === 0 && hi === piece.length ? piece : piece.subarray(lo, hi)
+    i++
+  }
+}
+
 export function createReadStream (live: LiveTorrent, opts: ReadOptions = {}): Readable {
   return Readable.from(livePieces(live, opts), { objectMode: false, highWaterMark: 1 << 20 })
 }

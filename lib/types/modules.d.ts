@@ -37,7 +37,12 @@ declare module 'bittorrent-dht' { const DHT: any; export default DHT }
 declare module 'parse-torrent' { const p: any; export default p; export const toMagnetURI: any; export const toTorrentFile: any }
 declare module 'create-torrent' { const c: any; export default c }
 declare module 'webtorrent/lib/torrent.js' { const Torrent: any; export default Torrent }
+declare module 'webtorrent/lib/file.js' { const File: any; export default File }
 declare module '#default-store' {
   const Store: new (chunkLength: number, opts?: any) => any
   export default Store
+}
+declare module 'magnet-uri' {
+  export function decode (uri: string): { infoHash?: string, name?: string | string[], announce?: string[] }
+  export function encode (parsed: Record<string, unknown>): string
 }

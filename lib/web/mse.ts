@@ -8,8 +8,6 @@
  */
 import { BoxReader, findFragmentStart, mimeOf, readInit } from './mp4.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 /** What the feeder needs from `torrent.live`. */
 export interface LiveSource {
   readonly count: number

@@ -4,8 +4,6 @@ import { testCard } from '../../lib/web/testcard.js'
 import { Cli, cleanup } from '../cli/cli.js'
 import { buildBundles, Env, haveChromium, sleep, stats, waitStats } from './helpers.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 describe('browsers: the web page from the command line', function () {
   this.timeout(120_000)
   let env: Env

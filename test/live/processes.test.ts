@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
-import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
 import { addr, air, bytes, destroyAll, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
 import { FIXTURE, Viewer } from '../helpers/viewer.js'

@@ -1,0 +1,44 @@
+/** `CMD --help` / `-h` print that command's options and exit 0, whatever else is on the line; every port clash says the same. */
+import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:net'
+import { cleanup, run, STACK } from './cli.js'
+
+describe('cli: help and port clashes', function () {
+  this.timeout(60_000)
+  afterEach(cleanup)
+
+  const commands = ['broadcast', 'watch', 'info', 'keygen', 'tracker', 'demo']
+  it(`${commands.join(', ')}: --help and -h print the command's usage on stdout and exit 0 (also with other arguments)`, async () => {
+    const lines = commands.flatMap((c) => [[c, '--help'], [c, '-h'], [c, 'x', 'y', 'z', '--bogus', '--help']])
+    const runs = await Promise.all(lines.map((args) => run(args)))
+    lines.forEach((args, k) => {
+      const c = runs[k]!
+      assert.equal(c.code, 0, `${args.join(' ')}: ${c.describe()}`)
+      assert.match(c.output.toString(), new RegExp(`^usage: webtorrent-live ${args[0]!}`), args.join(' '))
+      assert.equal(c.stderr, '', args.join(' '))
+    })
+  })
+
+  it('a port in use: the same one-line message for tracker --port, watch --http and broadcast --port', async () => {
+    const busy: Server = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '0.0.0.0', resolve))
+    const port = (busy.address() as { port: number }).port
+    try {
+      const lines = [
+        ['tracker', '--port', String(port)],
+        ['broadcast', '-', '--no-dht', '--port', String(port)],
+        ['watch', 'magnet:?xt=urn:btih:0123456789012345678901234567890123456789', '--no-dht', '--http', String(port)]
+      ]
+      const runs = await Promise.all(lines.map((args) => run(args)))
+      lines.forEach((args, k) => {
+        const c = runs[k]!
+        assert.equal(c.code, 1, `${args.join(' ')}: ${c.describe()}`)
+        const flag = args.includes('--http') ? '--http' : '--port'
+        assert.equal(c.stderr.trim(), `webtorrent-live ${args[0]!}: port ${port} is in use (choose another with ${flag}, or 0 for any)`)
+        assert.doesNotMatch(c.stderr, STACK)
+      })
+    } finally {
+      busy.close()
+    }
+  })
+})
