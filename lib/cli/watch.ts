@@ -337,17 +337,13 @@ export async function runWatch (argv: string[]): Promise<void> {
     await stoppedP
     return await exit(0)
   }
-  // Let players and HTTP clients finish what they are reading.
-  const waits: Array<Promise<unknown>> = [stoppedP]
-  if (playerExited) waits.push(playerExited)
-  else if (http && http.open.size > 0) {
-    const h = http
-    waits.push(new Promise<void>((resolve) => {
-      const check = (): void => { if (h.open.size === 0) resolve(); else setTimeout(check, 200) }
-      check()
-    }))
+  // After the end: a player started here is followed until it exits; an HTTP server keeps serving
+  // the whole recording (as webtorrent-cli does) until Ctrl-C.
+  if (playerExited) await Promise.race([stoppedP, playerExited])
+  else if (http) {
+    out.info(`still serving ${http.url}; Ctrl-C to stop`)
+    await stoppedP
   }
-  if (playerExited || (http && http.open.size > 0)) await Promise.race(waits)
   clearInterval(timer)
   out.clearStatus()
   return await exit(0)

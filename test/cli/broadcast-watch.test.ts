@@ -78,7 +78,14 @@ describe('cli: broadcast and watch', function () {
     const got = await withTimeout(whole, 20_000, `GET ${url} (${overHttp.describe()})`)
     assert.equal(got.status, 200)
     assert.ok(got.body.equals(data), 'watch --http: the open GET delivered the program')
-    await overHttp.exit(0, 30_000)
+    // After the end it keeps serving the recording (with its length) until Ctrl-C.
+    await overHttp.event('done', 30_000)
+    const after = await fetchBytes(url)
+    assert.equal(after.status, 200)
+    assert.equal(after.headers['content-length'], String(data.length))
+    assert.ok(after.body.equals(data), 'watch --http after the end: the whole recording')
+    assert.equal(overHttp.code, null, 'watch --http serves until Ctrl-C')
+    await overHttp.interrupt(0)
     await withPlayer.exit(0, 30_000)
     assert.ok(readFileSync(played).equals(data), 'watch --player: the player received the program')
 

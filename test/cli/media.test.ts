@@ -66,7 +66,8 @@ describe('cli: real media and the demo', function () {
 
     assert.equal(await ffDone, 0, `ffmpeg: ${ffErr}`)
     const ended = await bc.event('ended', 60_000)
-    await viewer.exit(0, 60_000)
+    await viewer.event('done', 60_000)
+    await viewer.interrupt(0) // --http serves until Ctrl-C
     const sent = Buffer.concat(produced)
     const got = readFileSync(join(dir, 'out.ts'))
     assert.equal(ended.bytes, sent.length)
