@@ -120,6 +120,25 @@ export function fmtRate (bytesPerSecond: number): string {
   return `${fmtBytes(Math.round(bytesPerSecond))}/s`
 }
 
+/**
+ * A current rate: bytes over the last `windowMs` (default 5 s), from a running total sampled now
+ * and then (a status line's tick). A total ÷ elapsed average keeps decaying after a source stops;
+ * this falls to 0 within the window.
+ */
+export class RateMeter {
+  private samples: Array<{ at: number, total: number }> = []
+  constructor (private readonly windowMs = 5000) {}
+
+  /** Records the running total at `now` and returns the rate over the window, in bytes a second. */
+  sample (total: number, now = Date.now()): number {
+    this.samples.push({ at: now, total })
+    while (this.samples.length > 2 && this.samples[1]!.at <= now - this.windowMs) this.samples.shift()
+    const first = this.samples[0]!
+    const span = now - first.at
+    return span > 0 ? (total - first.total) * 1000 / span : 0
+  }
+}
+
 // ---- clients -----------------------------------------------------------------------------------
 
 export interface NetOptions {

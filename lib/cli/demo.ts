@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { broadcast } from '../live/broadcaster.js'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { bool, int, parse, type Spec } from './args.js'
-import { atExit, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, tempFolder } from './common.js'
+import { atExit, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder } from './common.js'
 import { serveLive, type LiveHttp } from './http.js'
 import { startTracker } from './tracker.js'
 import { allowBrowserPeers, prepareWeb } from '../web/attach.js'
@@ -145,13 +145,14 @@ export async function runDemo (argv: string[]): Promise<void> {
   viewer.on('head', (hd: any) => edge.head(hd.count))
   bc.live.on('head', (hd: any) => out.eventThrottled('head', { pieces: hd.count, bytes: hd.length }, 1000))
   const t0 = Date.now()
+  const airRate = new RateMeter()
   const status = (force = false): void => {
     const secs = (Date.now() - t0) / 1000
     let have = 0
     for (let i = 0; i < viewer.count; i++) if (viewer.has(i)) have++
     let next = 0
     while (viewer.has(next)) next++
-    out.status(`t=${secs.toFixed(0)}s  aired ${bc.live.count} pieces ${fmtBytes(bc.length)} (${fmtRate(secs > 0 ? bc.length / secs : 0)})  viewer ${have} pieces, ${edge.behind(next, viewer.count).toFixed(1)} s behind  peers ${tv.numPeers as number}  sig checks ${viewer.signatureChecks}`, force)
+    out.status(`t=${secs.toFixed(0)}s  aired ${bc.live.count} pieces ${fmtBytes(bc.length)} (${fmtRate(airRate.sample(bc.length))})  viewer ${have} pieces, ${edge.behind(next, viewer.count).toFixed(1)} s behind  peers ${tv.numPeers as number}  sig checks ${viewer.signatureChecks}`, force)
   }
   const timer = setInterval(status, 500)
   timer.unref()
