@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url'
 import {
   CHAIN_BYTES, FLAG_ENDED, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECES, MAX_TAIL_HASHES, MSG_HASHES,
   MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, PROTOCOL_VERSION, SIGNATURE_BYTES,
-  HEAD_BODY_BYTES, concat, createFinalInfo, createLiveInfo, decode, encode, encodeInfo, fromHex, genesis,
+  HEAD_BODY_BYTES, MAX_NAME_BYTES, SIGNATURE_METHOD, concat, createFinalInfo, createLiveInfo, decode, encode, encodeInfo, fromHex, genesis,
   infoHashOf, pureHashes, runChain, signable, step, toHex, view, writeU64,
   type ErrorCode, type Head, type SignedHead
 } from '../lib/protocol/index.js'
@@ -217,6 +217,7 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
       { name: 'HASH_REJECT start 0, 512 hashes', type: MSG_HASH_REJECT, start: 0, count: MAX_PAGE_HASHES, hex: toHex(hashReject) }
     ],
     invalidMessages: invalidMessages(headNoTail, headTail, endMsg, hashesMsg),
+    invalidInfo: invalidInfos(publicKey, nonce),
     invalidHeads: [
       { description: 'live HEAD with one signature bit flipped', hex: toHex(badSig), error: 'BAD_SIGNATURE' },
       { description: 'live HEAD whose time changed after signing', hex: toHex(otherTime), error: 'BAD_SIGNATURE' },
@@ -225,6 +226,49 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
       { description: 'validly signed ended head whose last piece would be empty', hex: toHex(endFullMsg), error: 'BAD_FIELD' }
     ]
   }
+}
+
+/**
+ * Live info dicts that are valid in every way but their name: a receiver rejects each (spec §2,
+ * "name"), so that no name from a peer writes outside the download folder on any OS.
+ */
+export const UNSAFE_NAMES: Array<[string, string]> = [
+  ['../../../../tmp/x', 'climbs out of the download folder'],
+  ['a/b', 'holds a /'],
+  ['a\\b', 'holds a \\'],
+  ['.', 'is .'],
+  ['..', 'is ..'],
+  ['', 'is empty'],
+  ['x'.repeat(MAX_NAME_BYTES + 1), `is longer than ${MAX_NAME_BYTES} bytes`],
+  ['x\u0000y', 'holds NUL'],
+  ['x\ny', 'holds a control character'],
+  ['x\u007f', 'holds DEL'],
+  ['C:x', 'names a drive (C:)'],
+  ['C:\\Windows\\x', 'is an absolute Windows path'],
+  ['x.ts:stream', 'names an NTFS alternate data stream'],
+  ['x<y', 'holds <'],
+  ['x>y', 'holds >'],
+  ['x"y', 'holds "'],
+  ['x|y', 'holds |'],
+  ['x?y', 'holds ?'],
+  ['x*y', 'holds *'],
+  ['CON', 'is the Windows device CON'],
+  ['con.ts', 'is the Windows device CON with an extension'],
+  ['NUL.txt', 'is the Windows device NUL'],
+  ['aux .ts', 'is the Windows device AUX (spaces before the extension)'],
+  ['COM1', 'is the Windows device COM1'],
+  ['lpt9.log', 'is the Windows device LPT9'],
+  ['COM\u00b9', 'is the Windows device COM¹'],
+  ['show.ts.', 'ends with a dot'],
+  ['show.ts ', 'ends with a space']
+]
+
+function invalidInfos (publicKey: Uint8Array, nonce: Uint8Array): Invalid[] {
+  return UNSAFE_NAMES.map(([name, why]) => ({
+    description: `name ${JSON.stringify(name.length > 40 ? `${name.slice(0, 12)}…(${name.length} bytes)` : name)} ${why}`,
+    hex: toHex(encodeInfo({ length: 0, live: { nonce, pk: publicKey, sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION }, name, 'piece length': PIECE_LENGTH, pieces: new Uint8Array(0) })),
+    error: 'BAD_INFO'
+  }))
 }
 
 async function main (): Promise<void> {

@@ -10,6 +10,7 @@ import {
   MAX_NAME_BYTES, MAX_PIECE_LENGTH, MIN_PIECE_LENGTH, NONCE_BYTES, PIECE_HASH_BYTES, PROTOCOL_VERSION,
   PUBLIC_KEY_BYTES, SIGNATURE_METHOD
 } from './constants.js'
+import { unsafeNameReason } from './name.js'
 import { fail, ok, type Result } from './result.js'
 import type { Hashes } from './sha.js'
 
@@ -21,7 +22,6 @@ export interface LiveInfo {
   version: number
 }
 
-const utf8 = new TextEncoder()
 const utf8d = new TextDecoder('utf-8', { fatal: true })
 
 export function isValidPieceLength (n: number): boolean {
@@ -29,9 +29,8 @@ export function isValidPieceLength (n: number): boolean {
 }
 
 function checkName (name: string): void {
-  const b = utf8.encode(name)
-  if (b.length === 0 || b.length > MAX_NAME_BYTES) throw new RangeError(`name must be 1..${MAX_NAME_BYTES} UTF-8 bytes`)
-  if (name.includes('/') || name.includes('\\') || name === '.' || name === '..' || name.includes('\0')) throw new RangeError('name must be a plain file name')
+  const why = unsafeNameReason(name)
+  if (why !== null) throw new RangeError(`name ${JSON.stringify(name)} is not a safe file name: it ${why}`)
 }
 
 /** Builds the info dict (as an object ready for bencode) for a new broadcast. Throws on bad options. */
@@ -88,6 +87,8 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
   if (!nameB || nameB.length === 0 || nameB.length > MAX_NAME_BYTES) return fail('BAD_INFO', 'bad name')
   let name: string
   try { name = utf8d.decode(nameB) } catch { return fail('BAD_INFO', 'name is not UTF-8') }
+  const why = unsafeNameReason(name)
+  if (why !== null) return fail('BAD_INFO', `name ${JSON.stringify(name)} is not a safe file name: it ${why}`)
   return ok({ name, pieceLength: pl, publicKey: pk, nonce, version: PROTOCOL_VERSION })
 }
 
@@ -98,5 +99,6 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
  */
 export function createFinalInfo (name: string, pieceLength: number, length: number, pieceHashes: Uint8Array): Record<string, unknown> {
   if (pieceHashes.length % PIECE_HASH_BYTES !== 0) throw new RangeError('piece hashes must be 20 bytes each')
+  checkName(name)
   return { length, name, 'piece length': pieceLength, pieces: pieceHashes }
 }

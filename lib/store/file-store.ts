@@ -4,7 +4,8 @@
  * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
  */
 import { mkdirSync, openSync, readSync, writeSync, closeSync, fstatSync, statSync, rmSync, fsyncSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
+import { unsafeNameReason } from '../protocol/name.js'
 import { tmpdir } from 'node:os'
 import BitField from 'bitfield'
 import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
@@ -26,15 +27,29 @@ export default class FileStore implements ChunkStore {
     // the same across restarts, so a restarted peer finds its pieces again.
     const base = opts.path ?? join(tmpdir(), 'webtorrent-live')
     const dir = opts.torrent?.infoHash ? join(base, String(opts.torrent.infoHash)) : base
-    const name = opts.torrent?.name ?? opts.name ?? 'stream'
+    const name = String(opts.torrent?.name ?? opts.name ?? 'stream')
+    // The name comes from a peer's info dict. It is checked before any path is joined, and the
+    // joined path must stay inside the folder (defence in depth). An unsafe one makes a store that
+    // touches nothing on disk and fails every call: WebTorrent calls this constructor before the
+    // live layer has seen the info dict (which it then rejects), and a throw here would crash it.
+    const why = unsafeNameReason(name)
+    const path = join(dir, name)
+    if (why !== null || !resolve(path).startsWith(resolve(dir) + sep)) {
+      this.failure = new Error(`refusing to store ${JSON.stringify(name)}: not a safe file name${why ? ` (it ${why})` : ''}`)
+      this.path = ''
+      this.initialSize = 0
+      this.closed = true
+      return
+    }
     mkdirSync(dir, { recursive: true })
-    this.path = join(dir, name)
+    this.path = path
     let size = 0
     try { size = statSync(this.path).size } catch {}
     this.initialSize = size
   }
 
   private open (): number {
+    if (this.failure && this.path === '') throw this.failure
     if (this.fd === null) { closeSync(openSync(this.path, 'a')); this.fd = openSync(this.path, 'r+') }
     return this.fd
   }
@@ -74,7 +89,7 @@ export default class FileStore implements ChunkStore {
   }
 
   put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
-    if (this.closed) return process.nextTick(cb, new Error('Storage is closed'))
+    if (this.closed) return process.nextTick(cb, this.failure ?? new Error('Storage is closed'))
     const err = checkPut(this.chunkLength, index, buf)
     if (err) return process.nextTick(cb, err)
     try {
@@ -124,7 +139,7 @@ export default class FileStore implements ChunkStore {
 
   destroy (cb: Callback = () => {}): void {
     this.close(() => {
-      try { rmSync(this.path, { force: true }) } catch {}
+      try { if (this.path !== '') rmSync(this.path, { force: true }) } catch {}
       cb(null)
     })
   }

@@ -3,7 +3,7 @@ import bencode from 'bencode'
 import fc from 'fast-check'
 import {
   CHAIN_BYTES, MAX_PIECES, MAX_PIECE_LENGTH, MIN_PIECE_LENGTH, NONCE_BYTES, PROTOCOL_VERSION, SIGNABLE_BYTES,
-  checkHeadShape, createLiveInfo, decodeHeadBody, encodeHeadBody, encodeInfo, equal, infoHashOf, isValidPieceLength,
+  checkHeadShape, createLiveInfo, decodeHeadBody, encodeHeadBody, encodeInfo, equal, infoHashOf, isSafeName, isValidPieceLength,
   parseLiveInfo, pureHashes, rank, sameState, signable, toHex, type Head
 } from '../../lib/protocol/index.js'
 
@@ -27,7 +27,7 @@ function parseCode (d: unknown): string | null {
 const pieceLengthArb = fc.integer({ min: 10, max: 24 }).map((e) => 2 ** e)
 const nameArb = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => {
   const n = new TextEncoder().encode(s).length
-  return n >= 1 && n <= 255 && !s.includes('/') && !s.includes('\\') && !s.includes('\0') && s !== '.' && s !== '..' &&
+  return n >= 1 && n <= 255 && isSafeName(s) &&
     s === new TextDecoder().decode(new TextEncoder().encode(s)) // no lone surrogates
 })
 const liveArb = fc.record({
@@ -91,6 +91,7 @@ describe('protocol/info', () => {
     assert.throws(() => baseInfo({ name: 'a/b' }), RangeError)
     assert.throws(() => baseInfo({ name: '..' }), RangeError)
     assert.throws(() => baseInfo({ name: 'x'.repeat(256) }), RangeError)
+    for (const name of ['C:x', 'CON', 'con.ts', 'x.', 'x ', 'a\nb', 'x:y', 'x?y']) assert.throws(() => baseInfo({ name }), RangeError, name)
     assert.throws(() => baseInfo({ pieceLength: 1000 }), RangeError)
     assert.throws(() => baseInfo({ pieceLength: 512 }), RangeError)
     assert.throws(() => baseInfo({ pieceLength: MAX_PIECE_LENGTH * 2 }), RangeError)
@@ -167,6 +168,9 @@ describe('protocol/info', () => {
       assert.equal(parseCode(mutated((d) => { d.name = new Uint8Array(0) })), 'BAD_INFO')
       assert.equal(parseCode(mutated((d) => { d.name = new Uint8Array(256).fill(0x61) })), 'BAD_INFO')
       assert.equal(parseCode(mutated((d) => { d.name = Uint8Array.of(0xff, 0xfe) })), 'BAD_INFO')
+      for (const name of ['../../../../tmp/x', 'a/b', 'a\\b', '..', 'NUL.txt', 'COM\u00b9', 'x\u0000']) {
+        assert.equal(parseCode(mutated((d) => { d.name = new TextEncoder().encode(name) })), 'BAD_INFO', name)
+      }
     })
   })
 })

@@ -50,6 +50,7 @@ interface Vectors {
   messages: MessageVector[]
   invalidMessages: InvalidVector[]
   invalidHeads: InvalidVector[]
+  invalidInfo: InvalidVector[]
 }
 
 const V = JSON.parse(readFileSync(new URL('../../../test/vectors/ut_live-v1.json', import.meta.url), 'utf8')) as Vectors
@@ -280,6 +281,17 @@ describe('ut_live v1 test vectors', () => {
     for (const iv of V.invalidMessages) {
       it(`${iv.description} → ${iv.error}`, () => {
         const r = decode(fromHex(iv.hex))
+        assert.equal(r.ok, false)
+        if (!r.ok) assert.equal(r.code, iv.error)
+      })
+    }
+  })
+
+  describe('invalid live info dicts (unsafe names: nothing may be written outside the download folder)', () => {
+    it('covers every kind of unsafe name', () => assert.ok(V.invalidInfo.length >= 25))
+    for (const iv of V.invalidInfo) {
+      it(`${iv.description} → ${iv.error}`, () => {
+        const r = parseLiveInfo(bencode.decode(Buffer.from(iv.hex, 'hex')))
         assert.equal(r.ok, false)
         if (!r.ok) assert.equal(r.code, iv.error)
       })
