@@ -3,8 +3,7 @@
  * After the input ends it publishes the end and keeps seeding until SIGINT / SIGTERM (exit 0).
  */
 import { streamKeyLink } from '../live/bep46.js'
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { broadcast, type Broadcaster } from '../live/broadcaster.js'
@@ -14,7 +13,7 @@ import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
 import { writeNewFile } from './out-file.js'
-import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output } from './common.js'
+import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder } from './common.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -35,6 +34,9 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
                           to 'FILE (1)' and so on)
   --force                 overwrite an existing --torrent-out FILE instead
+  --grace SECONDS         at Ctrl-C / SIGTERM, after publishing the end, stay until every piece has
+                          reached another peer, at most this long (default 30; 0: leave at once);
+                          a second Ctrl-C leaves at once
   --web PORT              serve a web page at http://127.0.0.1:PORT/ that plays the stream in browsers
                           (fragmented MP4) over WebRTC; adds a WebSocket tracker unless --announce has one
   --json                  one JSON event a line on stdout (ready, head, ended, error)
@@ -53,6 +55,7 @@ export const BROADCAST_SPEC: Spec = {
     state: 'string',
     'torrent-out': 'string',
     force: 'bool',
+    grace: 'string',
     web: 'string',
     json: 'bool',
     quiet: 'bool',
@@ -148,6 +151,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const webPort = int(p, 'web', 0, 65535)
   const state = str(p, 'state')
   const torrentOut = str(p, 'torrent-out')
+  const grace = int(p, 'grace', 0, 86_400) ?? 30
   if (torrentOut && existsSync(torrentOut) && statSync(torrentOut).isDirectory()) throw new UserError(`--torrent-out ${torrentOut} is a folder; give a file name`)
   const name = str(p, 'name') ?? defaultName(input)
   if (name.length === 0 || /[/\\\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`--name must be a plain file name, not '${name}'`)
@@ -178,11 +182,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const web = webPort === undefined ? null : await prepareWeb(client, { port: webPort, announce })
   if (web) atExit(() => web.close())
   let tmp: string | null = null
-  if (!state) {
-    tmp = mkdtempSync(join(tmpdir(), 'webtorrent-live-broadcast-'))
-    const dir = tmp
-    atExit(() => rmSync(dir, { recursive: true, force: true }))
-  }
+  if (!state) tmp = tempFolder('webtorrent-live-broadcast-') // removed on every exit path, after the client
   client.on('error', (err: Error) => { out.error(err.message); void exit(1) })
 
   let bc: Broadcaster
@@ -232,13 +232,14 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const edge = new EdgeClock()
   const t0 = Date.now()
   let ingested = 0
+  const inRate = new RateMeter()
   live.on('head', (h: any) => {
     edge.head(h.count)
     out.eventThrottled('head', { pieces: h.count, bytes: h.length })
   })
   const status = (force = false): void => {
     const secs = (Date.now() - t0) / 1000
-    out.status(`${live.ended ? 'ended' : 'live'}  pieces ${live.count}  ${fmtBytes(bc.length)}  in ${fmtRate(secs > 0 ? ingested / secs : 0)}  peers ${torrent.numPeers as number}  up ${fmtRate(torrent.uploadSpeed as number)}  ${secs.toFixed(0)} s`, force)
+    out.status(`${live.ended ? 'ended' : 'live'}  pieces ${live.count}  ${fmtBytes(bc.length)}  in ${fmtRate(inRate.sample(ingested))}  peers ${torrent.numPeers as number}  up ${fmtRate(torrent.uploadSpeed as number)}  ${secs.toFixed(0)} s`, force)
   }
   const timer = setInterval(status, 500)
   timer.unref()
@@ -286,10 +287,41 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   out.info(`ended: ${live.count} pieces, ${bc.length} bytes; final torrent ${fin.infoHash}`)
   out.info(`final magnet: ${fin.magnetURI}`)
   if (torrentFile) out.info(`wrote ${torrentFile}`)
-  if (stop.now) return await exit(0)
-  out.info('seeding; Ctrl-C to stop')
-  await new Promise<void>((resolve) => { seeding = resolve })
+  if (!stop.now) {
+    out.info('seeding; Ctrl-C to stop')
+    await new Promise<void>((resolve) => { seeding = resolve })
+  }
   clearInterval(timer)
+  await goodbye(bc, grace, out)
   out.clearStatus()
   return await exit(0)
+}
+
+/**
+ * Leaving after the end: no piece may exist only here (a viewer would miss it for ever), so stay
+ * until every piece has reached another peer, or `grace` seconds. A second Ctrl-C leaves at once
+ * (onSignal). Exit 0 either way; a warning says how many pieces left with us.
+ */
+async function goodbye (bc: Broadcaster, grace: number, out: Output): Promise<void> {
+  const missing = bc.piecesOnlyHere
+  if (missing === 0 || grace === 0) {
+    if (missing > 0) out.info(`warning: leaving with ${missing} pieces no other peer holds (--grace 0)`)
+    return
+  }
+  const deadline = Date.now() + grace * 1000
+  out.event('goodbye', { waiting: true, missing, grace })
+  out.info(`waiting up to ${grace} s for the swarm to hold the ${missing} pieces that exist only here (Ctrl-C again to leave now)`)
+  const say = (force = false): void => {
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000))
+    out.status(`ended; waiting for the swarm to hold ${bc.piecesOnlyHere} more pieces (${left} s left; Ctrl-C again to leave now)`, force)
+  }
+  say(true)
+  const tick = setInterval(say, 500)
+  tick.unref()
+  const r = await bc.whenReplicated({ timeout: grace * 1000 })
+  clearInterval(tick)
+  out.clearStatus()
+  out.event('goodbye', { waiting: false, complete: r.complete, missing: r.missing })
+  if (r.complete) out.info('the swarm holds every piece: leaving')
+  else out.info(`warning: leaving with ${r.missing} pieces no other peer holds (the grace of ${grace} s is over)`)
 }

@@ -19,6 +19,7 @@ import * as patches from '../../patches/index.js'
 import { BroadcastStateDir } from './broadcast-state.js'
 import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
+import { Replication, type ReplicationStatus } from './replication.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -82,6 +83,7 @@ export class Broadcaster {
         this.ending.catch(() => {})
       }
     }
+    this.replicas() // from the start: a piece counts once any peer announced it, even one that left since
   }
 
   /** Whether the broadcast has ended (end() was called, or a resumed stream had ended). */
@@ -178,6 +180,48 @@ export class Broadcaster {
   /** Stops persisting (closes the state files). The torrent itself is closed with its client. */
   close (): void {
     this.persist?.close()
+  }
+
+  private replication: Replication | null = null
+
+  /** Which pieces have reached other peers (watched from the start; see replication.ts). */
+  private replicas (): Replication {
+    if (!this.replication) {
+      // A resumed stream's earlier pieces were announced by the run that published them.
+      const before = this.resumedLength > 0 ? Math.ceil(this.resumedLength / this.pieceLength) : 0
+      const r = this.replication = new Replication(() => this.live.count, before)
+      r.on('change', (missing: number) => this.live.emit('replication', { missing, count: this.live.count }))
+      r.watch(this.torrent)
+      if (this.live.finalTorrent) r.watch(this.live.finalTorrent)
+      this.live.on('final', () => r.watch(this.live.finalTorrent))
+    }
+    return this.replication
+  }
+
+  /** Pieces of the stream that no other peer has announced (they exist only here). */
+  get piecesOnlyHere (): number {
+    return this.replicas().missing
+  }
+
+  /**
+   * The goodbye: resolves once every piece has reached at least one other peer (a peer announced
+   * it, whether or not it is still connected), or after `timeout` ms (default 30 s; Infinity waits for ever), with
+   * `{ complete, missing }`. Call it after end() and before destroying the client, so no piece
+   * leaves with the broadcaster. Progress: `live.on('replication', ({ missing, count }) => …)`.
+   */
+  async whenReplicated (opts: { timeout?: number } = {}): Promise<ReplicationStatus> {
+    const r = this.replicas()
+    if (this.torrent.destroyed) return { complete: r.missing === 0, missing: r.missing }
+    let onClose: (() => void) | null = null
+    const closed = new Promise<ReplicationStatus>((resolve) => {
+      onClose = () => resolve({ complete: r.missing === 0, missing: r.missing })
+      this.torrent.once('close', onClose)
+    })
+    try {
+      return await Promise.race([r.whenComplete(opts.timeout ?? 30_000), closed])
+    } finally {
+      if (onClose) this.torrent.removeListener('close', onClose)
+    }
   }
 }
 

@@ -141,7 +141,9 @@ describe('cli: broadcast and watch', function () {
     await new Promise<void>((resolve) => source!.listen(0, '127.0.0.1', resolve))
     const src = `http://127.0.0.1:${(source.address() as { port: number }).port}/show.ts`
     try {
-      const bcB = new Cli(['broadcast', src, '--no-dht', '--json'])
+      // Its only viewer starts at the live edge: the first half never leaves the broadcaster, whose
+      // goodbye would wait the whole grace for it; --grace 0 leaves at once (test/cli/goodbye tests the wait).
+      const bcB = new Cli(['broadcast', src, '--no-dht', '--grace', '0', '--json'])
       const readyB = await bcB.event('ready')
       assert.ok(String(readyB.magnetURI).includes('dn=show.ts'), 'the name comes from the URL')
       await halfway
