@@ -105,6 +105,7 @@ async function main (): Promise<void> {
       ended: live.ended,
       startPiece: live.startPiece,
       signatureChecks: live.signatureChecks,
+      broadcasterPeerId: config.broadcasterPeerId ?? null,
       bytesFromBroadcaster: bf.broadcaster,
       bytesFromPeers: bf.peers,
       perPeer: Object.fromEntries(perPeer),
