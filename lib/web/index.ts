@@ -7,4 +7,6 @@ export { startWsTracker, webrtcClientOptions, WEBRTC_NODE_CLIENT_OPTS, type WsTr
 export { prepareWeb, allowBrowserPeers, ownTrackerUrl, withOwnTrackerUrls, type PrepareWebOptions, type WebSetup } from './attach.js'
 export { serveWebPage, ensureBrowserAssets, type WebPage, type WebPageOptions } from './server.js'
 export { testCard, FRAGMENTED_MP4_ARGS, type TestCard, type TestCardOptions } from './testcard.js'
-export { BoxReader, findFragmentStart, mimeOf, readInit } from './mp4.js'
+export { BoxReader, findFragmentStart, mp4Codecs, mp4MimeOf } from './mp4.js'
+export { isWebM, webmCodecs, webmMimeOf, webmInitLength, findClusterStart } from './webm.js'
+export { containerOf, mimeOf, initLength, findMediaStart, readInit, type Container } from './media.js'
