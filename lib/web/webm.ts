@@ -92,9 +92,10 @@ export function webmInitLength (b: Uint8Array): number {
   i += seg.headerLength
   for (let n = 0; n < MAX_ELEMENTS; n++) {
     if (i > MAX_INIT) return fail()
+    if (i + 4 > b.length) return -1
+    if (b[i] === 0x1f && b[i + 1] === 0x43 && b[i + 2] === 0xb6 && b[i + 3] === 0x75) return i // the first Cluster
     const h = header(b, i)
     if (!h) return -1
-    if (h.id === CLUSTER) return i
     if (h.size === null) throw new Error('an element of unknown size before the first Cluster')
     i += h.headerLength + h.size
   }
