@@ -48,6 +48,9 @@ export interface FeedStats {
   error: string | null
 }
 
+/** How far past the live edge a start point (moof, Cluster) must have turned up. */
+const MAX_SEEK_BYTES = 64 * 1024 * 1024
+
 async function * chunksOf (s: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const r = s.getReader()
   try {
@@ -130,6 +133,7 @@ export class MediaFeeder {
         const x = await media.next()
         if (x.done) throw new Error(`the broadcast ended before a ${container === 'webm' ? 'Cluster' : 'fragment'} boundary was found`)
         pending = concat([pending, x.value])
+        if (pending.length > MAX_SEEK_BYTES) throw new Error(`no ${container === 'webm' ? 'Cluster' : 'fragment'} boundary in ${MAX_SEEK_BYTES} bytes from the live edge`)
         const at = findMediaStart(container, pending)
         if (at >= 0) { first = pending.subarray(at); firstOffset = edge * pl + at; break }
       }

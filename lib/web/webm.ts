@@ -130,8 +130,8 @@ const CODECS: Record<string, { video: boolean, codec: string | ((priv: Uint8Arra
 export function webmCodecs (init: Uint8Array): { codecs: string[], video: boolean } {
   const len = webmInitLength(init)
   const end = len < 0 ? init.length : len
-  const ebml = header(init, 0)!
-  const segStart = ebml.headerLength + ebml.size!
+  const ebml = header(init, 0)
+  const segStart = ebml ? ebml.headerLength + ebml.size! : init.length
   const seg = header(init, segStart)
   if (!seg) throw new Error('the initialisation segment ends before its Segment')
   const top = elements(init, segStart + seg.headerLength, end)
