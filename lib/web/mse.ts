@@ -39,6 +39,7 @@ export interface FeedStats {
   container: Container | null
   /** Media bytes appended to the SourceBuffer. */
   appendedBytes: number
+  /** Appends to the SourceBuffer: MP4 fragments (moof + mdat), WebM runs of bytes as they arrived. */
   fragments: number
   /** Stream offset where media started (0 from the start). */
   startOffset: number | null
