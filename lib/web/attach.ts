@@ -50,6 +50,34 @@ export function allowBrowserPeers (client: any, bindAddress?: string | null): vo
   client.tracker.rtcConfig = rtcConfig
 }
 
+/**
+ * The same WebSocket tracker under a URL of this client's own. bittorrent-tracker shares one
+ * WebSocket per announce URL among the clients of a process, and the tracker sends an offer meant for
+ * one of them down that socket, where every client of the swarm answers it: a browser then meets
+ * only one of them (the first answer wins). A distinct URL (`?peer=TAG`, ignored by the tracker)
+ * gives the client its own socket.
+ */
+export function ownTrackerUrl (url: string, tag: string): string {
+  if (!/^wss?:\/\//.test(url)) return url
+  const u = new URL(url)
+  u.searchParams.set('peer', tag)
+  return u.href
+}
+
+/**
+ * A magnet link for a second client of this process: its WebSocket trackers under URLs of its
+ * own (see ownTrackerUrl), the rest as it is.
+ */
+export function withOwnTrackerUrls (magnetURI: string, tag: string): string {
+  const [head, query = ''] = magnetURI.split('?', 2) as [string, string?]
+  const params = query.split('&').map((kv) => {
+    if (!kv.startsWith('tr=')) return kv
+    const url = decodeURIComponent(kv.slice(3))
+    return /^wss?:\/\//.test(url) ? `tr=${encodeURIComponent(ownTrackerUrl(url, tag))}` : kv
+  })
+  return `${head}?${params.join('&')}`
+}
+
 export async function prepareWeb (client: any, opts: PrepareWebOptions): Promise<WebSetup> {
   const host = opts.host ?? '127.0.0.1'
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1'

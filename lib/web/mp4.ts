@@ -1,8 +1,10 @@
 /**
  * Just enough ISO BMFF (MP4) to feed a growing fragmented MP4 to Media Source Extensions: split a
  * byte stream into top-level boxes, find a fragment boundary (a moof) in the middle of a stream,
- * and name the codecs of an initialisation segment. Pure: no DOM, no Node.
+ * and name the codecs of an initialisation segment (codecs.ts reads each decoder configuration).
+ * Pure: no DOM, no Node.
  */
+import { av1Codec, avcCodec, hevcCodec, mp4aCodec, opusCodec, vp9Codec } from './codecs.js'
 
 export interface Box {
   type: string
@@ -79,48 +81,110 @@ export function findFragmentStart (b: Uint8Array, from = 0): number {
   return -1
 }
 
-/** Finds a box by path of types inside a container's payload (depth-first over the given path). */
+/** The first child box of `type` inside [start, end) of b: [box start, box end], or null. */
 function findChild (b: Uint8Array, start: number, end: number, type: string): [number, number] | null {
-  let i = start
-  while (i + 8 <= end) {
-    const size = u32(b, i)
-    if (size < 8 || i + size > end) return null
-    if (fourcc(b, i + 4) === type) return [i, i + size]
-    i += size
-  }
+  for (const [s, e, t] of children(b, start, end)) if (t === type) return [s, e]
   return null
 }
 
-function indexOf (b: Uint8Array, s: string, from = 0): number {
-  outer: for (let i = from; i + s.length <= b.length; i++) {
-    for (let k = 0; k < s.length; k++) if (b[i + k] !== s.charCodeAt(k)) continue outer
-    return i
+/** The child boxes inside [start, end) of b: [start, end, type] each; stops at a malformed size. */
+function children (b: Uint8Array, start: number, end: number): Array<[number, number, string]> {
+  const out: Array<[number, number, string]> = []
+  for (let i = start; i + 8 <= end && out.length < MAX_CHILDREN;) {
+    const size = u32(b, i)
+    if (size < 8 || i + size > end) break
+    out.push([i, i + size, fourcc(b, i + 4)])
+    i += size
   }
-  return -1
+  return out
+}
+
+/** A box's payload, found by a path of types from [start, end): [payload start, box end], or null. */
+function path (b: Uint8Array, start: number, end: number, types: string[]): [number, number] | null {
+  let range: [number, number] = [start, end]
+  for (const t of types) {
+    const c = findChild(b, range[0], range[1], t)
+    if (!c) return null
+    range = [c[0] + 8, c[1]]
+  }
+  return range
+}
+
+/** A bound on the boxes walked at one level (an init segment has a handful per container). */
+const MAX_CHILDREN = 1024
+/** Where a sample entry's child boxes begin, after its fixed fields (ISO/IEC 14496-12 §12.1.3, §12.2.3). */
+const VISUAL_ENTRY_FIELDS = 78
+const AUDIO_ENTRY_FIELDS = 28
+
+const VIDEO_ENTRIES: Record<string, [string, (entry: string, payload: Uint8Array) => string | null]> = {
+  avc1: ['avcC', avcCodec], avc3: ['avcC', avcCodec],
+  hvc1: ['hvcC', hevcCodec], hev1: ['hvcC', hevcCodec],
+  av01: ['av1C', (_e, p) => av1Codec(p)],
+  vp09: ['vpcC', (_e, p) => vp9Codec(p)]
+}
+const AUDIO_ENTRIES: Record<string, [string, (payload: Uint8Array) => string | null] | string> = {
+  mp4a: ['esds', mp4aCodec],
+  Opus: ['dOps', opusCodec],
+  fLaC: 'flac',
+  'ac-3': 'ac-3',
+  'ec-3': 'ec-3'
+}
+
+/** The codec string of one sample entry (the stsd box's first entry), or an error saying why not. */
+function entryCodec (b: Uint8Array, start: number, end: number): { codec: string, video: boolean } | { error: string } {
+  const type = fourcc(b, start + 4)
+  const video = VIDEO_ENTRIES[type]
+  if (video) {
+    const rec = findChild(b, start + 8 + VISUAL_ENTRY_FIELDS, end, video[0])
+    const codec = rec ? video[1](type, b.subarray(rec[0] + 8, rec[1])) : null
+    return codec ? { codec, video: true } : { error: `the ${type} track's ${video[0]} box is ${rec ? (rec[1] - rec[0] === 8 ? 'empty' : 'malformed') : 'missing'}` }
+  }
+  const audio = AUDIO_ENTRIES[type]
+  if (audio) {
+    if (typeof audio === 'string') return { codec: audio, video: false }
+    // QuickTime sound descriptions (version 1, 2) have 16 or 36 more bytes of fields.
+    const version = start + 18 <= end ? (b[start + 16]! << 8) | b[start + 17]! : 0
+    const extra = version === 1 ? 16 : version === 2 ? 36 : 0
+    const rec = findChild(b, start + 8 + AUDIO_ENTRY_FIELDS + extra, end, audio[0])
+    const codec = rec ? audio[1](b.subarray(rec[0] + 8, rec[1])) : null
+    return codec ? { codec, video: false } : { error: `the ${type} track's ${audio[0]} box is ${rec ? 'malformed' : 'missing'}` }
+  }
+  return { error: `no codec string known for sample entry '${type.replace(/[^\x20-\x7e]/g, '?')}'` }
 }
 
 /**
- * The MSE MIME type of an initialisation segment (ftyp + moov): avc1.PPCCLL from the avcC box,
- * mp4a.40.2 when there is an AAC track.
+ * The codecs of an initialisation segment (ftyp + moov), one per track in track order, read from
+ * each track's sample description (moov/trak/mdia/minf/stbl/stsd): see codecs.ts. Throws an error
+ * naming the track when a codec cannot be named.
  */
-export function mimeOf (init: Uint8Array): string {
+export function mp4Codecs (init: Uint8Array): { codecs: string[], video: boolean } {
+  const moov = path(init, 0, init.length, ['moov'])
+  if (!moov) throw new Error('no moov box in the initialisation segment')
   const codecs: string[] = []
-  const moov = findChild(init, 0, init.length, 'moov')
-  const scope = moov ? init.subarray(moov[0], moov[1]) : init
-  const avcC = indexOf(scope, 'avcC')
-  if (avcC >= 0 && avcC + 8 <= scope.length) {
-    const hex = (x: number): string => x.toString(16).padStart(2, '0')
-    codecs.push(`avc1.${hex(scope[avcC + 5]!)}${hex(scope[avcC + 6]!)}${hex(scope[avcC + 7]!)}`)
-  } else if (indexOf(scope, 'hvcC') >= 0) {
-    codecs.push('hvc1.1.6.L93.B0')
+  let video = false
+  for (const [s, e, t] of children(init, moov[0], moov[1])) {
+    if (t !== 'trak') continue
+    const stsd = path(init, s + 8, e, ['mdia', 'minf', 'stbl', 'stsd'])
+    if (!stsd || stsd[1] - stsd[0] < 16) throw new Error('a track without a sample description (stsd)')
+    const first = children(init, stsd[0] + 8, stsd[1])[0]
+    if (!first) throw new Error('a track with an empty sample description (stsd)')
+    const r = entryCodec(init, first[0], first[1])
+    if ('error' in r) throw new Error(`cannot name the codec: ${r.error}`)
+    codecs.push(r.codec)
+    video ||= r.video
   }
-  if (indexOf(scope, 'mp4a') >= 0) codecs.push('mp4a.40.2')
-  if (codecs.length === 0) codecs.push('avc1.42E01E')
-  return `video/mp4; codecs="${codecs.join(', ')}"`
+  if (codecs.length === 0) throw new Error('no tracks in the initialisation segment')
+  return { codecs, video }
+}
+
+/** The MSE MIME type of an fMP4 initialisation segment: video/mp4 or audio/mp4, with its codecs. */
+export function mp4MimeOf (init: Uint8Array): string {
+  const { codecs, video } = mp4Codecs(init)
+  return `${video ? 'video' : 'audio'}/mp4; codecs="${codecs.join(', ')}"`
 }
 
 /** Reads ftyp + moov from the start of a stream: the initialisation segment. */
-export async function readInit (chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+export async function readMp4Init (chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const r = new BoxReader()
   const parts: Uint8Array[] = []
   for await (const c of chunks) {

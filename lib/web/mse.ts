@@ -1,12 +1,15 @@
 /**
- * Plays a live stream of fragmented MP4 in a <video> with Media Source Extensions, while it airs.
- *  - from 'start': every box from piece 0, in order.
- *  - from 'live': the initialisation segment (ftyp + moov: given, or read from piece 0) and then the
- *    stream from a piece near the live edge, cut at the first moof found there.
+ * Plays a live stream of fragmented MP4 or WebM in a <video> with Media Source Extensions, while
+ * it airs (media.ts tells the two apart and names the codecs from the initialisation segment).
+ *  - from 'start': every byte from piece 0, in order.
+ *  - from 'live': the initialisation segment (MP4: ftyp + moov; WebM: up to the first Cluster;
+ *    given, or read from piece 0) and then the stream from a piece near the live edge, cut at the
+ *    first moof or Cluster found there.
  * Keeps the player near the end of what it has; ends the MediaSource when the broadcast ends, after
  * which the <video> is an ordinary player of the whole recording it holds.
  */
-import { BoxReader, findFragmentStart, mimeOf, readInit } from './mp4.js'
+import { BoxReader, concat } from './mp4.js'
+import { containerOf, findMediaStart, mimeOf, readInit, readInitAndRest, type Container } from './media.js'
 
 /** What the feeder needs from `torrent.live`. */
 export interface LiveSource {
@@ -30,8 +33,11 @@ export interface MediaFeederOptions {
 
 export interface FeedStats {
   mime: string | null
+  /** 'mp4' (fragmented) or 'webm', once known. */
+  container: Container | null
   /** Media bytes appended to the SourceBuffer. */
   appendedBytes: number
+  /** Appends to the SourceBuffer: MP4 fragments (moof + mdat), WebM runs of bytes as they arrived. */
   fragments: number
   /** Stream offset where media started (0 from the start). */
   startOffset: number | null
@@ -40,6 +46,9 @@ export interface FeedStats {
   ended: boolean
   error: string | null
 }
+
+/** How far past the live edge a start point (moof, Cluster) must have turned up. */
+const MAX_SEEK_BYTES = 64 * 1024 * 1024
 
 async function * chunksOf (s: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const r = s.getReader()
@@ -58,7 +67,7 @@ export class MediaFeeder {
   readonly video: HTMLVideoElement
   readonly live: LiveSource
   readonly opts: MediaFeederOptions
-  readonly stats: FeedStats = { mime: null, appendedBytes: 0, fragments: 0, startOffset: null, delayMs: null, ended: false, error: null }
+  readonly stats: FeedStats = { mime: null, container: null, appendedBytes: 0, fragments: 0, startOffset: null, delayMs: null, ended: false, error: null }
   private ms: MediaSource | null = null
   private sb: SourceBuffer | null = null
   /** Head arrival: piece count → broadcaster's time when it was signed. */
@@ -96,34 +105,52 @@ export class MediaFeeder {
     const pl = this.opts.pieceLength
     let init = this.opts.init ?? null
     let media: AsyncGenerator<Uint8Array>
-    let startOffset = 0
-    const reader = new BoxReader()
+    let container: Container
+    /** The first media bytes (after the init segment, or from the start point) and their stream offset. */
+    let first: Uint8Array
+    let firstOffset: number
     if (from === 'start') {
+      // The initialisation segment comes first; the same stream then carries on with the media.
       media = chunksOf(this.live.stream({ startPiece: 0 }))
-      if (!init) {
-        // ftyp + moov come first; the same reader then carries on with the fragments.
-        init = await this.readInitFrom(media, reader)
-      }
+      const r = await readInitAndRest(media)
+      init = r.init
+      container = r.container
+      first = r.rest
+      firstOffset = r.init.length
+      this.stats.startOffset = 0
     } else {
       if (!init) init = await readInit(chunksOf(this.live.stream({ startPiece: 0 })))
+      const c = containerOf(init)
+      if (!c) throw new Error('the initialisation segment is neither fragmented MP4 nor WebM')
+      container = c
       while (this.live.startPiece === null || this.live.count === 0) await new Promise((resolve) => setTimeout(resolve, 50))
       const edge = Math.max(this.live.startPiece, this.live.count - (this.opts.edgePieces ?? 2))
       media = chunksOf(this.live.stream({ startPiece: edge }))
-      // Cut at the first fragment boundary found near the edge.
-      let pending = new Uint8Array(0)
+      // Cut at the first place a player can start (a moof, a Cluster) found near the edge.
+      let pending: Uint8Array = new Uint8Array(0)
       for (;;) {
         const x = await media.next()
-        if (x.done) { startOffset = -1; break }
-        const b = new Uint8Array(pending.length + x.value.length); b.set(pending); b.set(x.value, pending.length); pending = b
-        const at = findFragmentStart(pending)
-        if (at >= 0) { reader.push(pending.subarray(at)); startOffset = edge * pl + at; reader.offset = startOffset; break }
+        if (x.done) throw new Error(`the broadcast ended before a ${container === 'webm' ? 'Cluster' : 'fragment'} boundary was found`)
+        pending = concat([pending, x.value])
+        if (pending.length > MAX_SEEK_BYTES) throw new Error(`no ${container === 'webm' ? 'Cluster' : 'fragment'} boundary in ${MAX_SEEK_BYTES} bytes from the live edge`)
+        const at = findMediaStart(container, pending)
+        if (at >= 0) { first = pending.subarray(at); firstOffset = edge * pl + at; break }
       }
-      if (startOffset < 0) throw new Error('the broadcast ended before a fragment boundary was found')
+      this.stats.startOffset = firstOffset
     }
-    this.stats.startOffset = startOffset
+    this.stats.container = container
     await this.openSource(init)
     this.timer = setInterval(() => this.tick(), 250)
-    // Media: whole moof+mdat pairs at a time (other boxes, e.g. styp/sidx, pass through).
+    if (container === 'webm') await this.feedWebM(media, first, firstOffset)
+    else await this.feedMp4(media, first, firstOffset)
+    await this.endOfStream()
+  }
+
+  /** MP4: whole moof+mdat pairs at a time (other boxes, e.g. styp/sidx, pass through). */
+  private async feedMp4 (media: AsyncGenerator<Uint8Array>, first: Uint8Array, offset: number): Promise<void> {
+    const reader = new BoxReader()
+    reader.offset = offset
+    reader.push(first)
     let group: Uint8Array[] = []
     const flushBoxes = async (): Promise<void> => {
       for (let box = reader.next(); box; box = reader.next()) {
@@ -144,25 +171,20 @@ export class MediaFeeder {
       await flushBoxes()
     }
     if (group.length) await this.append(group, reader.offset)
-    await this.endOfStream()
   }
 
-  private async readInitFrom (media: AsyncGenerator<Uint8Array>, reader: BoxReader): Promise<Uint8Array> {
-    const parts: Uint8Array[] = []
+  /**
+   * WebM: the bytes as they come (a SourceBuffer takes a Cluster in parts; live encoders write
+   * Clusters of unknown size, whose end shows only when the next one begins).
+   */
+  private async feedWebM (media: AsyncGenerator<Uint8Array>, first: Uint8Array, offset: number): Promise<void> {
+    if (first.length) { offset += first.length; await this.append([first.slice()], offset) }
     for (;;) {
-      for (let box = reader.next(); box; box = reader.next()) {
-        parts.push(box.bytes.slice())
-        if (box.type === 'moov') {
-          const n = parts.reduce((a, p) => a + p.length, 0)
-          const out = new Uint8Array(n); let o = 0
-          for (const p of parts) { out.set(p, o); o += p.length }
-          return out
-        }
-        if (box.type === 'moof' || box.type === 'mdat') throw new Error('no moov before the first fragment')
-      }
+      if (this.stopped) return
       const x = await media.next()
-      if (x.done) throw new Error('the stream ended before its moov box: not a fragmented MP4')
-      reader.push(x.value)
+      if (x.done) break
+      offset += x.value.length
+      await this.append([x.value], offset)
     }
   }
 

@@ -7,14 +7,14 @@
  *   console.log(page.url)   // open it in a browser; ?from=live starts at the live edge
  *
  * Routes: /  (the page), /page.js (+ .map), /webtorrent-live.js (the library bundle), /config.json,
- * /init.mp4 (the stream's initialisation segment, when `live` is given: lets a live-edge viewer
- * start without fetching the stream's first piece).
+ * /init (the stream's initialisation segment, fragmented MP4 or WebM, when `live` is given: lets a
+ * live-edge viewer start without fetching the stream's first piece; /init.mp4 is the same).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { readInit } from './mp4.js'
+import { containerOf, readInit } from './media.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -29,7 +29,7 @@ export interface WebPageOptions {
   trackerUrl: string
   /** The broadcaster's peer id (hex): the page tells its bytes from other peers' bytes. */
   broadcasterPeerId?: string | null
-  /** A `torrent.live` of this process (broadcaster or viewer): serves /init.mp4 from it. */
+  /** A `torrent.live` of this process (broadcaster or viewer): serves /init from it. */
   live?: { stream (opts?: { startPiece?: number }): ReadableStream<Uint8Array> } | null
   title?: string
 }
@@ -130,10 +130,11 @@ export async function serveWebPage (opts: WebPageOptions): Promise<WebPage> {
         const magnetURI = typeof opts.magnetURI === 'function' ? opts.magnetURI() : opts.magnetURI
         return send(res, 200, 'application/json', JSON.stringify({ magnetURI, trackerUrl: opts.trackerUrl, broadcasterPeerId: opts.broadcasterPeerId ?? null, hasInit: !!opts.live, title }))
       }
+      case '/init':
       case '/init.mp4': {
         if (!opts.live) return send(res, 404, 'text/plain', 'no init segment here\n')
-        const timer = setTimeout(() => { if (!res.headersSent) send(res, 504, 'text/plain', 'the stream has no moov yet\n') }, 30_000)
-        getInit().then((b) => { clearTimeout(timer); if (!res.headersSent) send(res, 200, 'video/mp4', b) },
+        const timer = setTimeout(() => { if (!res.headersSent) send(res, 504, 'text/plain', 'the stream has no initialisation segment yet\n') }, 30_000)
+        getInit().then((b) => { clearTimeout(timer); if (!res.headersSent) send(res, 200, containerOf(b) === 'webm' ? 'video/webm' : 'video/mp4', b) },
           (err: Error) => { clearTimeout(timer); if (!res.headersSent) send(res, 404, 'text/plain', `${err.message}\n`) })
         return
       }

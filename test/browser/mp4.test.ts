@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { BoxReader, findFragmentStart, mimeOf, readInit } from '../../lib/web/mp4.js'
+import { BoxReader, findFragmentStart } from '../../lib/web/mp4.js'
+import { mimeOf, readInit } from '../../lib/web/media.js'
 import { testCard } from '../../lib/web/testcard.js'
 
 /** Top-level boxes of a whole buffer: [type, offset, size]. */

@@ -40,7 +40,7 @@ async function main (): Promise<void> {
 
   let init: Uint8Array | null = null
   if (from === 'live' && config.hasInit) {
-    const r = await fetch('init.mp4', { cache: 'no-store' })
+    const r = await fetch('init', { cache: 'no-store' })
     if (r.ok) init = new Uint8Array(await r.arrayBuffer())
   }
 
@@ -105,6 +105,7 @@ async function main (): Promise<void> {
       ended: live.ended,
       startPiece: live.startPiece,
       signatureChecks: live.signatureChecks,
+      broadcasterPeerId: config.broadcasterPeerId ?? null,
       bytesFromBroadcaster: bf.broadcaster,
       bytesFromPeers: bf.peers,
       perPeer: Object.fromEntries(perPeer),

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { broadcast } from '../../lib/index.js'
+import { buildBundles, Env, haveChromium, sleep, stats, waitStats } from './helpers.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const PL = 16384
+const FFMPEG = process.env.FFMPEG ?? 'ffmpeg'
+
+/** VP9 + Opus WebM in real time, as a live encoder (or a browser's MediaRecorder) writes it: one Cluster a second. */
+function liveWebM (seconds: number): ReturnType<typeof spawn> {
+  return spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-re', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=25:duration=${seconds}`,
+    '-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-b:v', '400k', '-pix_fmt', 'yuv420p',
+    '-c:a', 'libopus', '-f', 'webm', '-cluster_time_limit', '1000', '-live', '1', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] })
+}
+
+function canEncodeWebM (): boolean {
+  const r = spawnSync(FFMPEG, ['-hide_banner', '-encoders'], { encoding: 'utf8' })
+  return r.status === 0 && /libvpx-vp9/.test(r.stdout) && /libopus/.test(r.stdout)
+}
+
+describe('browsers: WebM plays in the page', function () {
+  this.timeout(120_000)
+  let env: Env
+
+  before(async function () {
+    if (!haveChromium()) { console.warn('    (no Chromium: skipped)'); this.skip() }
+    if (!canEncodeWebM()) { console.warn('    (this ffmpeg cannot encode VP9 + Opus: skipped)'); this.skip() }
+    await buildBundles()
+  })
+  beforeEach(async () => { env = new Env(); await env.start() })
+  afterEach(async () => { await env.stop() })
+
+  it('a VP9 + Opus WebM broadcast plays while it airs, from the start and from the live edge (at a Cluster)', async () => {
+    const a = env.client()
+    const bc = await broadcast(a, { name: 'card.webm', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId, live: bc.live })
+    const ff = liveWebM(20)
+    const airing = new Promise<void>((resolve, reject) => ff.stdout!.pipe(bc.createWriteStream()).on('finish', resolve).on('error', reject))
+    try {
+      const start = await env.open(`${site.url}?from=start`)
+      const s1 = await waitStats(start, (s) => s.player?.currentTime > 0.5, 40_000, 'WebM playing from the start')
+      assert.equal(s1.player.container, 'webm')
+      assert.equal(s1.player.mime, 'video/webm; codecs="vp9, opus"')
+      const live = await env.open(`${site.url}?from=live`)
+      const l1 = await waitStats(live, (s) => s.player?.fragments > 0 && !s.player.paused && s.player.currentTime > 0, 40_000, 'WebM playing from the live edge')
+      await sleep(2000)
+      const s2 = await stats(start)
+      const l2 = await stats(live)
+      assert.equal(bc.live.ended, false, 'still airing while both played')
+      assert.ok(s2.player.currentTime > s1.player.currentTime + 1, `from start: currentTime ${s1.player.currentTime} → ${s2.player.currentTime}`)
+      assert.ok(l2.player.currentTime > l1.player.currentTime + 1, `from live: currentTime ${l1.player.currentTime} → ${l2.player.currentTime}`)
+      assert.equal(s2.player.startOffset, 0)
+      assert.ok(l2.player.startOffset > 0, 'the live-edge viewer started inside the stream')
+      // It started at a Cluster: the bytes there are the Cluster's ID.
+      const at = Buffer.from(await new Promise<Uint8Array>((resolve, reject) => {
+        const r = bc.live.stream({ startPiece: Math.floor(l2.player.startOffset / PL) }).getReader()
+        r.read().then((x: any) => { r.cancel().catch(() => {}); resolve(x.value) }, reject)
+      }))
+      assert.equal(at.subarray(l2.player.startOffset % PL, l2.player.startOffset % PL + 4).toString('hex'), '1f43b675')
+      assert.ok(l2.player.currentTime > 2, 'and at a media time far from 0')
+      assert.deepEqual(s2.errors, [])
+      assert.equal(s2.player.error, null)
+      assert.equal(l2.player.error, null)
+      await airing
+      await waitStats(start, (s) => s.ended && s.player.ended, 30_000, 'the page saw the end')
+    } finally {
+      if (ff.exitCode === null) ff.kill('SIGTERM')
+    }
+  })
+})
