@@ -138,7 +138,7 @@ export class BroadcastStateIdb implements BroadcastStatePersist {
 
   async takeHashes (count: number): Promise<Uint8Array[]> {
     const store = (mode: IDBTransactionMode): IDBObjectStore => this.need().transaction(HASHES, mode, { durability: 'strict' }).objectStore(HASHES)
-    const all = await req(store('readonly').getAll(IDBKeyRange.bound(0, count, false, true))) as unknown[]
+    const all = count > 0 ? await req(store('readonly').getAll(IDBKeyRange.bound(0, count, false, true))) as unknown[] : []
     if (all.length < count) throw new LiveError('BAD_STATE', `${this.label} holds ${all.length} piece hashes, the persisted head needs ${count}`)
     const out: Uint8Array[] = []
     for (const h of all) {

@@ -1,0 +1,136 @@
+/**
+ * Going live from a browser tab (/broadcast) in headless Chromium with fake media devices: a Node
+ * `watch` receives the stream over WebRTC (through the local WebSocket tracker) and ffmpeg decodes
+ * it; a second page receives it while it airs; after "Stop", libtorrent downloads the final torrent
+ * from the watcher (not from the tab) and gets the tab's bytes exactly; a reload of the tab
+ * continues the same stream from its IndexedDB state.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Page } from 'playwright-core'
+import { startWsTracker } from '../../lib/web/tracker.js'
+import { Cli, cleanup, tempDir } from '../cli/cli.js'
+import { buildBundles, CHROMIUM, CHROMIUM_ARGS, Env, haveChromium, waitStats } from './helpers.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const FFMPEG = process.env.FFMPEG ?? '/usr/bin/ffmpeg'
+const FFPROBE = process.env.FFPROBE ?? '/usr/bin/ffprobe'
+const PY = '/usr/bin/python3'
+const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']
+
+function run (cmd: string, args: string[], ms = 60_000): Promise<{ stdout: string, stderr: string }> {
+  return new Promise((resolve, reject) => execFile(cmd, args, { timeout: ms, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+    err ? reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`)) : resolve({ stdout, stderr })))
+}
+
+/** SHA-256 (hex) and length of everything the tab has aired, read back from its own store. */
+function tabDigest (page: Page): Promise<{ bytes: number, sha256: string }> {
+  return page.evaluate(async () => {
+    const r = (window as any).wtl.bc.live.stream({ startPiece: 0 }).getReader()
+    const parts: Uint8Array[] = []
+    for (;;) { const x = await r.read(); if (x.done) break; parts.push(x.value) }
+    const n = parts.reduce((a, p) => a + p.length, 0)
+    const all = new Uint8Array(n); let o = 0
+    for (const p of parts) { all.set(p, o); o += p.length }
+    const h = new Uint8Array(await crypto.subtle.digest('SHA-256', all))
+    return { bytes: n, sha256: Array.from(h, (x) => x.toString(16).padStart(2, '0')).join('') }
+  })
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+describe('browsers: go live from a tab (/broadcast)', function () {
+  this.timeout(240_000)
+  let env: Env
+
+  before(async function () {
+    if (!haveChromium() || !existsSync(FFMPEG)) this.skip()
+    await buildBundles()
+  })
+  beforeEach(async () => {
+    env = new Env()
+    env.tracker = await startWsTracker()
+    env.browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...FAKE_MEDIA] })
+  })
+  afterEach(async () => { await env.stop(); await cleanup() })
+
+  it('Go live: a Node watch gets a WebM ffmpeg decodes, a second page gets bytes while it airs; after Stop libtorrent gets the final torrent from the watcher, byte-identical', async () => {
+    const server = await env.page({ magnetURI: '' })
+    const tab = await env.open(`${server.url}broadcast?state=t1&timeslice=500`)
+    await tab.click('#go-live')
+    const live = await waitStats(tab, (s) => s.phase === 'live' && s.pieces >= 2, 40_000, 'the tab on air')
+    assert.match(live.magnetURI, /^magnet:\?xt=urn:btih:[0-9a-f]{40}/)
+    assert.match(live.mime, /^video\/webm/)
+    assert.equal(await tab.textContent('#magnet'), live.magnetURI, 'the magnet link is shown as text')
+    assert.equal(await tab.getAttribute('#watch-link', 'href'), `./?magnet=${encodeURIComponent(live.magnetURI as string)}`)
+
+    const dir = tempDir()
+    const out = join(dir, 'out.webm')
+    const watch = new Cli(['watch', live.magnetURI, '--out', out, '--no-dht', '--json', '--keep-seeding'])
+    try {
+      const ready = await watch.event('ready', 40_000)
+      await watch.event('head', 60_000, (e) => e.pieces > 0 || e.count > 0 || e.length > 0)
+
+      // A second page, on the viewing page for that magnet, gets bytes while the tab airs.
+      const viewer = await env.open(`${server.url}?magnet=${encodeURIComponent(live.magnetURI as string)}&from=start&play=0`)
+      const vs = await waitStats(viewer, (s) => s.verified >= 2 && s.bytesFromPeers > 0, 60_000, 'the second page receiving')
+      assert.equal(vs.ended, false, 'received while it airs')
+      assert.equal(vs.errors.length, 0, vs.errors.join('; '))
+
+      const airing = await waitStats(tab, (s) => s.peers >= 1 && s.uploaded > 0 && s.pieces >= 8, 60_000, 'the tab uploading')
+      assert.ok(airing.ratio > 0, `upload ratio ${String(airing.ratio)}`)
+      assert.equal(airing.errors.length, 0, airing.errors.join('; '))
+
+      await tab.click('#stop')
+      const ended = await waitStats(tab, (s) => s.phase === 'ended' && s.final !== null, 60_000, 'the final torrent shown')
+      assert.match(await tab.textContent('#final') ?? '', /magnet:\?xt=urn:btih:[0-9a-f]{40}/)
+      const torrentHref = await tab.getAttribute('#final-torrent', 'href')
+      assert.match(torrentHref ?? '', /^blob:/)
+      const tabBytes = await tabDigest(tab)
+      assert.equal(tabBytes.bytes, ended.aired)
+      const torrentFile = Buffer.from(await tab.evaluate(async (href: string) => Array.from(new Uint8Array(await (await fetch(href)).arrayBuffer())), torrentHref!))
+
+      const done = await watch.event('done', 90_000)
+      assert.equal(done.bytes, ended.aired)
+      const written = readFileSync(out)
+      assert.equal(sha256(written), tabBytes.sha256, 'watch --out holds exactly the tab\'s bytes')
+      await run(FFMPEG, ['-v', 'error', '-i', out, '-f', 'null', '-'])
+      const probe = JSON.parse((await run(FFPROBE, ['-v', 'error', '-show_streams', '-of', 'json', out])).stdout)
+      assert.ok(probe.streams.some((s: any) => s.codec_type === 'video'), 'ffprobe sees a video stream')
+
+      // Only the watcher is left to serve: the tab and the second page are closed.
+      await tab.context().close()
+      await viewer.context().close()
+      const file = join(dir, 'final.torrent')
+      writeFileSync(file, torrentFile)
+      const fixture = join(process.cwd(), 'test', 'fixtures', 'libtorrent-fetch.py')
+      if (existsSync(PY) && (await run(PY, ['-c', 'import libtorrent']).then(() => true, () => false))) {
+        const res = JSON.parse((await run(PY, [fixture, file, join(dir, 'dl'), `127.0.0.1:${String(ready.port)}`, '60'], 90_000)).stdout.trim().split('\n').pop()!)
+        assert.equal(res.ok, true)
+        assert.equal(res.infoHash, ended.final.infoHash)
+        assert.equal(sha256(readFileSync(join(dir, 'dl', 'broadcast.webm'))), tabBytes.sha256, 'libtorrent wrote exactly the tab\'s bytes')
+      }
+    } finally {
+      await watch.kill()
+    }
+  })
+
+  it('a reload of the broadcasting tab continues the same stream (same infohash) from IndexedDB', async () => {
+    const server = await env.page({ magnetURI: '' })
+    const tab = await env.open(`${server.url}broadcast?state=r1`)
+    await tab.click('#go-live')
+    const first = await waitStats(tab, (s) => s.phase === 'live' && s.pieces >= 3, 40_000, 'on air')
+    await tab.reload()
+    await tab.waitForFunction(() => (window as any).wtl || (window as any).wtlError, null, { timeout: 20_000 })
+    await tab.click('#go-live')
+    const again = await waitStats(tab, (s) => s.phase === 'live' && s.resumedLength > 0 && s.aired > s.resumedLength, 40_000, 'on air again')
+    assert.equal(again.infoHash, first.infoHash, 'same infohash')
+    assert.ok(again.resumedLength >= first.aired, `resumed at ${String(again.resumedLength)}, had aired ${String(first.aired)}`)
+    const d = await tabDigest(tab)
+    assert.equal(d.bytes, again.aired, 'no gap: every byte up to the head is readable')
+  })
+})
