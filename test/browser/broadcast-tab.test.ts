@@ -1,8 +1,9 @@
 /**
  * Going live from a browser tab (/broadcast) in headless Chromium with fake media devices: a Node
  * `watch` receives the stream over WebRTC (through the local WebSocket tracker) and ffmpeg decodes
- * it; a second page receives it while it airs; after "Stop", libtorrent downloads the final torrent
- * from the watcher (not from the tab) and gets the tab's bytes exactly; a reload of the tab
+ * it; a second page receives it while it airs; after "Stop", a plugin-less WebTorrent (and
+ * libtorrent, where python3-libtorrent is installed) downloads the final torrent from the watcher
+ * (not from the tab) and gets the tab's bytes exactly; a reload of the tab
  * continues the same stream from its IndexedDB state.
  */
 import assert from 'node:assert/strict'
@@ -11,6 +12,8 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
+import WebTorrent from 'webtorrent'
+import { CLIENT_OPTS, withTimeout } from '../helpers/swarm.js'
 import { startWsTracker } from '../../lib/web/tracker.js'
 import { Cli, cleanup, tempDir } from '../cli/cli.js'
 import { buildBundles, CHROMIUM, CHROMIUM_ARGS, Env, haveChromium, waitStats } from './helpers.js'
@@ -68,7 +71,7 @@ describe('browsers: go live from a tab (/broadcast)', function () {
   })
   afterEach(async () => { await env.stop(); await cleanup() })
 
-  it('Go live: a Node watch gets a WebM ffmpeg decodes, a second page gets bytes while it airs; after Stop libtorrent gets the final torrent from the watcher, byte-identical', async () => {
+  it('Go live: a Node watch gets a WebM ffmpeg decodes, a second page gets bytes while it airs; after Stop a plugin-less WebTorrent (and libtorrent) gets the final torrent from the watcher, byte-identical', async () => {
     const server = await env.page({ magnetURI: '' })
     const tab = await env.open(`${server.url}broadcast?state=t1&timeslice=500`)
     await tab.click('#go-live')
@@ -117,6 +120,19 @@ describe('browsers: go live from a tab (/broadcast)', function () {
       await viewer.context().close()
       const file = join(dir, 'final.torrent')
       writeFileSync(file, torrentFile)
+      // A WebTorrent without the plugin, over TCP from the watcher alone, by the .torrent the tab offers.
+      const plain = new WebTorrent(CLIENT_OPTS)
+      try {
+        const t = plain.add(torrentFile, { path: join(dir, 'plain') })
+        const connect = (): void => { t.addPeer(`127.0.0.1:${String(ready.port)}`) }
+        if (t.infoHash) connect(); else t.once('infoHash', connect)
+        await withTimeout(new Promise<void>((resolve, reject) => { t.once('done', resolve); t.once('error', reject) }), 60_000, 'plain WebTorrent download')
+        assert.equal(t.infoHash, ended.final.infoHash)
+        assert.equal(sha256(readFileSync(join(dir, 'plain', 'broadcast.webm'))), tabBytes.sha256, 'plain WebTorrent got exactly the tab\'s bytes')
+      } finally {
+        await new Promise<void>((resolve) => plain.destroy(() => resolve()))
+      }
+      // libtorrent-rasterbar as well, where python3-libtorrent is installed.
       const fixture = join(process.cwd(), 'test', 'fixtures', 'libtorrent-fetch.py')
       if (existsSync(PY) && (await run(PY, ['-c', 'import libtorrent']).then(() => true, () => false))) {
         const res = JSON.parse((await run(PY, [fixture, file, join(dir, 'dl'), `127.0.0.1:${String(ready.port)}`, '60'], 90_000)).stdout.trim().split('\n').pop()!)
