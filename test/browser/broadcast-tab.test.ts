@@ -14,6 +14,8 @@ import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import WebTorrent from 'webtorrent'
 import { CLIENT_OPTS, withTimeout } from '../helpers/swarm.js'
+import { createKeyPair, decodeKeyFile, encodeKeyFile } from '../../lib/live/keys.js'
+import { toHex } from '../../lib/protocol/bytes.js'
 import { startWsTracker } from '../../lib/web/tracker.js'
 import { Cli, cleanup, tempDir } from '../cli/cli.js'
 import { buildBundles, CHROMIUM, CHROMIUM_ARGS, Env, haveChromium, waitStats } from './helpers.js'
@@ -158,5 +160,46 @@ describe('browsers: go live from a tab (/broadcast)', function () {
     assert.ok(again.resumedLength >= first.aired, `resumed at ${String(again.resumedLength)}, had aired ${String(first.aired)}`)
     const d = await tabDigest(tab, again.aired)
     assert.equal(d.bytes, again.aired, 'no gap: every byte up to the head is readable')
+  })
+
+  it('keys: a CLI key file imported into the page airs under that key and is exported in the same format; elliptic signs where WebCrypto lacks Ed25519, and a Node peer verifies', async () => {
+    const server = await env.page({ magnetURI: '' })
+    // Signing in the browser: WebCrypto Ed25519 and the elliptic fallback give RFC 8032 TEST 1's signature.
+    const probe = await env.open(`${server.url}broadcast?state=probe`)
+    const sigs = await probe.evaluate(async () => {
+      const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+      const seed = Uint8Array.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'.match(/../g)!.map((h) => parseInt(h, 16)))
+      const { ed25519, ellipticEd25519 } = (window as any).wtl.signers
+      const native = await ed25519()
+      return { name: native.name, native: hex(await native.sign(seed, new Uint8Array(0))), elliptic: hex(await ellipticEd25519.sign(seed, new Uint8Array(0))) }
+    })
+    const TEST1 = 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155' + '5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'
+    assert.equal(sigs.name, 'webcrypto')
+    assert.equal(sigs.native, TEST1)
+    assert.equal(sigs.elliptic, TEST1)
+
+    const kp = await createKeyPair()
+    const dir = tempDir()
+    const keyFile = join(dir, 'key.json')
+    writeFileSync(keyFile, encodeKeyFile(kp))
+    const tab = await env.open(`${server.url}broadcast?state=k1`, { withoutEd25519: true })
+    await tab.setInputFiles('#import-key', keyFile)
+    await tab.click('#go-live')
+    const s = await waitStats(tab, (x) => x.phase === 'live' && x.pieces >= 3, 40_000, 'on air with the imported key')
+    assert.equal(s.signer, 'elliptic (pure JS)')
+    assert.equal(await tab.evaluate(() => { const k = (window as any).wtl.bc.keyPair.publicKey as Uint8Array; return Array.from(k, (x) => x.toString(16).padStart(2, '0')).join('') }), toHex(kp.publicKey))
+    const href = await tab.getAttribute('#export-key', 'href')
+    const exported = await tab.evaluate(async (h: string) => await (await fetch(h)).text(), href!)
+    assert.equal(toHex((await decodeKeyFile(exported)).secretKey), toHex(kp.secretKey), 'the exported key file is the CLI\'s format')
+
+    // A Node peer (node:crypto verifies) follows the heads the tab signed with elliptic.
+    const node = env.client()
+    const t = node.add(s.magnetURI, { live: true, from: 'start', path: env.dir(), announce: [env.tracker!.url] })
+    await withTimeout(new Promise<void>((resolve) => {
+      const check = (): void => { if (t.live?.count >= 3 && t.live.has(2)) resolve(); else setTimeout(check, 200) }
+      check()
+    }), 60_000, 'the Node peer verifying the tab\'s heads')
+    assert.ok(t.live.signatureChecks >= 1)
+    assert.equal(t.live.stats.bannedPeers, 0)
   })
 })

@@ -11,7 +11,7 @@
  * source=camera|screen, name=FILE. Everything it shows is also on `window.wtl` (read by tests).
  */
 import WebTorrent from 'webtorrent'
-import { broadcast, BroadcastStateIdb, decodeKeyFile, ed25519, encodeKeyFile, type Broadcaster, type FinalTorrent, type KeyPair } from '../browser.js' // the build points this at dist/browser/webtorrent-live.js
+import { broadcast, BroadcastStateIdb, decodeKeyFile, ed25519, ellipticEd25519, encodeKeyFile, type Broadcaster, type FinalTorrent, type KeyPair } from '../browser.js' // the build points this at dist/browser/webtorrent-live.js
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -189,7 +189,7 @@ async function main (): Promise<void> {
   $('forget').addEventListener('click', () => { forget().catch(fail) })
   setInterval(render, 500)
   render()
-  ;(window as any).wtl = { stats, goLive, stop, forget, get bc () { return bc }, get client () { return client } }
+  ;(window as any).wtl = { stats, goLive, stop, forget, signers: { ed25519, ellipticEd25519 }, get bc () { return bc }, get client () { return client } }
 }
 
 main().catch((err) => {
