@@ -147,11 +147,20 @@ describe('browsers: go live from a tab (/broadcast)', function () {
     }
   })
 
-  it('a reload of the broadcasting tab continues the same stream (same infohash) from IndexedDB', async () => {
+  it('a reload of the broadcasting tab continues the same stream (same infohash) from IndexedDB; a second tab cannot take the same state', async () => {
     const server = await env.page({ magnetURI: '' })
     const tab = await env.open(`${server.url}broadcast?state=r1`)
     await tab.click('#go-live')
     const first = await waitStats(tab, (s) => s.phase === 'live' && s.pieces >= 3, 40_000, 'on air')
+    // A second tab of the same browser profile cannot take the same state (it would sign a second head).
+    const other = await tab.context().newPage()
+    await other.goto(`${server.url}broadcast?state=r1`)
+    await other.waitForFunction(() => (window as any).wtl, null, { timeout: 20_000 })
+    await other.click('#go-live')
+    const refused = await waitStats(other, (s) => s.errors.length > 0, 30_000, 'the second tab refused')
+    assert.match(refused.errors[0], /STATE_BUSY/)
+    assert.equal(refused.magnetURI, null)
+    await other.close()
     await tab.reload()
     await tab.waitForFunction(() => (window as any).wtl || (window as any).wtlError, null, { timeout: 20_000 })
     await tab.click('#go-live')
@@ -160,6 +169,62 @@ describe('browsers: go live from a tab (/broadcast)', function () {
     assert.ok(again.resumedLength >= first.aired, `resumed at ${String(again.resumedLength)}, had aired ${String(first.aired)}`)
     const d = await tabDigest(tab, again.aired)
     assert.equal(d.bytes, again.aired, 'no gap: every byte up to the head is readable')
+  })
+
+  it('a tab that died mid-publish (bytes and hash stored, head not) resumes from its head: the extra piece is dropped and re-aired under one signature history', async () => {
+    const server = await env.page({ magnetURI: '' })
+    const tab = await env.open(`${server.url}broadcast?state=torn`)
+    await tab.click('#go-live')
+    await waitStats(tab, (s) => s.phase === 'live' && s.pieces >= 3, 40_000, 'on air')
+    // Recording paused and every slice written: then a publish torn after its bytes and hash.
+    const torn = await tab.evaluate(async () => {
+      const w = (window as any).wtl
+      w.recorder.pause()
+      await new Promise((resolve) => setTimeout(resolve, 300)) // a slice already cut is delivered
+      await w.pending
+      const count: number = w.bc.live.count
+      const put = (db: string, store: string, value: Uint8Array, key: number): Promise<void> => new Promise((resolve, reject) => {
+        const r = indexedDB.open(db)
+        r.onsuccess = () => {
+          const tx = r.result.transaction(store, 'readwrite')
+          tx.objectStore(store).put(value, key)
+          tx.oncomplete = () => { r.result.close(); resolve() }
+          tx.onerror = () => reject(tx.error)
+        }
+        r.onerror = () => reject(r.error)
+      })
+      await put('webtorrent-live-broadcast/torn/data', 'chunks', new Uint8Array(w.bc.pieceLength).fill(7), count)
+      await put('webtorrent-live-broadcast/torn', 'hashes', new Uint8Array(20).fill(9), count)
+      // …and, far ahead, what a longer torn write would have left (nothing will overwrite it soon).
+      await put('webtorrent-live-broadcast/torn/data', 'chunks', new Uint8Array(w.bc.pieceLength).fill(7), count + 500)
+      await put('webtorrent-live-broadcast/torn', 'hashes', new Uint8Array(20).fill(9), count + 500)
+      return { count, aired: w.bc.length as number, infoHash: w.bc.infoHash as string }
+    })
+    await tab.reload()
+    await tab.waitForFunction(() => (window as any).wtl || (window as any).wtlError, null, { timeout: 20_000 })
+    await tab.click('#go-live')
+    const again = await waitStats(tab, (s) => s.phase === 'live' && s.pieces >= torn.count + 3, 60_000, 'on air again, past the torn piece')
+    assert.equal(again.infoHash, torn.infoHash)
+    assert.equal(again.resumedLength, torn.aired, 'resumed at the persisted head')
+    const left = await tab.evaluate(async (k: number) => {
+      const has = (db: string, store: string): Promise<boolean> => new Promise((resolve, reject) => {
+        const r = indexedDB.open(db)
+        r.onsuccess = () => { const g = r.result.transaction(store).objectStore(store).count(k); g.onsuccess = () => { r.result.close(); resolve(g.result > 0) }; g.onerror = () => reject(g.error) }
+        r.onerror = () => reject(r.error)
+      })
+      return { data: await has('webtorrent-live-broadcast/torn/data', 'chunks'), hash: await has('webtorrent-live-broadcast/torn', 'hashes') }
+    }, torn.count + 500)
+    assert.deepEqual(left, { data: false, hash: false }, 'bytes and hashes beyond the head were dropped on resume')
+    // A Node peer follows from the start: piece `count` is the new one, under the same key, no ban.
+    const node = env.client()
+    const t = node.add(again.magnetURI, { live: true, from: 'start', path: env.dir(), announce: [env.tracker!.url] })
+    await withTimeout(new Promise<void>((resolve) => {
+      const check = (): void => { if (t.live?.count > torn.count + 1 && t.live.has(torn.count) && t.live.has(torn.count + 1)) resolve(); else setTimeout(check, 200) }
+      check()
+    }), 60_000, 'the Node peer past the torn piece')
+    assert.equal(t.live.stats.bannedPeers, 0)
+    const piece = await new Promise<Buffer>((resolve, reject) => t.store.get(torn.count, (err: Error | null, b: Buffer) => err ? reject(err) : resolve(b)))
+    assert.notDeepEqual([...piece.subarray(0, 16)], new Array(16).fill(7), 'the torn piece\'s bytes were not aired')
   })
 
   it('keys: a CLI key file imported into the page airs under that key and is exported in the same format; elliptic signs where WebCrypto lacks Ed25519, and a Node peer verifies', async () => {

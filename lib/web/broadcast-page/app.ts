@@ -131,8 +131,10 @@ async function main (): Promise<void> {
       const ext = mime.startsWith('video/mp4') ? 'mp4' : 'webm'
       media = await capture()
       ;($('preview') as HTMLVideoElement).srcObject = media
-      client ??= new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
-      client.on('error', fail)
+      if (!client) {
+        client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
+        client.on('error', fail)
+      }
       // A stream this state already holds is continued (its own name, key and infohash).
       bc = await broadcast(client, { name: q.get('name') ?? `broadcast.${ext}`, state: stateName, announce: [config.trackerUrl], ...(importedKey ? { keyPair: importedKey } : {}) })
       bc.torrent.on('error', fail)
@@ -153,7 +155,7 @@ async function main (): Promise<void> {
       recorder.start(timeslice)
       phase = 'live'
     } catch (e) {
-      phase = bc ? phase : 'ready'
+      if (!bc) { phase = 'ready'; media?.getTracks().forEach((t) => t.stop()); media = null }
       fail(e)
     }
     render()
@@ -189,7 +191,7 @@ async function main (): Promise<void> {
   $('forget').addEventListener('click', () => { forget().catch(fail) })
   setInterval(render, 500)
   render()
-  ;(window as any).wtl = { stats, goLive, stop, forget, signers: { ed25519, ellipticEd25519 }, get bc () { return bc }, get client () { return client } }
+  ;(window as any).wtl = { stats, goLive, stop, forget, signers: { ed25519, ellipticEd25519 }, get bc () { return bc }, get recorder () { return recorder }, get pending () { return pending }, get client () { return client } }
 }
 
 main().catch((err) => {
