@@ -14,6 +14,7 @@ import type { SignedHead } from '../protocol/head.js'
 import { bool, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
 import { atExit, atLastExit, connectPeers, destroyClient, drained, EdgeClock, exit, fmtBytes, fmtRate, isExiting, makeClient, onSignal, Output, tempFolder, torrentId } from './common.js'
 import { serveLive, type LiveHttp } from './http.js'
+import { allowBrowserPeers } from '../web/attach.js'
 import { isNotLive, whenLive } from './live-check.js'
 import { openOutput } from './out-file.js'
 
@@ -146,6 +147,9 @@ export async function runWatch (argv: string[]): Promise<void> {
   if (storeDir !== undefined && storeExisted && !statSync(storeDir).isDirectory()) throw new UserError(`--store ${storeDir} is a file, not a folder; not touching it`)
 
   const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
+  // A WebSocket tracker on loopback (a browser tab broadcasting on this machine): WebRTC on loopback, no STUN.
+  const named = [...announce, ...(typeof id === 'string' && id.startsWith('magnet:') ? new URLSearchParams(id.slice(id.indexOf('?') + 1)).getAll('tr') : [])]
+  if (named.some((u) => /^wss?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(u))) allowBrowserPeers(client, '127.0.0.1')
   atExit(() => destroyClient(client))
   const dir = storeDir !== undefined ? resolvePath(storeDir) : tempFolder('webtorrent-live-watch-')
   const fail = (err: Error): void => {

@@ -17,6 +17,8 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import * as patches from '../../patches/index.js'
+import type { BroadcastStatePersist } from './broadcast-state-types.js'
 import { decodeHeadBody, encodeHeadBody, HEAD_BODY_BYTES, type SignedHead } from '../protocol/head.js'
 import { PIECE_HASH_BYTES, SIGNATURE_BYTES } from '../protocol/constants.js'
 import { LiveError } from '../protocol/result.js'
@@ -43,7 +45,14 @@ export function writeFileDurable (path: string, bytes: Uint8Array | string, mode
   fsyncPath(join(path, '..'))
 }
 
-export class BroadcastStateDir {
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** `#broadcast-state` in Node: the state folder. */
+export function openBroadcastState (dir: string): BroadcastStatePersist {
+  return new BroadcastStateDir(dir)
+}
+
+export class BroadcastStateDir implements BroadcastStatePersist {
   readonly dir: string
   readonly torrentPath: string
   readonly keyPath: string
@@ -51,6 +60,9 @@ export class BroadcastStateDir {
   readonly headPath: string
   readonly dataDir: string
   private hashesFd: number | null = null
+
+  get label (): string { return this.dir }
+  async open (): Promise<void> {}
 
   constructor (dir: string) {
     this.dir = dir
@@ -63,21 +75,21 @@ export class BroadcastStateDir {
   }
 
   /** The persisted live .torrent, or null for a new stream. */
-  readTorrent (): Uint8Array | null {
+  async readTorrent (): Promise<Uint8Array | null> {
     return existsSync(this.torrentPath) ? readFileSync(this.torrentPath) : null
   }
 
-  writeTorrent (bytes: Uint8Array): void { writeFileDurable(this.torrentPath, bytes) }
+  async writeTorrent (bytes: Uint8Array): Promise<void> { writeFileDurable(this.torrentPath, bytes) }
 
   async readKey (): Promise<KeyPair | null> {
     if (!existsSync(this.keyPath)) return null
     return await decodeKeyFile(readFileSync(this.keyPath, 'utf8'))
   }
 
-  writeKey (kp: KeyPair): void { writeFileDurable(this.keyPath, encodeKeyFile(kp), 0o600) }
+  async writeKey (kp: KeyPair): Promise<void> { writeFileDurable(this.keyPath, encodeKeyFile(kp), 0o600) }
 
   /** The persisted head, or null when none was ever written. */
-  readHead (): SignedHead | null {
+  async readHead (): Promise<SignedHead | null> {
     if (!existsSync(this.headPath)) return null
     const b = new Uint8Array(readFileSync(this.headPath))
     if (b.length !== HEAD_FILE_BYTES) throw new LiveError('BAD_STATE', `${this.headPath} is ${b.length} bytes, expected ${HEAD_FILE_BYTES}`)
@@ -86,7 +98,7 @@ export class BroadcastStateDir {
     return { ...r.value, signature: b.slice(HEAD_BODY_BYTES) }
   }
 
-  writeHead (h: SignedHead): void {
+  async writeHead (h: SignedHead): Promise<void> {
     const b = new Uint8Array(HEAD_FILE_BYTES)
     b.set(encodeHeadBody(h), 0)
     b.set(h.signature, HEAD_BODY_BYTES)
@@ -94,7 +106,7 @@ export class BroadcastStateDir {
   }
 
   /** The first `count` persisted piece hashes (20 bytes each); discards any beyond them. */
-  takeHashes (count: number): Uint8Array[] {
+  async takeHashes (count: number): Promise<Uint8Array[]> {
     const need = count * PIECE_HASH_BYTES
     const size = existsSync(this.hashesPath) ? statSync(this.hashesPath).size : 0
     if (size < need) throw new LiveError('BAD_STATE', `${this.hashesPath} holds ${Math.floor(size / PIECE_HASH_BYTES)} piece hashes, the persisted head needs ${count}`)
@@ -106,7 +118,7 @@ export class BroadcastStateDir {
   }
 
   /** Appends piece hashes and makes them durable. */
-  appendHashes (pieceHashes: Uint8Array[]): void {
+  async appendHashes (pieceHashes: Uint8Array[]): Promise<void> {
     if (pieceHashes.length === 0) return
     if (this.hashesFd === null) this.hashesFd = openSync(this.hashesPath, 'a')
     const b = Buffer.concat(pieceHashes)
@@ -115,7 +127,34 @@ export class BroadcastStateDir {
     fsyncSync(this.hashesFd)
   }
 
+  torrentOptions (): Record<string, unknown> { return { path: this.dataDir } }
+
+  async syncData (torrent: any): Promise<void> {
+    const s = patches.rawStore(torrent)
+    if (typeof s?.sync === 'function') s.sync()
+  }
+
+  async restoreData (torrent: any, head: SignedHead | null): Promise<void> {
+    const length = head?.length ?? 0
+    // Bytes beyond the head were never announced: drop them.
+    truncateData(torrent, length)
+    if (!head) return
+    const store = patches.rawStore(torrent)
+    if (typeof store?.adopt !== 'function') throw new LiveError('BAD_STATE', 'resuming a broadcast needs the file store')
+    const pl = torrent.pieceLength
+    for (let i = 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl)
+  }
+
   close (): void {
     if (this.hashesFd !== null) { try { closeSync(this.hashesFd) } catch {} this.hashesFd = null }
   }
+}
+
+function truncateData (torrent: any, length: number): void {
+  const path = patches.rawStore(torrent)?.path
+  if (typeof path !== 'string') return
+  let size = 0
+  try { size = statSync(path).size } catch { return }
+  if (size < length) throw new LiveError('BAD_STATE', `${path} holds ${size} bytes, the persisted head needs ${length}`)
+  if (size > length) truncateSync(path, length)
 }

@@ -4,8 +4,7 @@
  * Only full pieces are published until end(), which publishes the last (possibly short) piece and
  * the signed end naming the final, ordinary torrent.
  */
-import { keepStreamPointer } from './bep46.js'
-import { statSync, truncateSync } from 'node:fs'
+import type { keepStreamPointer } from './bep46.js'
 import { Writable } from 'node:stream'
 import bencode from 'bencode'
 import type { FinalTorrent } from './final.js'
@@ -16,7 +15,8 @@ import type { SignedHead } from '../protocol/head.js'
 import { createFinalInfo, createLiveInfo, encodeInfo, parseLiveInfo } from '../protocol/info.js'
 import { LiveError } from '../protocol/result.js'
 import * as patches from '../../patches/index.js'
-import { BroadcastStateDir } from './broadcast-state.js'
+import { openBroadcastState } from '#broadcast-state'
+import type { BroadcastStatePersist } from './broadcast-state-types.js'
 import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
 import { Replication, type ReplicationStatus } from './replication.js'
@@ -35,12 +35,14 @@ export interface BroadcastOptions {
   /** Folder for the stored stream (Node). */
   path?: string
   /**
-   * Folder for the broadcaster's persisted state (Node; see broadcast-state.ts): key, live torrent,
-   * piece hashes, head and bytes. A broadcaster started again with the same folder continues the
-   * same stream (same infohash; `length` tells how many bytes were already published). `name`,
-   * `pieceLength` and `nonce` then come from the folder; a `keyPair` must match the stored key.
+   * The broadcaster's persisted state: key, live torrent, piece hashes, head and bytes. In Node a
+   * folder (broadcast-state.ts); in browsers the name of an IndexedDB database
+   * (broadcast-state-idb.ts), which then also holds the stream's bytes. A broadcaster started
+   * again with the same state continues the same stream (same infohash; `length` tells how many
+   * bytes were already published). `name`, `pieceLength` and `nonce` then come from the state; a
+   * `keyPair` must match the stored key.
    */
-  state?: string
+  state?: string | BroadcastStatePersist
   /** Any other WebTorrent torrent option. */
   [key: string]: unknown
 }
@@ -60,13 +62,13 @@ export class Broadcaster {
   private published = 0
   private chain: Promise<unknown> = Promise.resolve()
   private ending: Promise<FinalTorrent> | null = null
-  private persist: BroadcastStateDir | null
+  private persist: BroadcastStatePersist | null
   /** BEP 46: the stream key's DHT pointer, where the client has a DHT (see bep46.ts). */
   pointer: ReturnType<typeof keepStreamPointer> | null = null
   /** Bytes already published when this broadcaster resumed a persisted stream (0 for a new one). */
   readonly resumedLength: number = 0
 
-  constructor (torrent: any, keyPair: KeyPair, persist: BroadcastStateDir | null = null, resumed: SignedHead | null = null) {
+  constructor (torrent: any, keyPair: KeyPair, persist: BroadcastStatePersist | null = null, resumed: SignedHead | null = null) {
     this.torrent = torrent
     this.persist = persist
     this.live = torrent.live
@@ -139,8 +141,8 @@ export class Broadcaster {
     for (let k = 0; k < pieces.length; k++) await put(this.torrent.store, first + k, pieces[k]!)
     if (this.persist) {
       // Write-ahead: bytes and hashes durable before the head that commits to them…
-      syncStore(this.torrent)
-      this.persist.appendHashes(pieceHashes)
+      await this.persist.syncData(this.torrent)
+      await this.persist.appendHashes(pieceHashes)
     }
     state.appendHashes(pieceHashes)
     const count = first + pieces.length
@@ -152,7 +154,7 @@ export class Broadcaster {
     }
     const head = await state.signHead(this.keyPair.secretKey, { length, time: Date.now(), ended, finalInfoHash })
     // …and the head durable before anyone sees it.
-    if (this.persist) this.persist.writeHead(head)
+    if (this.persist) await this.persist.writeHead(head)
     this.published = length
     live.applyHead(head, first, count)
     live.announce() // HEAD first, so peers can grow before the HAVEs arrive
@@ -225,12 +227,6 @@ export class Broadcaster {
   }
 }
 
-
-function syncStore (torrent: any): void {
-  const s = patches.rawStore(torrent)
-  if (typeof s?.sync === 'function') s.sync()
-}
-
 function put (store: any, index: number, buf: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => store.put(index, buf, (err: Error | null) => err ? reject(err) : resolve()))
 }
@@ -239,34 +235,35 @@ function put (store: any, index: number, buf: Uint8Array): Promise<void> {
 export async function broadcast (client: any, opts: BroadcastOptions): Promise<Broadcaster> {
   enableLive(client)
   const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, ...rest } = opts
-  const persist = typeof stateDir === 'string' ? new BroadcastStateDir(stateDir) : null
+  const persist = typeof stateDir === 'string' ? openBroadcastState(stateDir) : stateDir ?? null
+  if (persist) await persist.open()
   let keyPair = kp ?? null
-  let torrentBytes = persist?.readTorrent() ?? null
+  let torrentBytes = await persist?.readTorrent() ?? null
   let head: SignedHead | null = null
   if (persist && torrentBytes) {
     // A stream that aired before: same info dict, so the same infohash.
     const parsed = parseLiveInfo(bencode.decode(torrentBytes)?.info)
-    if (!parsed.ok) throw new LiveError('BAD_STATE', `${persist.torrentPath} is not a live torrent: ${parsed.reason}`)
+    if (!parsed.ok) throw new LiveError('BAD_STATE', `${persist.label} does not hold a live torrent: ${parsed.reason}`)
     const stored = await persist.readKey()
     keyPair = keyPair ?? stored
-    if (!keyPair) throw new LiveError('BAD_STATE', `${persist.dir} holds a stream but no key: give the key it was aired with`)
-    if (!equal(keyPair.publicKey, parsed.value.publicKey)) throw new LiveError('KEY_MISMATCH', `the key does not match the stream in ${persist.dir}`)
-    head = persist.readHead()
+    if (!keyPair) throw new LiveError('BAD_STATE', `${persist.label} holds a stream but no key: give the key it was aired with`)
+    if (!equal(keyPair.publicKey, parsed.value.publicKey)) throw new LiveError('KEY_MISMATCH', `the key does not match the stream in ${persist.label}`)
+    head = await persist.readHead()
   } else {
     if (!keyPair && persist) keyPair = await persist.readKey()
     if (!keyPair) {
       keyPair = await createKeyPair()
-      if (persist) persist.writeKey(keyPair)
+      if (persist) await persist.writeKey(keyPair)
     }
     const nonce = n ?? randomBytes(NONCE_BYTES)
     const info = createLiveInfo({ name, pieceLength, publicKey: keyPair.publicKey, nonce })
     const file: Record<string, unknown> = { info, 'creation date': Math.floor(Date.now() / 1000) }
     if (announce.length) { file.announce = announce[0]; file['announce-list'] = announce.map((a) => [a]) }
     torrentBytes = bencode.encode(file)
-    if (persist) persist.writeTorrent(torrentBytes)
+    if (persist) await persist.writeTorrent(torrentBytes)
   }
   const addOpts: Record<string, unknown> = { ...rest, live: true, role: 'broadcaster', announce, skipVerify: true }
-  if (persist) addOpts.path = persist.dataDir
+  if (persist) Object.assign(addOpts, persist.torrentOptions())
   const torrent = client.add(torrentBytes, addOpts)
   await new Promise<void>((resolve, reject) => {
     const onErr = (err: Error): void => reject(err)
@@ -274,39 +271,27 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
     torrent.live.once('ready', () => { torrent.removeListener('error', onErr); resolve() })
   })
   if (persist && head) await restore(torrent, persist, head)
-  else if (persist) { persist.takeHashes(0); truncateData(torrent, 0) }
+  else if (persist) { await persist.takeHashes(0); await persist.restoreData(torrent, null) }
   const bc = new Broadcaster(torrent, keyPair, persist, head)
   // BEP 46: where the client has a DHT, point the stream's key at it (optional, never required).
-  if (client.dht && opts.dhtPointer !== false) bc.pointer = keepStreamPointer(bc)
+  // Imported lazily: BEP 46 is Node-only, and the browser bundle replaces bep46.js with nothing.
+  if (client.dht && opts.dhtPointer !== false) bc.pointer = (await import('./bep46.js')).keepStreamPointer(bc)
   return bc
 }
 
-function truncateData (torrent: any, length: number): void {
-  const path = patches.rawStore(torrent)?.path
-  if (typeof path !== 'string') return
-  let size = 0
-  try { size = statSync(path).size } catch { return }
-  if (size < length) throw new LiveError('BAD_STATE', `${path} holds ${size} bytes, the persisted head needs ${length}`)
-  if (size > length) truncateSync(path, length)
-}
-
 /** Re-applies a persisted head: its hashes, its pieces on disk, the head itself (same signature). */
-async function restore (torrent: any, persist: BroadcastStateDir, head: SignedHead): Promise<void> {
+async function restore (torrent: any, persist: BroadcastStatePersist, head: SignedHead): Promise<void> {
   const live = torrent.live as LiveView
   const state = live.state!
+  state.appendHashes(await persist.takeHashes(head.count))
+  if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `the head in ${persist.label} does not match its persisted piece hashes`)
+  await persist.restoreData(torrent, head)
   const store = patches.rawStore(torrent)
-  if (typeof store?.adopt !== 'function') throw new LiveError('BAD_STATE', 'resuming a broadcast needs the file store')
-  state.appendHashes(persist.takeHashes(head.count))
-  if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `${persist.headPath} does not match the piece hashes in ${persist.hashesPath}`)
-  // Bytes beyond the head were never announced: drop them.
-  truncateData(torrent, head.length)
-  const pl = torrent.pieceLength
-  for (let i = 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl)
   if (head.count > 0) {
     // The newest piece must still be the one the head commits to.
     const last = head.count - 1
     const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))
-    if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} on disk does not match its persisted hash`)
+    if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} in ${persist.label} does not match its persisted hash`)
   }
   live.applyHead(head, 0, head.count)
   live.announce() // HEAD before the HAVEs: a peer far behind learns the count first

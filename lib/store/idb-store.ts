@@ -15,6 +15,11 @@ function req<T> (r: IDBRequest<T>): Promise<T> {
 export interface IdbStoreOptions extends StoreOptions {
   /** Database name (default: webtorrent-live/<infoHash or name>). */
   dbName?: string
+  /**
+   * IndexedDB write durability: 'strict' flushes to disk before a put calls back (a broadcaster's
+   * state needs that); default: the browser's default.
+   */
+  durability?: 'strict' | 'relaxed' | 'default'
 }
 
 export default class IdbStore implements ChunkStore {
@@ -22,6 +27,7 @@ export default class IdbStore implements ChunkStore {
   readonly dbName: string
   private db: Promise<IDBDatabase> | null = null
   private closed = false
+  private readonly durability: 'strict' | 'relaxed' | 'default'
 
   /** Whether this environment has IndexedDB. */
   static get supported (): boolean { return typeof globalThis.indexedDB !== 'undefined' }
@@ -30,6 +36,7 @@ export default class IdbStore implements ChunkStore {
     this.chunkLength = Number(chunkLength)
     if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
     if (!IdbStore.supported) throw new Error('IndexedDB is not available here')
+    this.durability = opts.durability ?? 'default'
     this.dbName = opts.dbName ?? `webtorrent-live/${opts.torrent?.infoHash ?? opts.name ?? opts.torrent?.name ?? 'stream'}`
   }
 
@@ -52,7 +59,7 @@ export default class IdbStore implements ChunkStore {
     if (err) return queueMicrotask(() => cb(err))
     const copy = buf.slice()
     this.open().then((db) => new Promise<void>((resolve, reject) => {
-      const tx = db.transaction(OBJECTS, 'readwrite')
+      const tx = db.transaction(OBJECTS, 'readwrite', { durability: this.durability })
       tx.objectStore(OBJECTS).put(copy, index)
       tx.oncomplete = () => resolve()
       tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'))
@@ -79,6 +86,16 @@ export default class IdbStore implements ChunkStore {
   /** Drops a chunk (sliding windows). */
   del (index: number, cb: Callback = () => {}): void {
     this.open().then((db) => req(db.transaction(OBJECTS, 'readwrite').objectStore(OBJECTS).delete(index))).then(() => cb(null), (e: Error) => cb(e))
+  }
+
+  /** Drops every chunk from `index` on (a broadcaster resuming drops what it never announced). */
+  truncate (index: number, cb: Callback = () => {}): void {
+    this.open().then((db) => new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(OBJECTS, 'readwrite', { durability: this.durability })
+      tx.objectStore(OBJECTS).delete(IDBKeyRange.lowerBound(index))
+      tx.oncomplete = () => resolve()
+      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB delete failed'))
+    })).then(() => cb(null), (e: Error) => cb(e))
   }
 
   close (cb: Callback = () => {}): void {

@@ -1,10 +1,14 @@
 /**
  * The browser entry of webtorrent-live (built into dist/browser/webtorrent-live.js by
- * scripts/build-browser.mjs): the viewer side of the library plus the browser stores and the
- * MSE player. WebTorrent itself is not in the bundle: the app brings its own
- * (`import WebTorrent from 'webtorrent'`). The broadcaster, BEP 46 pointers and file stores are
- * Node-only and not exported here.
+ * scripts/build-browser.mjs): viewers and broadcasters, the browser stores, the broadcaster's
+ * state in IndexedDB and the MSE player. WebTorrent itself is not in the bundle: the app brings
+ * its own (`import WebTorrent from 'webtorrent'`). BEP 46 pointers and file stores are Node-only
+ * and not exported here.
  */
+export { broadcast, Broadcaster, finalTorrent, DEFAULT_PIECE_LENGTH, type BroadcastOptions, type FinalTorrent } from '../live/broadcaster.js'
+export { BroadcastStateIdb, STATE_DB_PREFIX } from '../live/broadcast-state-idb.js'
+export type { BroadcastStatePersist } from '../live/broadcast-state-types.js'
+export { magnetFor } from '../live/final.js'
 export { enableLive, type EnableOptions, type AddLiveOptions, type LiveView } from '../live/enable.js'
 export { createKeyPair, keyPairFromSeed, encodeKeyFile, decodeKeyFile, type KeyPair } from '../live/keys.js'
 export { LiveTorrent, type From, type LiveOptions } from '../live/live-torrent.js'

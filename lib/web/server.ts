@@ -6,15 +6,17 @@
  *   const page = await serveWebPage({ port: 8080, magnetURI, trackerUrl, live: bc.live })
  *   console.log(page.url)   // open it in a browser; ?from=live starts at the live edge
  *
- * Routes: /  (the page), /page.js (+ .map), /webtorrent-live.js (the library bundle), /config.json,
- * /init (the stream's initialisation segment, fragmented MP4 or WebM, when `live` is given: lets a
- * live-edge viewer start without fetching the stream's first piece; /init.mp4 is the same).
+ * Routes: /  (the page; ?magnet=… watches another stream), /broadcast (go live from this tab:
+ * broadcast-page/), /page.js and /broadcast.js (+ .map), /webtorrent-live.js (the library bundle),
+ * /config.json, /init (the stream's initialisation segment, fragmented MP4 or WebM, when `live` is
+ * given: lets a live-edge viewer start without fetching the stream's first piece; /init.mp4 is the same).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { containerOf, readInit } from './media.js'
+import { broadcastHtml } from './broadcast-page/html.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -45,7 +47,7 @@ const assets = join(root, 'dist', 'browser')
 
 /** Builds the browser bundles if they are missing (a checkout where only tsc ran). */
 export async function ensureBrowserAssets (): Promise<void> {
-  if (existsSync(join(assets, 'page.js')) && existsSync(join(assets, 'webtorrent-live.js'))) return
+  if (['page.js', 'webtorrent-live.js', 'broadcast.js'].every((f) => existsSync(join(assets, f)))) return
   const script = join(root, 'scripts', 'build-browser.mjs')
   if (!existsSync(script)) throw new Error('dist/browser is missing: run npm run build:browser')
   const mod = await import(new URL(`file://${script}`).href) as { buildBrowser (o: { quiet: boolean }): Promise<unknown> }
@@ -107,6 +109,7 @@ export async function serveWebPage (opts: WebPageOptions): Promise<WebPage> {
   await ensureBrowserAssets()
   const title = opts.title ?? 'webtorrent-live'
   const page = html(title)
+  const broadcastPage = broadcastHtml(title, escapeHtml)
   let init: Promise<Uint8Array> | null = null
   const getInit = (): Promise<Uint8Array> => {
     if (!init) {
@@ -126,6 +129,8 @@ export async function serveWebPage (opts: WebPageOptions): Promise<WebPage> {
       case '/':
       case '/index.html':
         return send(res, 200, 'text/html; charset=utf-8', page)
+      case '/broadcast':
+        return send(res, 200, 'text/html; charset=utf-8', broadcastPage)
       case '/config.json': {
         const magnetURI = typeof opts.magnetURI === 'function' ? opts.magnetURI() : opts.magnetURI
         return send(res, 200, 'application/json', JSON.stringify({ magnetURI, trackerUrl: opts.trackerUrl, broadcasterPeerId: opts.broadcasterPeerId ?? null, hasInit: !!opts.live, title }))
@@ -140,6 +145,8 @@ export async function serveWebPage (opts: WebPageOptions): Promise<WebPage> {
       }
       case '/page.js':
       case '/page.js.map':
+      case '/broadcast.js':
+      case '/broadcast.js.map':
       case '/webtorrent-live.js':
       case '/webtorrent-live.js.map': {
         const file = join(assets, path.slice(1))

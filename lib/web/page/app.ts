@@ -3,7 +3,7 @@
  * WebTorrent web app that imports the webtorrent-live bundle, joins the stream over WebRTC through
  * the WebSocket tracker, and plays it with Media Source Extensions while it airs.
  *
- * URL parameters: from=start|live, store=memory|idb, play=0 (join without a player), edge=N.
+ * URL parameters: magnet=MAGNET (another stream than the server's, e.g. one a tab airs), from=start|live, store=memory|idb, play=0 (join without a player), edge=N.
  * Everything it shows is also on `window.wtl` (read by the browser tests).
  */
 import WebTorrent from 'webtorrent'
@@ -39,7 +39,7 @@ async function main (): Promise<void> {
   if (config.title) document.title = config.title
 
   let init: Uint8Array | null = null
-  if (from === 'live' && config.hasInit) {
+  if (from === 'live' && config.hasInit && !q.get('magnet')) {
     const r = await fetch('init', { cache: 'no-store' })
     if (r.ok) init = new Uint8Array(await r.arrayBuffer())
   }
@@ -47,7 +47,7 @@ async function main (): Promise<void> {
   const client = enableLive(new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } }), { store: useIdb ? IdbStore : MemoryStore })
   // A live-edge join needs the stream's first piece for the container header unless the server gave it.
   const joinFrom = from === 'live' && init ? 'live' : 'start'
-  const torrent = client.add(config.magnetURI, { live: true, from: joinFrom, liveEdgePieces: edge, announce: [config.trackerUrl] })
+  const torrent = client.add(q.get('magnet') ?? config.magnetURI, { live: true, from: joinFrom, liveEdgePieces: edge, announce: [config.trackerUrl] })
   const live = torrent.live
 
   // A WebRTC handshake through the tracker can fail (a lost answer, a busy peer), and WebTorrent
