@@ -25,6 +25,7 @@ import * as patches from '../../patches/index.js'
 import { filterRequests } from '../../patches/torrent.js'
 import { utLive, type LiveHost, type LivePeer } from './extension.js'
 import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
+import { Redialer, wireAddr } from './redial.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -112,6 +113,12 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   /** Suspect pieces are fetched again from one wire only (null: the next wire that asks). */
   private solo = new Map<number, any>()
   private bannedWires = new WeakSet<any>()
+  /** Sources that went away are dialled again while the stream is wanted (redial.ts). */
+  private redial = new Redialer({
+    wanted: () => this.stillWanted(),
+    closed: () => this.destroyed,
+    dial: (addr) => { try { if (!this.torrent.destroyed) this.torrent.addPeer(addr) } catch {} }
+  })
 
   constructor (torrent: any, opts: LiveOptions & { role?: 'broadcaster' | 'viewer' } = {}) {
     super()
@@ -123,7 +130,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     this.headPieces = Math.max(0, Math.floor(opts.headPieces ?? 0))
     this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
     patches.adaptTorrent(torrent)
-    patches.filterPeers(torrent, (addr) => !this.isBanned(addr))
+    patches.filterPeers(torrent, (addr) => {
+      if (this.isBanned(addr)) return false
+      this.redial.noteDialable(addr)
+      return true
+    })
     filterRequests(torrent, (wire, index) => this.mayRequest(wire, index))
     const Ext = utLive(this)
     torrent.on('wire', (wire: any, addr?: string) => {
@@ -243,6 +254,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     const failure = patches.rawStore(this.torrent)?.failure
     if (failure && !this.error) this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${failure.message}`))
     this.destroyed = true
+    this.redial.close()
     for (const t of this.claimTimers.values()) clearTimeout(t)
     this.claimTimers.clear()
     const ft = this.finalTorrent
@@ -285,6 +297,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   onPeerReady (peer: LivePeer): void {
+    if (this.role === 'viewer') this.redial.onLiveWire(wireAddr(peer.wire))
     this.peers.add(peer)
     this.peerOf.set(peer.wire, peer)
     this.onClaim(peer)
@@ -322,15 +335,26 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   private onWireClose (wire: any): void {
+    let wasLive = false
     for (const p of this.peers) {
       if (p.wire !== wire) continue
+      wasLive = true
       this.peers.delete(p)
       this.pendingHeads.delete(p)
       const ct = this.claimTimers.get(p)
       if (ct) { clearTimeout(ct); this.claimTimers.delete(p) }
       for (const [end, r] of this.pages) if (r.peer === p) { clearTimeout(r.timer); this.pages.delete(end) }
     }
+    if (!this.destroyed) this.redial.onWireClose(wireAddr(wire), wasLive)
     if (this.ready) this.requestPages()
+  }
+
+  /** Whether this viewer still wants the stream (re-dial): live, or ended with pieces missing here. */
+  private stillWanted (): boolean {
+    if (this.destroyed || this.error) return false
+    if (!this.ended) return true
+    for (let i = this.startPiece ?? 0; i < this.count; i++) if (!this.has(i)) return true
+    return false
   }
 
   onPeerFault (peer: LivePeer, code: ErrorCode | 'FLOOD', reason: string): void {

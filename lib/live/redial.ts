@@ -1,0 +1,105 @@
+/**
+ * Re-tune-in: a source that goes away for a while is not lost for good. WebTorrent redials a TCP
+ * peer three times (1, 5, 15 s) and then forgets it, so a viewer that knew the broadcaster only by
+ * address (`--peer`, `addPeer`) never picked the stream up again after an outage of ~21 s, even when
+ * the broadcaster came back on the same port (`--state`).
+ *
+ * Here: every dialable address (one given to addPeer: by the user, a tracker, the DHT, PEX) whose
+ * wire completed the ut_live handshake is a *source*. When its wire closes and the stream is still
+ * wanted (live and not ended, or ended with pieces missing here), the address is redialled with
+ * capped exponential back-off (1 s doubling to REDIAL_MAX_MS) until it is connected again, the
+ * stream is no longer wanted, or the torrent closes. Banned addresses are never redialled (addPeer
+ * is filtered by the ban list), and WebTorrent ignores an addPeer for an address it is still
+ * dialling itself, so there are no duplicate connections.
+ */
+
+/** Longest wait between two redials of one source: an outage of minutes costs at most this much extra. */
+export const REDIAL_MAX_MS = 30_000
+export const REDIAL_FIRST_MS = 1_000
+/** Sources remembered (WebTorrent keeps at most 55 connections; the oldest are forgotten first). */
+export const MAX_SOURCES = 256
+/** Dialable addresses remembered, so that a wire can be told to be one (an attacker's PEX can add many). */
+export const MAX_KNOWN_ADDRESSES = 4096
+
+export interface RedialHost {
+  /** Whether the stream is still wanted here (live, or ended with pieces missing). */
+  wanted (): boolean
+  /** Whether the torrent is gone. */
+  closed (): boolean
+  /** Dials `addr` (the torrent's filtered addPeer). */
+  dial (addr: string): void
+}
+
+interface Source { delay: number, timer: ReturnType<typeof setTimeout> | null, connected: number }
+
+export class Redialer {
+  private known = new Set<string>()
+  private sources = new Map<string, Source>()
+  private readonly host: RedialHost
+
+  constructor (host: RedialHost) {
+    this.host = host
+  }
+
+  /** An address given to addPeer (dialable: it is someone's listening port). */
+  noteDialable (addr: string): void {
+    if (this.known.has(addr)) return
+    if (this.known.size >= MAX_KNOWN_ADDRESSES) this.known.delete(this.known.values().next().value as string)
+    this.known.add(addr)
+  }
+
+  /** A wire to `addr` completed the ut_live handshake. */
+  onLiveWire (addr: string | null): void {
+    if (!addr || !this.known.has(addr)) return // an incoming connection's port is not dialable
+    let s = this.sources.get(addr)
+    if (!s) {
+      if (this.sources.size >= MAX_SOURCES) this.forget(this.sources.keys().next().value as string)
+      s = { delay: REDIAL_FIRST_MS, timer: null, connected: 0 }
+      this.sources.set(addr, s)
+    }
+    if (s.timer) { clearTimeout(s.timer); s.timer = null }
+    s.delay = REDIAL_FIRST_MS
+    s.connected++
+  }
+
+  /** A wire to `addr` closed. */
+  onWireClose (addr: string | null, wasLive: boolean): void {
+    const s = addr ? this.sources.get(addr) : undefined
+    if (!s || !addr) return
+    if (wasLive) s.connected = Math.max(0, s.connected - 1)
+    this.schedule(addr, s)
+  }
+
+  private schedule (addr: string, s: Source): void {
+    if (s.timer || s.connected > 0 || this.host.closed()) return
+    s.timer = setTimeout(() => {
+      s.timer = null
+      if (this.host.closed() || s.connected > 0 || !this.sources.has(addr)) return
+      if (!this.host.wanted()) return
+      this.host.dial(addr)
+      s.delay = Math.min(REDIAL_MAX_MS, s.delay * 2)
+      this.schedule(addr, s) // again later unless the dial gives us a live wire
+    }, s.delay)
+    s.timer.unref?.()
+  }
+
+  /** Stops every timer (the torrent closed). */
+  close (): void {
+    for (const addr of [...this.sources.keys()]) this.forget(addr)
+  }
+
+  private forget (addr: string): void {
+    const s = this.sources.get(addr)
+    if (s?.timer) clearTimeout(s.timer)
+    this.sources.delete(addr)
+  }
+}
+
+/** `host:port` of a wire's remote end, as addPeer writes it (IPv6 in brackets). */
+export function wireAddr (wire: { remoteAddress?: string, remotePort?: number }): string | null {
+  const host = wire.remoteAddress
+  const port = wire.remotePort
+  if (typeof host !== 'string' || !host || !port) return null
+  const h = host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`
+}

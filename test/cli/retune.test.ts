@@ -1,0 +1,49 @@
+/**
+ * Re-tune-in: a source that goes away for a minute is not lost. A viewer that knows the
+ * broadcaster only by address (`--peer`) keeps redialling it while the stream is live (WebTorrent
+ * alone gives up after three tries, ~21 s) and resumes when the broadcaster comes back on its
+ * `--state` and its old port; its output is every byte ingested.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { bytes } from '../helpers/swarm.js'
+import { Cli, cleanup, tempDir } from './cli.js'
+
+const PL = 16384
+const OUTAGE_MS = 60_000
+
+describe('cli: viewers re-tune in after the source was away', function () {
+  this.timeout(OUTAGE_MS + 120_000)
+  afterEach(cleanup)
+
+  it(`--peer only: the broadcaster is SIGKILLed, away ${OUTAGE_MS / 1000} s, restarted on its --state; the viewer resumes and gets every byte`, async () => {
+    const dir = tempDir()
+    const state = join(dir, 'state')
+    const input = join(dir, 'program.ts')
+    const data = bytes(PL * 120 + 333, 41)
+    writeFileSync(input, data)
+    const common = ['--state', state, '--no-dht', '--json']
+
+    const first = new Cli(['broadcast', input, '--rate', '300k', ...common])
+    const r1 = await first.event('ready')
+    const viewer = new Cli(['watch', r1.magnetURI, '--peer', `127.0.0.1:${String(r1.port)}`, '--no-dht', '--out', join(dir, 'out.ts'), '--json'])
+    await viewer.event('head', 60_000, (e) => e.pieces >= 30)
+    await first.kill()
+    const t0 = Date.now()
+
+    // The outage itself (the point of the test): the viewer stays, with no source.
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS))
+    assert.equal(viewer.code, null, `the viewer waits for the source (${viewer.describe()})`)
+
+    const second = new Cli(['broadcast', input, '--rate', '300k', ...common])
+    const r2 = await second.event('ready')
+    assert.equal(r2.infoHash, r1.infoHash)
+    assert.equal(r2.port, r1.port, 'back on its old port')
+    await second.event('ended', 90_000)
+    await viewer.exit(0, 90_000)
+    assert.ok(readFileSync(join(dir, 'out.ts')).equals(data), 'every byte, across the outage')
+    assert.ok(Date.now() - t0 >= OUTAGE_MS)
+    await second.interrupt(0, 60_000)
+  })
+})
