@@ -1,6 +1,6 @@
 /**
  * Adapts a WebTorrent Torrent so that it can grow while it runs. Every private member touched is
- * listed in check.ts and was read from webtorrent 3.0.21 (see the internals notes):
+ * listed in check.ts and was read from webtorrent 3.0.21 (node_modules/webtorrent/lib/torrent.js):
  *
  *   P2 alwaysChokeSeeders = false      caught-up viewers are "seeders" of the current pieces
  *   P3 _hasAllPieces → false           HAVE_ALL would claim every future piece

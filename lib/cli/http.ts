@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { extname } from 'node:path'
+import rangeParser from 'range-parser'
 import { livePieces } from '../live/reader.js'
 import type { LiveView } from '../live/enable.js'
 import { drained, portError } from './common.js'
@@ -42,6 +43,23 @@ async function waitStart (live: LiveView): Promise<number> {
   if (live.destroyed) throw new Error('the torrent was closed')
   if (live.error) throw live.error
   return live.startPiece ?? 0
+}
+
+type Range = { kind: 'open', start: number } | { kind: 'closed', start: number, end: number } | { kind: 'suffix', length: number }
+
+/**
+ * A Range header, parsed by range-parser (the first range; `bytes` only). The length of a live
+ * stream is not known, so it is parsed against a size no stream reaches: an open range then ends at
+ * size − 1 and a suffix range starts near size, which tells the three forms apart.
+ */
+function parseRange (header: string | undefined): Range | 'bad' | null {
+  if (header === undefined) return null
+  const SIZE = Number.MAX_SAFE_INTEGER
+  const r = rangeParser(SIZE, header, { combine: true })
+  if (!Array.isArray(r) || r.type !== 'bytes' || r.length !== 1) return 'bad'
+  const { start, end } = r[0]!
+  if (start > SIZE / 2) return { kind: 'suffix', length: SIZE - start }
+  return end === SIZE - 1 ? { kind: 'open', start } : { kind: 'closed', start, end }
 }
 
 /** Sends bytes [from, to) of the stream (to = Infinity: follow the stream to its end). */
@@ -86,9 +104,9 @@ async function handle (live: LiveView, req: IncomingMessage, res: ServerResponse
   const start = startPiece * pl
   const type = TYPES[extname(String(live.torrent.name ?? '')).toLowerCase()] ?? 'application/octet-stream'
   const headers: Record<string, string | number> = { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' }
-  const range = req.headers.range
-  const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range.trim()) : null
-  const plain = !range || (m !== null && m[1] !== '' && Number(m[1]) <= start && m[2] === '')
+  const range = parseRange(req.headers.range)
+  // `bytes=N-` with N at or before our start is what players begin with: the same as a plain GET.
+  const plain = range === null || (range !== 'bad' && range.kind === 'open' && range.start <= start)
   if (plain) {
     if (live.ended) headers['Content-Length'] = Math.max(0, live.length - start)
     res.writeHead(200, headers)
@@ -99,20 +117,20 @@ async function handle (live: LiveView, req: IncomingMessage, res: ServerResponse
   const total = live.ended ? String(live.length) : '*'
   let a: number
   let b: number // exclusive
-  if (!m || (m[1] === '' && m[2] === '')) {
+  if (range === 'bad') {
     res.writeHead(416, { 'Content-Range': `bytes */${total}` }).end()
     return
   }
-  if (m[1] === '') {
-    // Suffix range: the last n bytes (only once the length is final).
+  if (range.kind === 'suffix') {
+    // The last n bytes (only once the length is final).
     if (!live.ended) { res.writeHead(416, { 'Content-Range': 'bytes */*' }).end(); return }
-    a = Math.max(start, live.length - Number(m[2]))
+    a = Math.max(start, live.length - range.length)
     b = live.length
   } else {
-    a = Number(m[1])
+    a = range.start
     // Open ranges end at the bytes that exist now (the length is not known while live).
-    b = m[2] === '' ? live.length : Math.min(Number(m[2]) + 1, live.length)
-    if (m[2] === '' && a < live.length) {
+    b = range.kind === 'closed' ? Math.min(range.end + 1, live.length) : live.length
+    if (range.kind === 'open' && a < live.length) {
       let end = a
       const last = Math.floor((live.length - 1) / pl)
       for (let i = Math.floor(a / pl); i <= last && live.has(i); i++) end = Math.min(live.length, (i + 1) * pl)

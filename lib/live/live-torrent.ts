@@ -43,8 +43,6 @@ export const CLAIM_PROOF_MS = 30_000
 export const ADOPT_BYTES_PER_TURN = 16 * 1024 * 1024
 /** Memory all unproved claims may take together (an honest 1M-piece stream claims 125 KB a peer). */
 export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
-/** Corrupt pieces a wire may take part in before it is banned (one if it was the only source). */
-export const MAX_CORRUPT_PIECES = 2
 /**
  * A peer that is unchoking us, holds requests of ours and sends not one block for this long is
  * holding them: dropped and banned for TIMEOUT_BAN_MS (WebTorrent's own limit is 30 s).

@@ -3,7 +3,7 @@
  * is exactly the stream's bytes and an ordinary torrent can later be served from it as is.
  * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
  */
-import { mkdirSync, openSync, readSync, writeSync, closeSync, fstatSync, statSync, rmSync, fsyncSync } from 'node:fs'
+import { mkdirSync, openSync, readSync, writeSync, closeSync, statSync, rmSync, fsyncSync } from 'node:fs'
 import { join, resolve, sep } from 'node:path'
 import { unsafeNameReason } from '../protocol/name.js'
 import { tmpdir } from 'node:os'
@@ -82,11 +82,6 @@ export default class FileStore implements ChunkStore {
 
   /** The first write error (ENOSPC, EIO …), kept so the torrent's owner can say why it stopped. */
   failure: Error | null = null
-
-  /** Bytes currently in the file. */
-  fileSize (): number {
-    return fstatSync(this.open()).size
-  }
 
   put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
     if (this.closed) return process.nextTick(cb, this.failure ?? new Error('Storage is closed'))

@@ -83,11 +83,6 @@ export default class IdbStore implements ChunkStore {
       }, (e: Error) => done(e))
   }
 
-  /** Drops a chunk (sliding windows). */
-  del (index: number, cb: Callback = () => {}): void {
-    this.open().then((db) => req(db.transaction(OBJECTS, 'readwrite').objectStore(OBJECTS).delete(index))).then(() => cb(null), (e: Error) => cb(e))
-  }
-
   /** Drops every chunk from `index` on (a broadcaster resuming drops what it never announced). */
   truncate (index: number, cb: Callback = () => {}): void {
     this.open().then((db) => new Promise<void>((resolve, reject) => {

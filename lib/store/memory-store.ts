@@ -31,12 +31,6 @@ export default class MemoryStore implements ChunkStore {
     queueMicrotask(() => done(null, chunk.subarray(offset, offset + length)))
   }
 
-  /** Drops a chunk (sliding windows). */
-  del (index: number, cb: Callback = () => {}): void {
-    this.chunks.delete(index)
-    queueMicrotask(() => cb(null))
-  }
-
   close (cb: Callback = () => {}): void { this.closed = true; queueMicrotask(() => cb(null)) }
   destroy (cb: Callback = () => {}): void { this.closed = true; this.chunks.clear(); queueMicrotask(() => cb(null)) }
 }

@@ -14,8 +14,6 @@ export interface StoreOptions {
   path?: string
   /** File name inside `path` (the torrent's name). */
   name?: string
-  /** Store under <path>/<infoHash>/ rather than <path>/. */
-  addUID?: boolean
   /** WebTorrent passes the torrent; used for nothing but naming. */
   torrent?: { name?: string, infoHash?: string }
 }

@@ -31,11 +31,8 @@ declare module 'torrent-piece' {
     missing: number
   }
 }
-declare module 'ut_metadata' { const x: any; export default x }
 declare module 'bittorrent-tracker' { export const Server: any; const Client: any; export default Client }
 declare module 'bittorrent-dht' { const DHT: any; export default DHT }
-declare module 'parse-torrent' { const p: any; export default p; export const toMagnetURI: any; export const toTorrentFile: any }
-declare module 'create-torrent' { const c: any; export default c }
 declare module 'webtorrent/lib/torrent.js' { const Torrent: any; export default Torrent }
 declare module 'webtorrent/lib/file.js' { const File: any; export default File }
 declare module '#default-store' {
@@ -45,4 +42,9 @@ declare module '#default-store' {
 declare module 'magnet-uri' {
   export function decode (uri: string): { infoHash?: string, name?: string | string[], announce?: string[] }
   export function encode (parsed: Record<string, unknown>): string
+}
+declare module 'range-parser' {
+  interface Ranges extends Array<{ start: number, end: number }> { type: string }
+  function rangeParser (size: number, header: string, options?: { combine?: boolean }): Ranges | -1 | -2
+  export default rangeParser
 }

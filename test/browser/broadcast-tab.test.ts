@@ -58,12 +58,11 @@ function tabDigest (page: Page, limit = Infinity): Promise<{ bytes: number, sha2
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
-describe('browsers: go live from a tab (/broadcast)', function () {
-  this.timeout(240_000)
-  let env: Env
-
+/** Each test: a WebSocket tracker and a Chromium with fake camera and microphone (skipped without Chromium, or ffmpeg where needed). */
+function tabEnv (needsFfmpeg: boolean): () => Env {
+  let env: Env | null = null
   before(async function () {
-    if (!haveChromium() || !existsSync(FFMPEG)) this.skip()
+    if (!haveChromium() || (needsFfmpeg && !existsSync(FFMPEG))) this.skip()
     await buildBundles()
   })
   beforeEach(async () => {
@@ -71,7 +70,15 @@ describe('browsers: go live from a tab (/broadcast)', function () {
     env.tracker = await startWsTracker()
     env.browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...FAKE_MEDIA] })
   })
-  afterEach(async () => { await env.stop(); await cleanup() })
+  afterEach(async () => { await env?.stop(); await cleanup() })
+  return () => env!
+}
+
+describe('browsers: go live from a tab (/broadcast)', function () {
+  this.timeout(240_000)
+  const current = tabEnv(true)
+  let env: Env
+  beforeEach(() => { env = current() })
 
   it('Go live: a Node watch gets a WebM ffmpeg decodes, a second page gets bytes while it airs; after Stop a plugin-less WebTorrent (and libtorrent) gets the final torrent from the watcher, byte-identical', async () => {
     const server = await env.page({ magnetURI: '' })
@@ -90,11 +97,13 @@ describe('browsers: go live from a tab (/broadcast)', function () {
       const ready = await watch.event('ready', 40_000)
       await watch.event('head', 60_000, (e) => e.pieces > 0 || e.count > 0 || e.length > 0)
 
-      // A second page, on the viewing page for that magnet, gets bytes while the tab airs.
-      const viewer = await env.open(`${server.url}?magnet=${encodeURIComponent(live.magnetURI as string)}&from=start&play=0`)
-      const vs = await waitStats(viewer, (s) => s.verified >= 2 && s.bytesFromPeers > 0, 60_000, 'the second page receiving')
-      assert.equal(vs.ended, false, 'received while it airs')
-      assert.equal(vs.errors.length, 0, vs.errors.join('; '))
+      // A second page, on the viewing page for that magnet, plays it while the tab airs.
+      const viewer = await env.open(`${server.url}?magnet=${encodeURIComponent(live.magnetURI as string)}&from=start`)
+      const vs = await waitStats(viewer, (s) => s.verified >= 2 && s.bytesFromPeers > 0 && s.player?.currentTime > 0.5, 60_000, 'the second page receiving and playing')
+      const vs2 = await waitStats(viewer, (s) => s.player.currentTime > vs.player.currentTime + 1, 30_000, 'the second page\'s playback advancing')
+      assert.equal(vs2.ended, false, 'played while it airs')
+      assert.match(vs2.player.mime, /^video\/webm/)
+      assert.equal(vs2.errors.length, 0, vs2.errors.join('; '))
 
       const airing = await waitStats(tab, (s) => s.peers >= 1 && s.uploaded > 0 && s.pieces >= 8, 60_000, 'the tab uploading')
       assert.ok(airing.ratio > 0, `upload ratio ${String(airing.ratio)}`)
@@ -271,18 +280,9 @@ describe('browsers: go live from a tab (/broadcast)', function () {
 
 describe('browsers: go live from a tab in fragmented MP4 (?format=mp4)', function () {
   this.timeout(180_000)
+  const current = tabEnv(false)
   let env: Env
-
-  before(async function () {
-    if (!haveChromium()) this.skip()
-    await buildBundles()
-  })
-  beforeEach(async () => {
-    env = new Env()
-    env.tracker = await startWsTracker()
-    env.browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...FAKE_MEDIA] })
-  })
-  afterEach(async () => { await env.stop(); await cleanup() })
+  beforeEach(() => { env = current() })
 
   it('where MediaRecorder records fragmented MP4, a viewing page receives it while it airs (and plays it where the page names the audio codec)', async function () {
     const server = await env.page({ magnetURI: '' })

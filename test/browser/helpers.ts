@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 /** Browser test helpers: headless Chromium (playwright-core), a WebSocket tracker, WebRTC Node peers, the demo page. */
 import WebTorrent from 'webtorrent'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -114,4 +115,26 @@ export async function waitStats (page: Page, pred: (s: any) => boolean, ms: numb
 
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * Opens the page twice, from the start and from the live edge, and checks both play while the
+ * broadcast airs: currentTime advances by more than a second in each, the start page at offset 0,
+ * the live-edge page inside the stream. Returns the pages and their stats after that.
+ */
+export async function playsWhileAiring (env: Env, url: string, live: { ended: boolean }, what: string): Promise<{ start: Page, edge: Page, s2: any, l2: any }> {
+  const start = await env.open(`${url}?from=start`)
+  const s1 = await waitStats(start, (s) => s.player?.currentTime > 0.5, 40_000, `${what} playing from the start`)
+  assert.equal(live.ended, false, 'still airing')
+  const edge = await env.open(`${url}?from=live`)
+  const l1 = await waitStats(edge, (s) => s.player?.fragments > 0 && !s.player.paused && s.player.currentTime > 0, 40_000, `${what} playing from the live edge`)
+  await sleep(2000)
+  const s2 = await stats(start)
+  const l2 = await stats(edge)
+  assert.equal(live.ended, false, 'still airing while both played')
+  assert.ok(s2.player.currentTime > s1.player.currentTime + 1, `from start: currentTime ${s1.player.currentTime} → ${s2.player.currentTime}`)
+  assert.ok(l2.player.currentTime > l1.player.currentTime + 1, `from live: currentTime ${l1.player.currentTime} → ${l2.player.currentTime}`)
+  assert.equal(s2.player.startOffset, 0)
+  assert.ok(l2.player.startOffset > 0, 'the live-edge viewer started inside the stream')
+  return { start, edge, s2, l2 }
 }
