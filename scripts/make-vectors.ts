@@ -19,6 +19,7 @@ import {
   type ErrorCode, type Head, type SignedHead
 } from '../lib/protocol/index.js'
 import { nativeEd25519 } from '../lib/crypto/native-node.js'
+import { strictVectors } from './strict-vectors.js'
 
 // ---- fixed parameters --------------------------------------------------------------------------
 
@@ -217,14 +218,15 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
       { name: 'HASH_REJECT start 0, 512 hashes', type: MSG_HASH_REJECT, start: 0, count: MAX_PAGE_HASHES, hex: toHex(hashReject) }
     ],
     invalidMessages: invalidMessages(headNoTail, headTail, endMsg, hashesMsg),
-    invalidInfo: invalidInfos(publicKey, nonce),
+    invalidInfo: [...invalidInfos(publicKey, nonce), ...invalidInfoKeys(publicKey, nonce)],
     invalidHeads: [
       { description: 'live HEAD with one signature bit flipped', hex: toHex(badSig), error: 'BAD_SIGNATURE' },
       { description: 'live HEAD whose time changed after signing', hex: toHex(otherTime), error: 'BAD_SIGNATURE' },
       { description: 'validly signed live head covering a partial piece', hex: toHex(partialLiveMsg), error: 'BAD_FIELD' },
       { description: 'validly signed ended head longer than count * piece length', hex: toHex(endTooLongMsg), error: 'BAD_FIELD' },
       { description: 'validly signed ended head whose last piece would be empty', hex: toHex(endFullMsg), error: 'BAD_FIELD' }
-    ]
+    ],
+    strictEd25519: strictVectors(seed, publicKey, signable(infoHash, liveHead), live.signature)
   }
 }
 
@@ -260,8 +262,34 @@ export const UNSAFE_NAMES: Array<[string, string]> = [
   ['lpt9.log', 'is the Windows device LPT9'],
   ['COM\u00b9', 'is the Windows device COM¹'],
   ['show.ts.', 'ends with a dot'],
-  ['show.ts ', 'ends with a space']
+  ['show.ts ', 'ends with a space'],
+  ['/tmp/x', 'is an absolute path'],
+  ['PRN', 'is the Windows device PRN'],
+  ['com0.ts', 'is the Windows device COM0 with an extension'],
+  ['LPT\u00b2', 'is the Windows device LPT²'],
+  ['lpt\u00b3.ts', 'is the Windows device LPT³ with an extension'],
+  ['x\u001f', 'holds U+001F'],
+  ['x\ty', 'holds a tab']
 ]
+
+/**
+ * Live info dicts with a safe name but a key beyond those of spec §2: rejected, because other
+ * software reads some of them (parse-torrent takes `name.utf-8` before `name`, `path` and `files`
+ * change the layout on disk).
+ */
+function invalidInfoKeys (publicKey: Uint8Array, nonce: Uint8Array): Invalid[] {
+  const live = { nonce, pk: publicKey, sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION }
+  const base = { length: 0, live, name: NAME, 'piece length': PIECE_LENGTH, pieces: new Uint8Array(0) }
+  const cases: Array<[string, Record<string, unknown>, ErrorCode]> = [
+    ['extra key name.utf-8 naming ../../../../tmp/x', { ...base, 'name.utf-8': '../../../../tmp/x' }, 'BAD_INFO'],
+    ['extra key path (a single-file dict with a path list)', { ...base, path: ['..', 'x'] }, 'BAD_INFO'],
+    ['extra key files (a live torrent is a single file)', { ...base, files: [{ length: 0, path: ['x'] }] }, 'BAD_INFO'],
+    ['extra key private', { ...base, private: 1 }, 'BAD_INFO'],
+    ['extra key in the live dict', { ...base, live: { ...live, x: 1 } }, 'BAD_INFO'],
+    ['live.v 2 with a key unknown to version 1 (the version is checked first)', { ...base, live: { ...live, v: 2, x: 1 } }, 'UNKNOWN_VERSION']
+  ]
+  return cases.map(([description, info, error]) => ({ description, hex: toHex(encodeInfo(info)), error }))
+}
 
 function invalidInfos (publicKey: Uint8Array, nonce: Uint8Array): Invalid[] {
   return UNSAFE_NAMES.map(([name, why]) => ({
