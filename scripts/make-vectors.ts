@@ -53,6 +53,11 @@ interface Invalid { description: string, hex: string, error: ErrorCode }
 function withByte (b: Uint8Array, offset: number, value: number): Uint8Array {
   const c = b.slice(); c[offset] = value; return c
 }
+/** 2^53 as a big-endian u64: the smallest value every u64 field rejects. */
+const U64_2_53 = Uint8Array.of(0, 0x20, 0, 0, 0, 0, 0, 0)
+function withBytes (b: Uint8Array, offset: number, bytes: Uint8Array): Uint8Array {
+  const c = b.slice(); c.set(bytes, offset); return c
+}
 function withU64 (b: Uint8Array, offset: number, value: number): Uint8Array {
   const c = b.slice(); writeU64(view(c), offset, value); return c
 }
@@ -104,7 +109,18 @@ function invalidMessages (headNoTail: Uint8Array, headTail: Uint8Array, endMsg: 
     { description: 'HASHES one byte short', hex: toHex(hashes.subarray(0, hashes.length - 1)), error: 'BAD_LENGTH' },
     { description: 'HASHES followed by one extra byte', hex: toHex(concat([hashes, Uint8Array.of(0)])), error: 'TRAILING_BYTES' },
     { description: 'HASHES carrying zero hashes', hex: toHex(withU16(hashes.subarray(0, 11 + CHAIN_BYTES), 9, 0)), error: 'TOO_LARGE' },
-    { description: 'HASHES announcing MAX_PAGE_HASHES + 1 hashes', hex: toHex(withU16(hashes, 9, MAX_PAGE_HASHES + 1)), error: 'TOO_LARGE' }
+    { description: 'HASHES announcing MAX_PAGE_HASHES + 1 hashes', hex: toHex(withU16(hashes, 9, MAX_PAGE_HASHES + 1)), error: 'TOO_LARGE' },
+    // The 2^53 boundary: exactly 2^53 is already rejected ("at or above").
+    { description: 'HEAD count exactly 2^53', hex: toHex(withBytes(headNoTail, H_COUNT, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HEAD length exactly 2^53', hex: toHex(withBytes(headNoTail, H_COUNT + 8, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HEAD time exactly 2^53', hex: toHex(withBytes(headNoTail, H_TIME, U64_2_53)), error: 'BAD_FIELD' },
+    { description: 'HASH_REQUEST start exactly 2^53', hex: toHex(withBytes(range(MSG_HASH_REQUEST, 0, 1), 1, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HASHES start exactly 2^53', hex: toHex(withBytes(hashes, 1, U64_2_53)), error: 'TOO_LARGE' },
+    // HASH_REJECT's n obeys the same rules as the request it answers.
+    { description: 'HASH_REJECT for MAX_PAGE_HASHES + 1 hashes', hex: toHex(range(MSG_HASH_REJECT, 0, MAX_PAGE_HASHES + 1)), error: 'TOO_LARGE' },
+    { description: 'HASH_REJECT reaching past MAX_PIECES', hex: toHex(range(MSG_HASH_REJECT, MAX_PIECES - 1, 2)), error: 'TOO_LARGE' },
+    { description: 'HASH_REJECT start exactly 2^53', hex: toHex(withBytes(range(MSG_HASH_REJECT, 0, 1), 1, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HASH_REJECT one byte short', hex: toHex(range(MSG_HASH_REJECT, 0, 3).subarray(0, 10)), error: 'BAD_LENGTH' }
   ]
   // The generator must agree with the decoder; a mismatch is a bug in one of them.
   for (const v of list) {
