@@ -19,6 +19,7 @@ import {
   type ErrorCode, type Head, type SignedHead
 } from '../lib/protocol/index.js'
 import { nativeEd25519 } from '../lib/crypto/native-node.js'
+import { strictVectors } from './strict-vectors.js'
 
 // ---- fixed parameters --------------------------------------------------------------------------
 
@@ -51,6 +52,11 @@ interface Invalid { description: string, hex: string, error: ErrorCode }
 
 function withByte (b: Uint8Array, offset: number, value: number): Uint8Array {
   const c = b.slice(); c[offset] = value; return c
+}
+/** 2^53 as a big-endian u64: the smallest value every u64 field rejects. */
+const U64_2_53 = Uint8Array.of(0, 0x20, 0, 0, 0, 0, 0, 0)
+function withBytes (b: Uint8Array, offset: number, bytes: Uint8Array): Uint8Array {
+  const c = b.slice(); c.set(bytes, offset); return c
 }
 function withU64 (b: Uint8Array, offset: number, value: number): Uint8Array {
   const c = b.slice(); writeU64(view(c), offset, value); return c
@@ -103,7 +109,18 @@ function invalidMessages (headNoTail: Uint8Array, headTail: Uint8Array, endMsg: 
     { description: 'HASHES one byte short', hex: toHex(hashes.subarray(0, hashes.length - 1)), error: 'BAD_LENGTH' },
     { description: 'HASHES followed by one extra byte', hex: toHex(concat([hashes, Uint8Array.of(0)])), error: 'TRAILING_BYTES' },
     { description: 'HASHES carrying zero hashes', hex: toHex(withU16(hashes.subarray(0, 11 + CHAIN_BYTES), 9, 0)), error: 'TOO_LARGE' },
-    { description: 'HASHES announcing MAX_PAGE_HASHES + 1 hashes', hex: toHex(withU16(hashes, 9, MAX_PAGE_HASHES + 1)), error: 'TOO_LARGE' }
+    { description: 'HASHES announcing MAX_PAGE_HASHES + 1 hashes', hex: toHex(withU16(hashes, 9, MAX_PAGE_HASHES + 1)), error: 'TOO_LARGE' },
+    // The 2^53 boundary: exactly 2^53 is already rejected ("at or above").
+    { description: 'HEAD count exactly 2^53', hex: toHex(withBytes(headNoTail, H_COUNT, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HEAD length exactly 2^53', hex: toHex(withBytes(headNoTail, H_COUNT + 8, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HEAD time exactly 2^53', hex: toHex(withBytes(headNoTail, H_TIME, U64_2_53)), error: 'BAD_FIELD' },
+    { description: 'HASH_REQUEST start exactly 2^53', hex: toHex(withBytes(range(MSG_HASH_REQUEST, 0, 1), 1, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HASHES start exactly 2^53', hex: toHex(withBytes(hashes, 1, U64_2_53)), error: 'TOO_LARGE' },
+    // HASH_REJECT's n obeys the same rules as the request it answers.
+    { description: 'HASH_REJECT for MAX_PAGE_HASHES + 1 hashes', hex: toHex(range(MSG_HASH_REJECT, 0, MAX_PAGE_HASHES + 1)), error: 'TOO_LARGE' },
+    { description: 'HASH_REJECT reaching past MAX_PIECES', hex: toHex(range(MSG_HASH_REJECT, MAX_PIECES - 1, 2)), error: 'TOO_LARGE' },
+    { description: 'HASH_REJECT start exactly 2^53', hex: toHex(withBytes(range(MSG_HASH_REJECT, 0, 1), 1, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'HASH_REJECT one byte short', hex: toHex(range(MSG_HASH_REJECT, 0, 3).subarray(0, 10)), error: 'BAD_LENGTH' }
   ]
   // The generator must agree with the decoder; a mismatch is a bug in one of them.
   for (const v of list) {
@@ -217,14 +234,15 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
       { name: 'HASH_REJECT start 0, 512 hashes', type: MSG_HASH_REJECT, start: 0, count: MAX_PAGE_HASHES, hex: toHex(hashReject) }
     ],
     invalidMessages: invalidMessages(headNoTail, headTail, endMsg, hashesMsg),
-    invalidInfo: invalidInfos(publicKey, nonce),
+    invalidInfo: [...invalidInfos(publicKey, nonce), ...invalidInfoKeys(publicKey, nonce)],
     invalidHeads: [
       { description: 'live HEAD with one signature bit flipped', hex: toHex(badSig), error: 'BAD_SIGNATURE' },
       { description: 'live HEAD whose time changed after signing', hex: toHex(otherTime), error: 'BAD_SIGNATURE' },
       { description: 'validly signed live head covering a partial piece', hex: toHex(partialLiveMsg), error: 'BAD_FIELD' },
       { description: 'validly signed ended head longer than count * piece length', hex: toHex(endTooLongMsg), error: 'BAD_FIELD' },
       { description: 'validly signed ended head whose last piece would be empty', hex: toHex(endFullMsg), error: 'BAD_FIELD' }
-    ]
+    ],
+    strictEd25519: strictVectors(seed, publicKey, signable(infoHash, liveHead), live.signature)
   }
 }
 
@@ -260,8 +278,34 @@ export const UNSAFE_NAMES: Array<[string, string]> = [
   ['lpt9.log', 'is the Windows device LPT9'],
   ['COM\u00b9', 'is the Windows device COM¹'],
   ['show.ts.', 'ends with a dot'],
-  ['show.ts ', 'ends with a space']
+  ['show.ts ', 'ends with a space'],
+  ['/tmp/x', 'is an absolute path'],
+  ['PRN', 'is the Windows device PRN'],
+  ['com0.ts', 'is the Windows device COM0 with an extension'],
+  ['LPT\u00b2', 'is the Windows device LPT²'],
+  ['lpt\u00b3.ts', 'is the Windows device LPT³ with an extension'],
+  ['x\u001f', 'holds U+001F'],
+  ['x\ty', 'holds a tab']
 ]
+
+/**
+ * Live info dicts with a safe name but a key beyond those of spec §2: rejected, because other
+ * software reads some of them (parse-torrent takes `name.utf-8` before `name`, `path` and `files`
+ * change the layout on disk).
+ */
+function invalidInfoKeys (publicKey: Uint8Array, nonce: Uint8Array): Invalid[] {
+  const live = { nonce, pk: publicKey, sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION }
+  const base = { length: 0, live, name: NAME, 'piece length': PIECE_LENGTH, pieces: new Uint8Array(0) }
+  const cases: Array<[string, Record<string, unknown>, ErrorCode]> = [
+    ['extra key name.utf-8 naming ../../../../tmp/x', { ...base, 'name.utf-8': '../../../../tmp/x' }, 'BAD_INFO'],
+    ['extra key path (a single-file dict with a path list)', { ...base, path: ['..', 'x'] }, 'BAD_INFO'],
+    ['extra key files (a live torrent is a single file)', { ...base, files: [{ length: 0, path: ['x'] }] }, 'BAD_INFO'],
+    ['extra key private', { ...base, private: 1 }, 'BAD_INFO'],
+    ['extra key in the live dict', { ...base, live: { ...live, x: 1 } }, 'BAD_INFO'],
+    ['live.v 2 with a key unknown to version 1 (the version is checked first)', { ...base, live: { ...live, v: 2, x: 1 } }, 'UNKNOWN_VERSION']
+  ]
+  return cases.map(([description, info, error]) => ({ description, hex: toHex(encodeInfo(info)), error }))
+}
 
 function invalidInfos (publicKey: Uint8Array, nonce: Uint8Array): Invalid[] {
   return UNSAFE_NAMES.map(([name, why]) => ({

@@ -1,5 +1,6 @@
 /** Pure-JavaScript Ed25519 (elliptic): the fallback where no native implementation exists. */
 import elliptic from 'elliptic'
+import { strictEd25519Reject } from '../protocol/ed25519-strict.js'
 import type { Ed25519 } from './types.js'
 
 // elliptic's typings describe Node Buffers; it accepts plain byte arrays, which also work in browsers.
@@ -21,25 +22,12 @@ export const ellipticEd25519: Ed25519 = {
   },
   async verify (publicKey, message, signature) {
     try {
-      if (publicKey.length !== 32 || signature.length !== 64) return false
-      // elliptic does not reject S >= L (malleable signatures); RFC 8032 requires it.
-      if (!scalarIsCanonical(signature.subarray(32))) return false
+      // elliptic itself accepts S >= L, and reads y mod p (so a non-canonical R or key): spec §4.2.
+      if (strictEd25519Reject(publicKey, signature) !== null) return false
       const key = curve().keyFromPublic(Array.from(publicKey))
       return key.verify(Array.from(message), Array.from(signature))
     } catch {
       return false
     }
   }
-}
-
-// L = 2^252 + 27742317777372353535851937790883648493, little-endian.
-const L = [0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10]
-function scalarIsCanonical (s: Uint8Array): boolean {
-  for (let i = 31; i >= 0; i--) {
-    const a = s[i] as number; const b = L[i] as number
-    if (a < b) return true
-    if (a > b) return false
-  }
-  return false
 }

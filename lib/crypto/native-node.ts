@@ -1,5 +1,6 @@
 /** Native Ed25519 and hashes for Node (node:crypto, OpenSSL). */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import { strictEd25519Reject } from '../protocol/ed25519-strict.js'
 import type { Hashes } from '../protocol/sha.js'
 import type { Ed25519 } from './types.js'
 
@@ -40,7 +41,7 @@ export const nativeEd25519: Ed25519 | null = {
   },
   async verify (publicKey, message, signature) {
     try {
-      if (publicKey.length !== 32 || signature.length !== 64) return false
+      if (strictEd25519Reject(publicKey, signature) !== null) return false // spec §4.2: same rule on every backend
       return verify(null, message, publicKeyObject(publicKey), signature)
     } catch {
       return false

@@ -1,4 +1,5 @@
 /** Native Ed25519 in browsers (WebCrypto), where the browser has it; hashes stay pure JS (sync). */
+import { strictEd25519Reject } from '../protocol/ed25519-strict.js'
 import { pureHashes, type Hashes } from '../protocol/sha.js'
 import type { Ed25519 } from './types.js'
 
@@ -29,7 +30,7 @@ const impl: Ed25519 = {
   },
   async verify (publicKey, message, signature) {
     try {
-      if (publicKey.length !== 32 || signature.length !== 64) return false
+      if (strictEd25519Reject(publicKey, signature) !== null) return false // spec §4.2: same rule on every backend
       const k = await subtle!.importKey('raw', buf(publicKey), ALG, false, ['verify'])
       return await subtle!.verify(ALG, k, buf(signature), buf(message))
     } catch {

@@ -13,6 +13,7 @@ import { createPublicKey, verify as nodeVerify } from 'node:crypto'
 import bencode from 'bencode'
 import { ed25519, hashes } from '../crypto/index.js'
 import { fromHex, toHex } from '../protocol/bytes.js'
+import { strictEd25519Reject } from '../protocol/ed25519-strict.js'
 import { LiveError } from '../protocol/result.js'
 import type { KeyPair } from './keys.js'
 
@@ -33,7 +34,7 @@ export interface StreamPointer {
  */
 export function dhtVerify (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   try {
-    if (publicKey.length !== 32 || signature.length !== 64) return false
+    if (strictEd25519Reject(publicKey, signature) !== null) return false // the same strict rule as heads (spec §4.2)
     const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
     return nodeVerify(null, message, key, signature)
   } catch {

@@ -23,6 +23,8 @@ export interface LiveInfo {
 }
 
 const utf8d = new TextDecoder('utf-8', { fatal: true })
+const INFO_KEYS = new Set(['length', 'live', 'name', 'piece length', 'pieces'])
+const LIVE_KEYS = new Set(['nonce', 'pk', 'sig', 'v'])
 
 export function isValidPieceLength (n: number): boolean {
   return Number.isInteger(n) && n >= MIN_PIECE_LENGTH && n <= MAX_PIECE_LENGTH && (n & (n - 1)) === 0
@@ -71,6 +73,10 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
   if (live === null || typeof live !== 'object' || live instanceof Uint8Array) return fail('BAD_INFO', 'info has no live dict')
   const l = live as Record<string, unknown>
   if (l.v !== PROTOCOL_VERSION) return fail('UNKNOWN_VERSION', `live version ${String(l.v)} is not supported`)
+  // Exactly the keys of spec §2: an extra key such as `name.utf-8`, `path` or `files` would make
+  // other software (parse-torrent reads `name.utf-8` before `name`) see another name or layout.
+  const extra = Object.keys(d).find((k) => !INFO_KEYS.has(k)) ?? Object.keys(l).find((k) => !LIVE_KEYS.has(k))
+  if (extra !== undefined) return fail('BAD_INFO', `the live info dict has a key ${JSON.stringify(extra)} beyond those of ut_live version 1`)
   const sig = bytesField(l.sig)
   if (!sig || new TextDecoder().decode(sig) !== SIGNATURE_METHOD) return fail('BAD_INFO', 'unsupported signature method')
   const pk = bytesField(l.pk)
@@ -82,7 +88,6 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
   if (d.length !== 0) return fail('BAD_INFO', 'a live info dict has length 0')
   const pieces = bytesField(d.pieces)
   if (!pieces || pieces.length !== 0) return fail('BAD_INFO', 'a live info dict has empty pieces')
-  if ('files' in d) return fail('BAD_INFO', 'a live torrent is a single file')
   const nameB = bytesField(d.name)
   if (!nameB || nameB.length === 0 || nameB.length > MAX_NAME_BYTES) return fail('BAD_INFO', 'bad name')
   let name: string

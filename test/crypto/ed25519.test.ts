@@ -4,7 +4,8 @@ import fc from 'fast-check'
 import { ellipticEd25519 } from '../../lib/crypto/elliptic.js'
 import { nativeEd25519, nativeHashes } from '../../lib/crypto/native-node.js'
 import type { Ed25519 } from '../../lib/crypto/types.js'
-import { fromHex, sha1, sha256, toHex } from '../../lib/protocol/index.js'
+import { readFileSync } from 'node:fs'
+import { fromHex, sha1, sha256, strictEd25519Reject, toHex } from '../../lib/protocol/index.js'
 
 /**
  * RFC 8032 §7.1 test vectors. TEST 1024 is not reproduced here (its 1023-byte message is too long to
@@ -128,6 +129,25 @@ describe('crypto/ed25519', () => {
       })
     })
   }
+
+  describe('strict vectors (test/vectors strictEd25519, spec §4.2) with both Node backends', () => {
+    interface StrictVector { description: string, rule: string, publicKey: string, message: string, signature: string, laxAccepts: boolean }
+    const strict = (JSON.parse(readFileSync(new URL('../../../test/vectors/ut_live-v1.json', import.meta.url), 'utf8')) as { strictEd25519: StrictVector[] }).strictEd25519
+    for (const sv of strict) {
+      for (const impl of IMPLS) {
+        it(`${sv.rule}: ${sv.description} (${impl.name})`, async () => {
+          assert.equal(strictEd25519Reject(fromHex(sv.publicKey), fromHex(sv.signature)), sv.rule)
+          assert.equal(await impl.verify(fromHex(sv.publicKey), fromHex(sv.message), fromHex(sv.signature)), false)
+        })
+      }
+    }
+    it('the pre-check passes every RFC 8032 vector and random honest signatures', async () => {
+      for (const v of VECTORS) assert.equal(strictEd25519Reject(fromHex(v.public), fromHex(v.signature)), null, v.name)
+      await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 64 }), async (seed, msg) => {
+        assert.equal(strictEd25519Reject(await native.publicKey(seed), await native.sign(seed, msg)), null)
+      }), { numRuns: 50 })
+    })
+  })
 
   it('native and elliptic agree on random seeds and messages', async () => {
     await fc.assert(fc.asyncProperty(

@@ -14,8 +14,8 @@ import { addr, destroyAll, makeClient, tempDir, withTimeout } from '../helpers/s
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** A live .torrent (valid in every way but its name) and its infohash. */
-function hostileTorrent (name: string): { torrentFile: Uint8Array, infoHash: string } {
-  const info = { length: 0, live: { nonce: new Uint8Array(16).fill(7), pk: new Uint8Array(32).fill(9), sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION }, name, 'piece length': 16384, pieces: new Uint8Array(0) }
+function hostileTorrent (name: string, extra: Record<string, unknown> = {}): { torrentFile: Uint8Array, infoHash: string } {
+  const info = { length: 0, live: { nonce: new Uint8Array(16).fill(7), pk: new Uint8Array(32).fill(9), sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION }, name, 'piece length': 16384, pieces: new Uint8Array(0), ...extra }
   return { torrentFile: bencode.encode({ info }), infoHash: toHex(infoHashOf(pureHashes, bencode.encode(info))) }
 }
 
@@ -57,6 +57,22 @@ describe('unsafe names in a live info dict', function () {
     t.once('infoHash', () => t.addPeer(addr(seeder)))
     const err = await rejected(t)
     assert.equal(err.code, 'NOT_LIVE')
+    assert.ok(!existsSync(outside), `nothing outside the download folder (${readdirSync(root).join(', ')})`)
+  })
+
+  it('a safe name beside a hostile name.utf-8 (which WebTorrent reads first) is rejected by magnet; nothing written outside', async () => {
+    const root = tempDir()
+    const outside = join(root, 'outside')
+    const { torrentFile, infoHash } = hostileTorrent('show.ts', { 'name.utf-8': '../../../outside/x' })
+    const seeder = await makeClient(false)
+    const st = seeder.add(torrentFile, { path: join(root, 'seeder') })
+    st.on('error', () => {})
+    const v = await makeClient()
+    const t = v.add(`magnet:?xt=urn:btih:${infoHash}&dn=show.ts`, { live: true, path: join(root, 'a', 'b') })
+    t.once('infoHash', () => t.addPeer(addr(seeder)))
+    const err = await rejected(t)
+    assert.equal(err.code, 'NOT_LIVE')
+    assert.match(err.message, /name\.utf-8/)
     assert.ok(!existsSync(outside), `nothing outside the download folder (${readdirSync(root).join(', ')})`)
   })
 

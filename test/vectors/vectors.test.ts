@@ -10,13 +10,15 @@ import bencode from 'bencode'
 import {
   CHAIN_BYTES, INFOHASH_BYTES, NAMESPACE_CHAIN, NAMESPACE_HEAD, PIECE_HASH_BYTES, PROTOCOL_VERSION, SIGNABLE_BYTES,
   ascii, checkHeadShape, concat, createFinalInfo, createLiveInfo, decode, encode, encodeInfo, equal, fromHex,
-  genesis, infoHashOf, parseLiveInfo, pureHashes, runChain, signable, step, toHex,
+  genesis, infoHashOf, parseLiveInfo, pureHashes, runChain, signable, step, strictEd25519Reject, toHex,
+  SMALL_ORDER_ENCODINGS,
   type Hashes, type Message, type SignedHead
 } from '../../lib/protocol/index.js'
 import { nativeEd25519, nativeHashes } from '../../lib/crypto/native-node.js'
 import { ellipticEd25519 } from '../../lib/crypto/elliptic.js'
 import type { Ed25519 } from '../../lib/crypto/types.js'
 import { StreamState } from '../../lib/state/stream-state.js'
+import { decode as decodePoint, laxVerify, smallOrder, smallOrderEncodings } from '../../scripts/ed25519-math.js'
 
 interface HeadVector {
   name: string
@@ -51,7 +53,9 @@ interface Vectors {
   invalidMessages: InvalidVector[]
   invalidHeads: InvalidVector[]
   invalidInfo: InvalidVector[]
+  strictEd25519: StrictVector[]
 }
+interface StrictVector { description: string, rule: string, publicKey: string, message: string, signature: string, laxAccepts: boolean }
 
 const V = JSON.parse(readFileSync(new URL('../../../test/vectors/ut_live-v1.json', import.meta.url), 'utf8')) as Vectors
 const P = V.parameters
@@ -287,8 +291,11 @@ describe('ut_live v1 test vectors', () => {
     }
   })
 
-  describe('invalid live info dicts (unsafe names: nothing may be written outside the download folder)', () => {
-    it('covers every kind of unsafe name', () => assert.ok(V.invalidInfo.length >= 25))
+  describe('invalid live info dicts (unsafe names, extra keys: nothing may be written outside the download folder)', () => {
+    it('covers every kind of unsafe name and extra key', () => {
+      assert.ok(V.invalidInfo.length >= 40)
+      for (const k of ['name.utf-8', 'path', 'files', 'private', 'live dict']) assert.ok(V.invalidInfo.some((v) => v.description.includes(k)), k)
+    })
     for (const iv of V.invalidInfo) {
       it(`${iv.description} → ${iv.error}`, () => {
         const r = parseLiveInfo(bencode.decode(Buffer.from(iv.hex, 'hex')))
@@ -312,6 +319,30 @@ describe('ut_live v1 test vectors', () => {
         })
       }
     }
+  })
+
+  describe('strict Ed25519 (spec §4.2): rejected by the pre-check and by every backend', () => {
+    it('covers S ≥ L, non-canonical R and key, small-order R and all 8 small-order keys', () => {
+      const rules = V.strictEd25519.map((v) => v.rule)
+      for (const r of ['S_NOT_BELOW_L', 'NON_CANONICAL_R', 'SMALL_ORDER_R', 'NON_CANONICAL_KEY']) assert.ok(rules.includes(r), r)
+      const small = V.strictEd25519.filter((v) => v.rule === 'SMALL_ORDER_KEY').map((v) => v.publicKey)
+      assert.deepEqual([...small].sort(), [...SMALL_ORDER_ENCODINGS].sort())
+    })
+    it('the library\'s small-order list is the 8-torsion, recomputed with BigInt arithmetic', () => {
+      assert.deepEqual(smallOrderEncodings().map(toHex).sort(), [...SMALL_ORDER_ENCODINGS].sort())
+      for (const h of SMALL_ORDER_ENCODINGS) assert.ok(smallOrder(decodePoint(fromHex(h))!) > 0, h)
+    })
+    for (const sv of V.strictEd25519) {
+      it(`${sv.description} → ${sv.rule}`, async () => {
+        const pk = fromHex(sv.publicKey); const msg = fromHex(sv.message); const sig = fromHex(sv.signature)
+        assert.equal(strictEd25519Reject(pk, sig), sv.rule)
+        assert.equal(laxVerify(pk, msg, sig), sv.laxAccepts, 'laxAccepts')
+        for (const ed of IMPLS) assert.equal(await ed.verify(pk, msg, sig), false, ed.name)
+      })
+    }
+    it('the pre-check passes the vectors\' own signatures', () => {
+      for (const hv of V.heads) assert.equal(strictEd25519Reject(fromHex(P.publicKey), fromHex(hv.signature)), null)
+    })
   })
 
   describe('a stream state fed with the vectors', () => {
