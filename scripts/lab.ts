@@ -200,7 +200,8 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       sockets_shaped: net.shaped,
       sockets_unattributed: net.unattributed,
       wires_misattributed: net.wiresMismatched,
-      source_max_backlog_kib: round(src.maxBacklog / 1024, 0)
+      source_max_backlog_kib: round(src.maxBacklog / 1024, 0),
+      source_wires: src.wires
     }
   } finally {
     await stopEverything()
