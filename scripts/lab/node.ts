@@ -1,0 +1,244 @@
+/**
+ * One process of `npm run lab` (scripts/lab.ts): it hosts several lab nodes, each a real WebTorrent
+ * client with `enableLive` (role `source`: the broadcaster, node 0; role `viewers`: a batch of
+ * viewers), all sockets shaped by scripts/lab/shaper.ts. Driven by the lab over the IPC channel.
+ * Times are wall-clock ms (performance.timeOrigin + performance.now()), comparable across the lab's
+ * processes on one machine. Data lives in one temporary folder per process, removed on exit.
+ */
+import WebTorrent from 'webtorrent'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join as joinPath } from 'node:path'
+import { createHash } from 'node:crypto'
+import { broadcast, enableLive, type Broadcaster } from '../../lib/index.js'
+import { buildModel, delayMs, nodeOfAddress, type Model, type ModelParams } from './links.js'
+import { Shaper } from './shaper.js'
+import { checkWire, installNetHooks, netStats, nodeOfPort, register, runAs } from './net-hooks.js'
+import { pieceBytes } from './stream.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+type Msg = Record<string, any> & { id: number, cmd: string }
+
+const role = process.argv[2] as 'source' | 'viewers'
+const now = (): number => performance.timeOrigin + performance.now()
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+// The lab's clients are plain WebTorrent clients on loopback: peers come from the tracker only.
+const CLIENT_OPTS = { dht: false, lsd: false, natUpnp: false, natPmp: false, utp: false, webSeeds: false }
+
+let model: Model | null = null
+const shaper = new Shaper({
+  uplink: (n) => model ? model.uplink[n]! : Infinity,
+  delay: (a, b) => model ? delayMs(model, a, b) : 0,
+  get loss () { return model?.params.loss ?? 0 }
+})
+installNetHooks(shaper)
+
+const dir = mkdtempSync(joinPath(tmpdir(), `wtl-lab-${role}-`))
+let cleaned = false
+function cleanup (): void {
+  if (cleaned) return
+  cleaned = true
+  shaper.close()
+  try { rmSync(dir, { recursive: true, force: true }) } catch {}
+}
+
+interface LabNode {
+  node: number
+  client: any
+  torrent: any
+  joinAt: number
+  leftAt: number
+  firstReadAt: number
+  readBytes: number
+  readEnded: boolean
+  readError: string | null
+  hash: ReturnType<typeof createHash>
+  verified: Map<number, number>
+  received: Map<number, number>
+  pieceUp: number
+  pieceDown: number
+  bans: number
+  wires: number
+}
+
+const nodes = new Map<number, LabNode>()
+let bc: Broadcaster | null = null
+const writtenAt: number[] = []
+const sourceHash = createHash('sha256')
+let aired = 0
+let pieceLength = 16384
+
+function countWires (n: LabNode, torrent: any): void {
+  torrent.on('wire', (wire: any) => {
+    n.wires++
+    const remote = wire.type === 'tcpIncoming' ? nodeOfAddress(wire.remoteAddress) : nodeOfPort(Number(wire.remotePort))
+    checkWire(n.node, remote)
+    wire.on('upload', (bytes: number) => { n.pieceUp += bytes })
+    wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => {
+      n.pieceDown += buffer.length
+      n.received.set(index, (n.received.get(index) ?? 0) + buffer.length)
+    })
+  })
+}
+
+function newNode (node: number, client: any): LabNode {
+  return { node, client, torrent: null, joinAt: 0, leftAt: 0, firstReadAt: 0, readBytes: 0, readEnded: false, readError: null, hash: createHash('sha256'), verified: new Map(), received: new Map(), pieceUp: 0, pieceDown: 0, bans: 0, wires: 0 }
+}
+
+async function destroyClient (c: any): Promise<void> {
+  if (!c || c.destroyed) return
+  await Promise.race([new Promise<void>((resolve) => c.destroy(() => resolve())), sleep(5000)])
+}
+
+async function shutdown (): Promise<void> {
+  await Promise.all([...nodes.values()].map((n) => destroyClient(n.client)))
+  cleanup()
+}
+
+process.on('disconnect', () => { shutdown().finally(() => process.exit(0)) })
+process.on('SIGTERM', () => { cleanup(); process.exit(143) })
+process.on('exit', cleanup)
+
+const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
+  /** Creates one listening client per node; returns their ports. */
+  async init (m) {
+    const ports: Array<[number, number]> = []
+    for (const node of m.nodes as number[]) {
+      const client = runAs(node, () => enableLive(new WebTorrent({ ...CLIENT_OPTS, ...(m.plaintext ? { secure: 0 } : {}) })))
+      client.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${node}: ${err.message}` }))
+      if (!client.listening) await new Promise((resolve) => client.once('listening', resolve))
+      nodes.set(node, newNode(node, client))
+      ports.push([client.address().port, node])
+    }
+    return { ports, dir }
+  },
+
+  /** The network model and every node's port (so a dialled port names a node). */
+  async setup (m) {
+    model = buildModel(m.params as ModelParams)
+    for (const [port, node] of m.ports as Array<[number, number]>) register(port, node)
+    return {}
+  },
+
+  async broadcast (m) {
+    const n = nodes.get(0)!
+    pieceLength = m.pieceLength
+    bc = await runAs(0, () => broadcast(n.client, { name: 'lab.bin', pieceLength, announce: [m.announce], path: joinPath(dir, 'source') }))
+    n.torrent = bc.torrent
+    countWires(n, bc.torrent)
+    return { magnet: bc.magnetURI }
+  },
+
+  /** Airs `pieces` pieces, one every `intervalMs`, then ends the broadcast. */
+  async air (m) {
+    const t0 = performance.now()
+    let late = 0
+    await runAs(0, async () => {
+      for (let k = 0; k < m.pieces; k++) {
+        const wait = t0 + k * m.intervalMs - performance.now()
+        if (wait > 0) await sleep(wait); else if (wait < -m.intervalMs) late++
+        const bytes = pieceBytes(m.seed, k, pieceLength)
+        writtenAt[k] = now()
+        sourceHash.update(bytes)
+        await bc!.write(bytes)
+        aired = k + 1
+      }
+    })
+    return { pieces: aired, late }
+  },
+
+  async end () {
+    await runAs(0, () => Promise.race([bc!.end(), sleep(30_000)]))
+    return {}
+  },
+
+  /** A viewer joins from the live edge, finding peers through the tracker in the magnet link. */
+  async join (m) {
+    const n = nodes.get(m.node)!
+    runAs(m.node, () => {
+      n.joinAt = now()
+      const t = n.torrent = n.client.add(m.magnet, { live: true, from: 'live', path: joinPath(dir, String(m.node)) })
+      countWires(n, t)
+      t.on('verified', (i: number) => { n.verified.set(i, now()) })
+      t.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${m.node}: ${err.message}` }))
+      t.live.on('peer-banned', (b: any) => { n.bans++; if (n.bans <= 2) process.send!({ event: 'note', message: `node ${m.node} banned ${b.addr}: ${b.code} ${b.reason}` }) })
+      const rs = t.live.createReadStream()
+      rs.on('data', (c: Uint8Array) => { if (!n.firstReadAt) n.firstReadAt = now(); n.readBytes += c.length; n.hash.update(c) })
+      rs.on('end', () => { n.readEnded = true })
+      rs.on('error', (err: Error) => { n.readError = err.message })
+    })
+    return {}
+  },
+
+  /** Churn: a viewer leaves (its client is destroyed, as when a user closes the player). */
+  async leave (m) {
+    const n = nodes.get(m.node)!
+    n.leftAt = now()
+    await destroyClient(n.client)
+    return {}
+  },
+
+  /** Progress: joined viewers, how many finished reading, the newest piece each holds. */
+  async status () {
+    let joined = 0
+    let done = 0
+    let behind = 0
+    for (const n of nodes.values()) {
+      if (!n.joinAt || n.node === 0) continue
+      joined++
+      if (n.readEnded || n.leftAt || n.readError) done++
+      const live = n.torrent?.live
+      if (live && live.startPiece !== null && !n.leftAt) behind += Math.max(0, live.count - contiguous(n))
+    }
+    return { joined, done, behind, aired, shaped: netStats.shaped }
+  },
+
+  async report () {
+    const viewers = []
+    for (const n of nodes.values()) {
+      if (n.node === 0 || !n.joinAt) continue
+      const live = n.torrent?.live
+      const startPiece: number | null = live?.startPiece ?? null
+      const verified: Array<[number, number]> = []
+      for (const [i, t] of n.verified) if (startPiece !== null && i >= startPiece) verified.push([i, Math.round(t * 10) / 10])
+      let dup = 0
+      for (const [i, bytes] of n.received) dup += Math.max(0, bytes - (live ? live.pieceLength(i) : pieceLength))
+      viewers.push({
+        node: n.node, joinAt: n.joinAt, leftAt: n.leftAt, firstReadAt: n.firstReadAt, startPiece, verified,
+        readBytes: n.readBytes, readEnded: n.readEnded, readError: n.readError, sha256: n.hash.copy().digest('hex'),
+        pieceUp: n.pieceUp, pieceDown: n.pieceDown, duplicateBytes: dup, wireBytes: shaper.counter(n.node).wireBytes,
+        stalls: shaper.counter(n.node).stalls, maxBacklog: shaper.counter(n.node).maxBacklog, bans: n.bans, wires: n.wires,
+        signatureChecks: live?.signatureChecks ?? 0
+      })
+    }
+    const src = nodes.get(0)
+    const source = src && bc
+      ? { writtenAt, aired, sha256: sourceHash.copy().digest('hex'), pieceUp: src.pieceUp, wireBytes: shaper.counter(0).wireBytes, maxBacklog: shaper.counter(0).maxBacklog, wires: src.wires }
+      : null
+    return { viewers, source, net: { ...netStats }, rss: process.memoryUsage().rss, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 }
+  },
+
+  async exit () {
+    setImmediate(() => { shutdown().finally(() => process.exit(0)) })
+    return {}
+  }
+}
+
+function contiguous (n: LabNode): number {
+  const live = n.torrent.live
+  let i = live.startPiece ?? 0
+  while (live.has(i)) i++
+  return i
+}
+
+process.on('message', (m: Msg) => {
+  const h = handlers[m.cmd]
+  if (!h) { process.send!({ id: m.id, ok: false, error: `unknown command ${m.cmd}` }); return }
+  h(m).then(
+    (r) => process.send!({ id: m.id, ok: true, ...r }),
+    (err: unknown) => process.send!({ id: m.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) })
+  )
+})
+process.send!({ event: 'alive', role })
