@@ -7,8 +7,8 @@
  * flushes and exits, and a new listener is started for the next connection: the same broadcast goes
  * on (same infohash), and the bytes appended are a new MPEG-TS run after the last one, which players
  * and ffmpeg read across the join (whole 188-byte packets, fresh PAT/PMT). Each run's timestamps are
- * shifted by the wall-clock time since the first one began (`-output_ts_offset`), so the timeline
- * keeps going forward instead of starting again at 0.
+ * shifted (`-output_ts_offset`) to start a second after where the previous run's timeline ended, so
+ * the timeline keeps going forward instead of starting again at 0 (decoders see a gap, not a jump back).
  *
  * Fragmented MP4 does not continue: a second connection's output begins with its own init segment
  * (ftyp + moov), and a moov in the middle of a stream is not playable, so with `--format mp4` the
@@ -141,7 +141,7 @@ export interface IngestOptions {
 }
 
 function ffmpegArgs (o: IngestOptions, offsetSeconds: number): string[] {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', '-nostats']
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'info', '-stats']
   if (o.listen.protocol === 'rtmp') args.push('-listen', '1')
   args.push('-i', o.listen.ffmpegUrl, '-c', 'copy')
   if (offsetSeconds > 0) args.push('-output_ts_offset', offsetSeconds.toFixed(3))
@@ -172,17 +172,18 @@ export function ingest (o: IngestOptions): Readable {
 
   async function * runs (): AsyncGenerator<Buffer> {
     let first: number | null = null
+    let offset = 0
     let connections = 0
     let total = 0
     try {
       while (!o.signal.aborted) {
-        const offset = first === null ? 0 : (Date.now() - first) / 1000
         const c = child = spawn('ffmpeg', ffmpegArgs(o, offset), { stdio: ['ignore', 'pipe', 'pipe'] })
         const exited = new Promise<number | null>((resolve) => c.once('close', (code) => resolve(code)))
         const spawnError = new Promise<Error | null>((resolve) => { c.once('error', resolve); void exited.then(() => resolve(null)) })
         let connected = false
         let clash = false
         let lastLine = ''
+        let mediaSeconds = -1
         const streams: string[] = []
         let buffered = ''
         c.stderr!.setEncoding('utf8')
@@ -194,6 +195,8 @@ export function ingest (o: IngestOptions): Readable {
           for (const line of lines) {
             if (line.trim()) lastLine = line.trim()
             if (/Address already in use/i.test(line)) clash = true
+            const t = /\btime=(\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(line)
+            if (t) mediaSeconds = Number(t[1]) * 3600 + Number(t[2]) * 60 + Number(t[3])
             const m = /^\s*Stream #0:\d+.*?: (Video|Audio): ([\w-]+)/.exec(line)
             if (m && !connected) streams.push(`${m[1]!.toLowerCase()} ${m[2]!}`)
             if (/^Output #0/.test(line) && !connected) {
@@ -221,6 +224,9 @@ export function ingest (o: IngestOptions): Readable {
         if (o.signal.aborted) return
         if (clash) throw inUse(o.listen)
         if (!connected) throw new UserError(`ffmpeg stopped listening on ${o.listen.shown}${code !== 0 ? ` (exit ${String(code)}): ${lastLine}` : ''}`)
+        // The next run starts a second after where this one's timeline ended (ffmpeg's time=, which
+        // leaves out the offset), or, without that, a second after the wall-clock time since the first.
+        offset = mediaSeconds >= 0 ? offset + mediaSeconds + 1 : Math.max(offset, (Date.now() - (first ?? Date.now())) / 1000) + 1
         o.out.event('encoder', { state: 'disconnected', connection: connections, bytes: total })
         if (once) {
           o.out.info(`encoder disconnected; ending the broadcast${o.format === 'mp4' && !o.once ? ' (fragmented MP4 cannot continue across connections; use MPEG-TS for that)' : ''}`)
