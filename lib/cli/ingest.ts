@@ -104,16 +104,24 @@ function bound (protocol: ListenUrl['protocol'], port: number): boolean | null {
   return readable ? false : null
 }
 
-/** Resolves once ffmpeg's socket is up (so an encoder can connect), or when ffmpeg has exited. */
-async function listening (child: ChildProcess, l: ListenUrl): Promise<void> {
+/**
+ * Resolves once ffmpeg's socket is up (so an encoder can connect): true; false when ffmpeg exited
+ * first; true as well after 0.5 s where /proc/net is not there to tell, or after 10 s.
+ */
+async function listening (child: ChildProcess, l: ListenUrl): Promise<boolean> {
   const t0 = Date.now()
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) return
+    if (child.exitCode !== null || child.signalCode !== null) return false
     const b = bound(l.protocol, l.port)
-    if (b === true || (b === null && Date.now() - t0 > 500) || Date.now() - t0 > 10_000) return
+    if (b === true || (b === null && Date.now() - t0 > 500) || Date.now() - t0 > 10_000) return true
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
+
+/** A connection that failed (wrong stream key, not an encoder): the pause before listening again. */
+const RETRY_AFTER_FAILED_MS = 500
+/** At most this many stream lines are kept for the 'connected' report (an input can list many). */
+const MAX_STREAMS_REPORTED = 16
 
 export interface ListenInput { kind: 'listen', listen: ListenUrl, format: IngestFormat, once: boolean }
 
@@ -182,6 +190,11 @@ export function ingest (o: IngestOptions): Readable {
         const spawnError = new Promise<Error | null>((resolve) => { c.once('error', resolve); void exited.then(() => resolve(null)) })
         let connected = false
         let clash = false
+        let signalled = false
+        let refused = ''
+        let decided = (): void => {}
+        const decision = new Promise<void>((resolve) => { decided = resolve })
+        void exited.then(() => decided())
         let lastLine = ''
         let mediaSeconds = -1
         const streams: string[] = []
@@ -195,24 +208,35 @@ export function ingest (o: IngestOptions): Readable {
           for (const line of lines) {
             if (line.trim()) lastLine = line.trim()
             if (/Address already in use/i.test(line)) clash = true
+            if (/received signal/i.test(line)) signalled = true // Ctrl-C reached ffmpeg too (same process group)
+            // ffmpeg's RTMP listener only warns about these and takes the stream anyway: refuse it here.
+            if (!connected && !refused && /App field don't match up|Unexpected stream .*, expecting/.test(line)) {
+              refused = /App field/.test(line) ? 'the wrong app' : 'the wrong stream key'
+              c.kill('SIGKILL')
+              decided()
+            }
             const t = /\btime=(\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(line)
             if (t) mediaSeconds = Number(t[1]) * 3600 + Number(t[2]) * 60 + Number(t[3])
             const m = /^\s*Stream #0:\d+.*?: (Video|Audio): ([\w-]+)/.exec(line)
-            if (m && !connected) streams.push(`${m[1]!.toLowerCase()} ${m[2]!}`)
-            if (/^Output #0/.test(line) && !connected) {
+            if (m && !connected && streams.length < MAX_STREAMS_REPORTED) streams.push(`${m[1]!.toLowerCase()} ${m[2]!}`)
+            if (/^Output #0/.test(line) && !connected && !refused) {
               connected = true
+              decided()
               connections++
               o.out.event('encoder', { state: 'connected', connection: connections, streams })
               o.out.info(`encoder connected (${streams.join(', ') || 'no streams listed'}); airing`)
             }
           }
         })
-        await listening(c, o.listen)
-        if (c.exitCode === null && c.signalCode === null && !o.signal.aborted) {
+        const up = await listening(c, o.listen)
+        if (up && !o.signal.aborted) {
           o.out.event('listening', { url: o.listen.shown, protocol: o.listen.protocol, port: o.listen.port })
           o.out.info(`waiting for an encoder on ${o.listen.shown}${connections > 0 ? ' (the same broadcast continues)' : ''}`)
         }
         for await (const chunk of c.stdout!) {
+          // Nothing is aired before ffmpeg has said it took the connection (and it was not refused).
+          if (!connected) await decision
+          if (!connected) continue
           if (first === null) first = Date.now()
           total += (chunk as Buffer).length
           yield chunk as Buffer
@@ -223,7 +247,16 @@ export function ingest (o: IngestOptions): Readable {
         child = null
         if (o.signal.aborted) return
         if (clash) throw inUse(o.listen)
-        if (!connected) throw new UserError(`ffmpeg stopped listening on ${o.listen.shown}${code !== 0 ? ` (exit ${String(code)}): ${lastLine}` : ''}`)
+        if (signalled && !connected) return
+        if (!connected && !up) throw new UserError(`ffmpeg cannot listen on ${o.listen.shown}${code !== 0 ? ` (exit ${String(code)}): ${lastLine}` : ''}`)
+        if (!connected) {
+          // Someone connected and was refused, or was not an encoder: not the broadcast's problem.
+          const why = refused ? `refused: ${refused}` : lastLine || `ffmpeg exit ${String(code)}`
+          o.out.event('encoder', { state: 'failed', message: why })
+          o.out.info(`a connection to ${o.listen.shown} failed (${why}); listening again`)
+          await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_FAILED_MS))
+          continue
+        }
         // The next run starts a second after where this one's timeline ended (ffmpeg's time=, which
         // leaves out the offset), or, without that, a second after the wall-clock time since the first.
         offset = mediaSeconds >= 0 ? offset + mediaSeconds + 1 : Math.max(offset, (Date.now() - (first ?? Date.now())) / 1000) + 1

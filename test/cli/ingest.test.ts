@@ -28,7 +28,7 @@ async function freePort (): Promise<number> {
 const procs: ChildProcess[] = []
 
 /** ffmpeg as the encoder: `seconds` of test card and tone, H.264 + AAC, in real time, to `url`. */
-async function push (url: string, seconds: number, format: 'flv' | 'mpegts' = 'flv'): Promise<void> {
+async function push (url: string, seconds: number, format: 'flv' | 'mpegts' = 'flv', refused = false): Promise<void> {
   const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin',
     '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
     '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
@@ -37,7 +37,7 @@ async function push (url: string, seconds: number, format: 'flv' | 'mpegts' = 'f
   let err = ''
   ff.stderr.setEncoding('utf8').on('data', (s: string) => { err += s })
   const code = await withTimeout(new Promise<number | null>((resolve) => ff.once('exit', resolve)), 30_000, `ffmpeg push to ${url}`)
-  assert.equal(code, 0, `ffmpeg push to ${url}: ${err}`)
+  if (!refused) assert.equal(code, 0, `ffmpeg push to ${url}: ${err}`)
 }
 
 /** Runs ffmpeg or ffprobe to its end: exit code and stderr. */
@@ -85,7 +85,10 @@ async function httpBytes (url: string, n: number): Promise<Buffer> {
 
 describe('cli: broadcast --listen (ingest from OBS and other encoders)', function () {
   this.timeout(60_000)
-  afterEach(async () => {
+  const live: Cli[] = []
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') for (const c of live) console.error(c.describe())
+    live.splice(0)
     for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
     await cleanup()
   })
@@ -95,6 +98,7 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
     const port = await freePort()
     const url = `rtmp://127.0.0.1:${port}/live/key`
     const bc = new Cli(['broadcast', '--listen', url, '--no-dht', '--json'])
+    live.push(bc)
     const ready = await bc.event('ready')
     const listening = await bc.event('listening')
     assert.equal(listening.url, url)
@@ -103,19 +107,26 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
     assert.equal(vReady.infoHash, ready.infoHash)
 
     const count = (type: string, state?: string): number => bc.events.filter((e) => e.event === type && (state === undefined || e.state === state)).length
+    // ffmpeg's listener would take any stream key (it only warns): the wrong one is refused, nothing aired.
+    const wrong = push(`rtmp://127.0.0.1:${port}/live/wrong`, 3, 'flv', true)
+    const failed = await bc.event('encoder', 30_000, (e) => e.state === 'failed')
+    assert.match(failed.message, /wrong stream key/)
+    await wrong
+    await bc.event('listening', 30_000, () => count('listening') >= 2)
+    assert.equal(count('encoder', 'connected'), 0)
+    assert.ok(bc.events.every((e) => e.event !== 'head' || e.bytes === 0), 'nothing aired from the refused connection')
     await push(url, 3)
     const first = await bc.event('encoder', 30_000, (e) => e.state === 'disconnected')
     assert.deepEqual(bc.events.find((e) => e.event === 'encoder' && e.state === 'connected')?.streams, ['video h264', 'audio aac'])
-    await bc.event('listening', 30_000, () => count('listening') >= 2) // the listener is back for the next connection
+    await bc.event('listening', 30_000, () => count('listening') >= 3) // the listener is back for the next connection
     await push(url, 3)
     const second = await bc.event('encoder', 30_000, (e) => e.state === 'disconnected' && e.connection === 2)
     assert.ok(second.bytes > first.bytes, `the second connection aired more bytes (${String(first.bytes)} then ${String(second.bytes)})`)
     // A third connection carries the stream past the second run's last (partial) piece; the
     // viewer's bytes up to where the second run ended are then two complete runs, joined.
-    const third = push(url, 2)
-    const joined = await httpBytes(vReady.url, second.bytes)
+    await bc.event('listening', 30_000, () => count('listening') >= 4)
+    const [joined] = await Promise.all([httpBytes(vReady.url, second.bytes), push(url, 2)])
     assert.equal(joined.length, second.bytes)
-    await third
     const file = join(tempDir(), 'joined.ts')
     writeFileSync(file, joined)
     await decodes(file, 'mpegts')
