@@ -88,7 +88,12 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
   const live: Cli[] = []
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') for (const c of live) console.error(c.describe())
-    live.splice(0)
+    // SIGTERM first, so that a broadcaster stops the ffmpeg listener it started (cleanup() kills).
+    await Promise.all(live.splice(0).map(async (c) => {
+      if (c.code !== null || c.signal !== null) return
+      c.proc.kill('SIGTERM')
+      await withTimeout(c.exited, 10_000, 'SIGTERM').catch(() => {})
+    }))
     for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
     await cleanup()
   })
@@ -142,6 +147,7 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
     const port = await freePort()
     const url = `rtmp://127.0.0.1:${port}/app/stream`
     const bc = new Cli(['broadcast', '--listen', url, '--format', 'mp4', '--once', '--no-dht', '--json'])
+    live.push(bc)
     const ready = await bc.event('ready')
     assert.equal(ready.name, 'live.mp4')
     await bc.event('listening')
@@ -160,6 +166,7 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
     if (!HAVE_SRT) { this.skip() } // this ffmpeg has no srt protocol
     const port = await freePort()
     const bc = new Cli(['broadcast', '--listen', `srt://127.0.0.1:${port}`, '--once', '--no-dht', '--json'])
+    live.push(bc)
     const ready = await bc.event('ready')
     await bc.event('listening')
     const viewer = new Cli(['watch', ready.magnetURI, '--peer', `127.0.0.1:${String(ready.port)}`, '--no-dht', '--http', '0', '--json'])
