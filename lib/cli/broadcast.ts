@@ -13,13 +13,23 @@ import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
 import { writeNewFile } from './out-file.js'
+import { checkPortFree, ingest, listenInput, type ListenInput } from './ingest.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder } from './common.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const BROADCAST_USAGE = `usage: webtorrent-live broadcast INPUT [options]
+       webtorrent-live broadcast --listen rtmp://HOST:PORT/APP/KEY [options]
 
 INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
+
+  --listen URL            instead of INPUT: wait for an encoder (OBS: Settings > Stream > Custom,
+                          Server rtmp://HOST:PORT/APP, Stream key KEY) and air what it sends,
+                          remuxed by ffmpeg without re-encoding; also srt://HOST:PORT. When the
+                          encoder reconnects, the same broadcast continues
+  --format mpegts|mp4     what --listen airs: MPEG-TS (default) or fragmented MP4 (mp4 ends the
+                          broadcast when the encoder disconnects)
+  --once                  with --listen: end the broadcast when the encoder disconnects
 
   --name NAME             name of the stream (default: the file's name, or live.ts)
   --key FILE              Ed25519 key file (from keygen); default: a new key, kept in --state DIR
@@ -54,6 +64,9 @@ export const BROADCAST_SPEC: Spec = {
     'no-dht': 'bool',
     state: 'string',
     'torrent-out': 'string',
+    listen: 'string',
+    format: 'string',
+    once: 'bool',
     force: 'bool',
     grace: 'string',
     web: 'string',
@@ -62,13 +75,15 @@ export const BROADCAST_SPEC: Spec = {
     help: 'bool'
   },
   aliases: { q: 'quiet', h: 'help' },
-  positionals: [1, 1],
+  positionals: [0, 1],
   names: ['INPUT']
 }
 
-type Input = { kind: 'stdin' } | { kind: 'file', path: string } | { kind: 'url', url: string }
+type Input = { kind: 'stdin' } | { kind: 'file', path: string } | { kind: 'url', url: string } | ListenInput
 
-function parseInput (s: string): Input {
+function parseInput (s: string | undefined, listen: ListenInput | null): Input {
+  if (listen) { if (s !== undefined) throw new UsageError('give INPUT or --listen, not both'); return listen }
+  if (s === undefined) throw new UsageError('missing INPUT (or --listen URL)')
   if (s === '-') return { kind: 'stdin' }
   if (/^https?:\/\//i.test(s)) {
     try { void new URL(s) } catch { throw new UsageError(`not a valid URL: ${s}`) }
@@ -87,12 +102,14 @@ function defaultName (input: Input): string {
     const last = u.pathname.split('/').filter(Boolean).pop()
     return last ? decodeURIComponent(last).replace(/[/\\\0]/g, '_') : 'live.ts'
   }
+  if (input.kind === 'listen') return input.format === 'mp4' ? 'live.mp4' : 'live.ts'
   return 'live.ts'
 }
 
 /** The input's bytes, from `offset` for a file. */
-async function openInput (input: Input, offset: number, signal: AbortSignal): Promise<Readable> {
+async function openInput (input: Input, offset: number, signal: AbortSignal, out: Output): Promise<Readable> {
   if (input.kind === 'stdin') return process.stdin
+  if (input.kind === 'listen') return ingest({ ...input, out, signal })
   if (input.kind === 'file') return createReadStream(input.path, { start: offset, highWaterMark: 64 * 1024, signal })
   let res: Response
   try {
@@ -141,7 +158,7 @@ async function pump (src: Readable, bc: Broadcaster, rate: number | undefined, s
 export async function runBroadcast (argv: string[]): Promise<void> {
   const p = parse(argv, BROADCAST_SPEC)
   if (bool(p, 'help')) { process.stdout.write(BROADCAST_USAGE + '\n'); return await exit(0) }
-  const input = parseInput(p.positionals[0]!)
+  const input = parseInput(p.positionals[0], listenInput(p))
   const pieceLength = bytesFlag(p, 'piece-length') ?? 16384
   if (!isValidPieceLength(pieceLength)) throw new UsageError(`--piece-length must be a power of two from 1024 to 16777216, not ${pieceLength}`)
   const rate = bytesFlag(p, 'rate')
@@ -165,7 +182,8 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const out = new Output({ json: bool(p, 'json'), quiet: bool(p, 'quiet'), command: 'broadcast' })
   // A URL is opened first: an unreachable source fails before anything is announced.
   const abort = new AbortController()
-  const early = input.kind === 'url' ? await openInput(input, 0, abort.signal) : null
+  const early = input.kind === 'url' ? await openInput(input, 0, abort.signal, out) : null
+  if (input.kind === 'listen') await checkPortFree(input.listen)
 
   // A resumed broadcaster listens where it did before (unless told otherwise), so that peers that
   // knew it by address (--peer, WebTorrent's reconnects) find it again.
@@ -256,7 +274,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
   if (!live.ended) {
     try {
-      const src = early ?? await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal)
+      const src = early ?? await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal, out)
       await pump(src, bc, rate, stop, (n) => { ingested += n })
     } catch (err) {
       if (!stop.now) throw err

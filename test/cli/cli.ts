@@ -41,10 +41,10 @@ export class Cli {
   readonly tmp: string
   private waiters: Array<() => void> = []
 
-  constructor (args: string[], opts: { json?: boolean, cwd?: string, stdin?: 'pipe' | 'ignore' } = {}) {
+  constructor (args: string[], opts: { json?: boolean, cwd?: string, stdin?: 'pipe' | 'ignore', env?: Record<string, string> } = {}) {
     this.args = args
     const tmp = this.tmp = tempDir()
-    this.proc = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? tmp, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } })
+    this.proc = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd ?? tmp, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env, TMPDIR: tmp } })
     running.add(this)
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => {
       this.code = code
