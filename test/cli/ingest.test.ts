@@ -102,7 +102,9 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
     if (!HAVE_FFMPEG) { this.skip() } // ffmpeg / ffprobe not installed
     const port = await freePort()
     const url = `rtmp://127.0.0.1:${port}/live/key`
-    const bc = new Cli(['broadcast', '--listen', url, '--no-dht', '--json'])
+    // --grace 0: the viewer leaves first, so the broadcaster's goodbye would wait its whole grace
+    // for the last piece (test/cli/goodbye tests that wait).
+    const bc = new Cli(['broadcast', '--listen', url, '--no-dht', '--grace', '0', '--json'])
     live.push(bc)
     const ready = await bc.event('ready')
     const listening = await bc.event('listening')
@@ -146,7 +148,7 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
     if (!HAVE_FFMPEG) { this.skip() }
     const port = await freePort()
     const url = `rtmp://127.0.0.1:${port}/app/stream`
-    const bc = new Cli(['broadcast', '--listen', url, '--format', 'mp4', '--once', '--no-dht', '--json'])
+    const bc = new Cli(['broadcast', '--listen', url, '--format', 'mp4', '--once', '--no-dht', '--grace', '0', '--json'])
     live.push(bc)
     const ready = await bc.event('ready')
     assert.equal(ready.name, 'live.mp4')
@@ -165,7 +167,7 @@ describe('cli: broadcast --listen (ingest from OBS and other encoders)', functio
   it('SRT (srt://HOST:PORT, mode=listener): an MPEG-TS push airs and the viewer\'s HTTP output decodes', async function () {
     if (!HAVE_SRT) { this.skip() } // this ffmpeg has no srt protocol
     const port = await freePort()
-    const bc = new Cli(['broadcast', '--listen', `srt://127.0.0.1:${port}`, '--once', '--no-dht', '--json'])
+    const bc = new Cli(['broadcast', '--listen', `srt://127.0.0.1:${port}`, '--once', '--no-dht', '--grace', '0', '--json'])
     live.push(bc)
     const ready = await bc.event('ready')
     await bc.event('listening')
