@@ -85,7 +85,7 @@ export class Broadcaster {
         this.ending.catch(() => {})
       }
     }
-    this.replicas() // from the start: a piece counts once any peer announced it, even one that left since
+    this.replicas() // from the start: every wire's BITFIELD and HAVEs are counted as they come
   }
 
   /** Whether the broadcast has ended (end() was called, or a resumed stream had ended). */
@@ -186,12 +186,10 @@ export class Broadcaster {
 
   private replication: Replication | null = null
 
-  /** Which pieces have reached other peers (watched from the start; see replication.ts). */
+  /** Which pieces other connected peers hold (watched from the start; see replication.ts). */
   private replicas (): Replication {
     if (!this.replication) {
-      // A resumed stream's earlier pieces were announced by the run that published them.
-      const before = this.resumedLength > 0 ? Math.ceil(this.resumedLength / this.pieceLength) : 0
-      const r = this.replication = new Replication(() => this.live.count, before)
+      const r = this.replication = new Replication(() => this.live.count)
       r.on('change', (missing: number) => this.live.emit('replication', { missing, count: this.live.count }))
       r.watch(this.torrent)
       if (this.live.finalTorrent) r.watch(this.live.finalTorrent)
@@ -200,16 +198,18 @@ export class Broadcaster {
     return this.replication
   }
 
-  /** Pieces of the stream that no other peer has announced (they exist only here). */
+  /** Pieces of the stream that no other connected peer holds (they exist only here). */
   get piecesOnlyHere (): number {
     return this.replicas().missing
   }
 
   /**
-   * The goodbye: resolves once every piece has reached at least one other peer (a peer announced
-   * it, whether or not it is still connected), or after `timeout` ms (default 30 s; Infinity waits for ever), with
+   * The goodbye: resolves once every piece is held by at least one other peer connected now (it
+   * announced the piece by BITFIELD, HAVE or HAVE_ALL, on the live or the final infohash), or after
+   * `timeout` ms (default 30 s; Infinity waits for ever), or when the torrent is destroyed, with
    * `{ complete, missing }`. Call it after end() and before destroying the client, so no piece
-   * leaves with the broadcaster. Progress: `live.on('replication', ({ missing, count }) => …)`.
+   * leaves with the broadcaster. Progress: `live.on('replication', ({ missing, count }) => …)`,
+   * fired when `piecesOnlyHere` changes.
    */
   async whenReplicated (opts: { timeout?: number } = {}): Promise<ReplicationStatus> {
     const r = this.replicas()

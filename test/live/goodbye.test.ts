@@ -1,7 +1,11 @@
 /** The broadcaster's goodbye: after the end it can wait until every piece has reached another peer. */
 import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
-import { air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, until, withTimeout } from '../helpers/swarm.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const PL = 16384
 
@@ -25,7 +29,6 @@ describe("the broadcaster's goodbye (whenReplicated)", function () {
     assert.equal(bc.piecesOnlyHere, 0)
     assert.ok(progress.length > 0 && progress[progress.length - 1] === 0, JSON.stringify(progress))
     await new Promise<void>((resolve) => source.destroy(() => resolve())) // the broadcaster is gone
-    assert.equal(bc.piecesOnlyHere, 0, 'pieces that reached a peer stay counted')
     assert.ok((await withTimeout(out, 30_000, 'viewer output after the broadcaster left')).equals(data))
   })
 
@@ -36,5 +39,56 @@ describe("the broadcaster's goodbye (whenReplicated)", function () {
     await bc.end()
     const r = await bc.whenReplicated({ timeout: 200 })
     assert.deepEqual(r, { complete: false, missing: 6 })
+  })
+
+  it('counts the peers connected now: a viewer that took every piece and left no longer holds them', async () => {
+    const source = await makeClient()
+    const bc = await broadcast(source, { name: 'gone.bin', pieceLength: PL, path: tempDir() })
+    const viewer = await makeClient()
+    const t = join(viewer, bc.magnetURI, [source])
+    const out = collect(t.live.createReadStream())
+    const data = bytes(PL * 8 + 99, 4)
+    await air(bc, data)
+    await bc.end()
+    assert.deepEqual(await bc.whenReplicated({ timeout: 60_000 }), { complete: true, missing: 0 })
+    assert.ok((await withTimeout(out, 30_000, 'viewer output')).equals(data))
+    viewer.destroy()
+    await withTimeout(until(bc.live, 'replication', () => bc.piecesOnlyHere === 9), 30_000, 'the pieces exist only here again')
+    assert.deepEqual(await bc.whenReplicated({ timeout: 50 }), { complete: false, missing: 9 })
+  })
+
+  it('a plugin-less client downloading the final infohash counts', async () => {
+    const source = await makeClient()
+    const bc = await broadcast(source, { name: 'final.bin', pieceLength: PL, path: tempDir() })
+    const data = bytes(PL * 12 + 7, 9)
+    await air(bc, data)
+    const fin = await bc.end()
+    assert.equal(bc.piecesOnlyHere, 13, 'nobody has any piece yet')
+    const plain = await makeClient(false)
+    const dir = tempDir()
+    const t = plain.add(fin.torrentFile, { path: dir })
+    if (!t.infoHash) await new Promise((resolve) => t.once('infoHash', resolve))
+    t.addPeer(addr(source))
+    const r = await bc.whenReplicated({ timeout: 60_000 })
+    assert.deepEqual(r, { complete: true, missing: 0 })
+    if (!t.done) await withTimeout(new Promise<void>((resolve) => t.once('done', resolve)), 30_000, 'plain client done')
+    assert.ok(readFileSync(joinPath(dir, t.name as string)).equals(data), 'the plain client has every byte')
+  })
+
+  it('HAVE_ALL counts: a complete seed of the final torrent joining later holds every piece', async () => {
+    const source = await makeClient()
+    const bc = await broadcast(source, { name: 'seed.bin', pieceLength: PL, path: tempDir() })
+    const data = bytes(PL * 6 + 1, 2)
+    await air(bc, data)
+    const fin = await bc.end()
+    // A plain client already holding the bytes (seeding from its own folder) sends HAVE_ALL (fast extension).
+    const dir = tempDir()
+    writeFileSync(joinPath(dir, 'seed.bin'), data)
+    const seed = await makeClient(false)
+    const t = seed.add(fin.torrentFile, { path: dir })
+    await withTimeout(new Promise<void>((resolve) => t.once('ready', resolve)), 30_000, 'seed ready')
+    assert.ok(t.done, 'the seed verified the bytes from its folder')
+    t.addPeer(addr(source))
+    assert.deepEqual(await bc.whenReplicated({ timeout: 60_000 }), { complete: true, missing: 0 })
   })
 })
