@@ -5,7 +5,6 @@ import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, until, withTimeout } from '../helpers/swarm.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const PL = 16384
 
