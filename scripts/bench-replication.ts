@@ -67,6 +67,6 @@ wires[WIRES - 1].emit('close')
 
 const figures = { pieces: PIECES, wires: WIRES, bitfieldMsPerWire: +bitfieldMs.toFixed(2), haveNsEach: +haveNs.toFixed(0), missingReadNs: +readNs.toFixed(1), closeMsPerWire: +closeMs.toFixed(2), missingWithOneWireLeft: afterCloses, missingWithNone: r.missing, heapMiB: +(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1) }
 console.log(`${PIECES} pieces, ${WIRES} wires: BITFIELD ${figures.bitfieldMsPerWire} ms a wire, HAVE ${figures.haveNsEach} ns each, piecesOnlyHere read ${figures.missingReadNs} ns, close ${figures.closeMsPerWire} ms a wire`)
-console.log(`missing with one wire left ${afterCloses} (expect 0), with none ${r.missing} (expect ${PIECES})`)
+console.log(`missing with one wire left ${afterCloses} (expect 0), with none connected ${r.missing} (expect 0: every piece reached someone)`)
 console.log(JSON.stringify({ ...figures, checksum: sum }))
-if (afterCloses !== 0 || r.missing !== PIECES) process.exit(1)
+if (afterCloses !== 0 || r.missing !== 0) process.exit(1)

@@ -34,8 +34,8 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
                           to 'FILE (1)' and so on)
   --force                 overwrite an existing --torrent-out FILE instead
-  --grace SECONDS         at Ctrl-C / SIGTERM, after publishing the end, stay until other connected
-                          peers hold every piece, at most this long (default 30; 0: leave at once);
+  --grace SECONDS         at Ctrl-C / SIGTERM, after publishing the end, stay until no piece exists
+                          only here, at most this long (default 30; 0: leave at once);
                           a second Ctrl-C leaves at once (exit 130); exit 0 otherwise, with a
                           warning if pieces were left only here
   --web PORT              serve a web page at http://127.0.0.1:PORT/ that plays the stream in browsers
@@ -300,7 +300,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
 /**
  * Leaving after the end: no piece may exist only here (a viewer would miss it for ever), so stay
- * until other connected peers hold every piece, or `grace` seconds. A second Ctrl-C leaves at once
+ * until no piece exists only here (replication.ts), or `grace` seconds. A second Ctrl-C leaves at once
  * (onSignal, exit 130). Exit 0 either way; a warning says how many pieces left with us.
  */
 async function goodbye (bc: Broadcaster, grace: number, out: Output): Promise<void> {
@@ -328,6 +328,6 @@ async function goodbye (bc: Broadcaster, grace: number, out: Output): Promise<vo
   out.flushEvents()
   out.clearStatus()
   out.event('goodbye', { waiting: false, complete: r.complete, missing: r.missing })
-  if (r.complete) out.info('other peers hold every piece: leaving')
+  if (r.complete) out.info('no piece exists only here: leaving')
   else out.info(`warning: leaving with ${r.missing} pieces no other peer holds (the grace of ${grace} s is over)`)
 }

@@ -189,7 +189,9 @@ export class Broadcaster {
   /** Which pieces other connected peers hold (watched from the start; see replication.ts). */
   private replicas (): Replication {
     if (!this.replication) {
-      const r = this.replication = new Replication(() => this.live.count)
+      // A resumed stream's earlier pieces reached the swarm in the run that published them.
+      const before = this.resumedLength > 0 ? Math.ceil(this.resumedLength / this.pieceLength) : 0
+      const r = this.replication = new Replication(() => this.live.count, before)
       r.on('change', (missing: number) => this.live.emit('replication', { missing, count: this.live.count }))
       r.watch(this.torrent)
       if (this.live.finalTorrent) r.watch(this.live.finalTorrent)
@@ -198,16 +200,17 @@ export class Broadcaster {
     return this.replication
   }
 
-  /** Pieces of the stream that no other connected peer holds (they exist only here). */
+  /** Pieces of the stream that exist only here (no connected peer holds them; with nobody connected, none ever did). */
   get piecesOnlyHere (): number {
     return this.replicas().missing
   }
 
   /**
-   * The goodbye: resolves once every piece is held by at least one other peer connected now (it
-   * announced the piece by BITFIELD, HAVE or HAVE_ALL, on the live or the final infohash), or after
-   * `timeout` ms (default 30 s; Infinity waits for ever), or when the torrent is destroyed, with
-   * `{ complete, missing }`. Call it after end() and before destroying the client, so no piece
+   * The goodbye: resolves once no piece exists only here, or after `timeout` ms (default 30 s;
+   * Infinity waits for ever), or when the torrent is destroyed, with `{ complete, missing }`. A
+   * piece is safe when a peer connected now holds it (it announced it by BITFIELD, HAVE or
+   * HAVE_ALL, on the live or the final infohash), or, with nobody connected, when some peer held
+   * it before (see replication.ts). Call it after end() and before destroying the client, so no piece
    * leaves with the broadcaster. Progress: `live.on('replication', ({ missing, count }) => …)`,
    * fired when `piecesOnlyHere` changes.
    */

@@ -1,19 +1,23 @@
 /**
- * Which of the broadcaster's pieces the swarm holds now. A piece is held when at least one other
- * peer connected now has announced it: BITFIELD, HAVE or HAVE_ALL, on the live or on the final
- * infohash (a plugin-less client of the final torrent counts), and not taken back (lt_donthave).
- * The broadcaster's goodbye waits until no piece exists only here before it leaves, so a viewer is
- * never stranded at "200/201 pieces". A peer that took a piece and left no longer counts: the
- * viewers still here could not get it from it. HAVE_ALL on a growing torrent covers the pieces
- * published when it came, not later ones.
+ * Which of the broadcaster's pieces the swarm holds. A peer holds a piece once it announced it
+ * (BITFIELD, HAVE or HAVE_ALL, on the live or the final infohash, so a plugin-less client of the
+ * final torrent counts) and did not take it back (lt_donthave). The broadcaster's goodbye waits
+ * until no piece exists only here before it leaves, so a viewer is never stranded at "200/201
+ * pieces". A piece is safe:
+ *   - while some peer is connected: when a peer connected now holds it (a viewer that took it and
+ *     left cannot give it to the viewers still here);
+ *   - when nobody is connected: when it reached some peer before (that peer carried it into the
+ *     swarm, and there is nobody here to strand; waiting would keep a lone broadcaster for nothing);
+ *     a resumed stream's earlier pieces count as reached by the run that published them.
+ * HAVE_ALL on a growing torrent covers the pieces published when it came, not later ones.
  *
  * Peers are not trusted, but an announcement cannot be checked without downloading the piece back:
  * a peer that claims pieces it lacks can make the broadcaster leave early, no worse than a peer
  * that takes them and leaves at once. Every index is bounded by the stream's own count.
  *
  * Incremental, for streams of 100k+ pieces: per piece the number of connected wires that hold it,
- * per wire a bitfield of what was counted for it. A HAVE is O(1); a wire's BITFIELD, HAVE_ALL and
- * close are O(pieces) once each; nothing is scanned per tick.
+ * per wire a bitfield of what was counted for it, one bit a piece for "reached". A HAVE is O(1); a
+ * wire's BITFIELD, HAVE_ALL and close are O(pieces) once each; nothing is scanned per tick.
  */
 import { EventEmitter } from 'node:events'
 import BitField from 'bitfield'
@@ -21,9 +25,9 @@ import BitField from 'bitfield'
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface ReplicationStatus {
-  /** Every piece is held by at least one other connected peer. */
+  /** No piece exists only here. */
   complete: boolean
-  /** Pieces no other connected peer holds (they exist only here). */
+  /** Pieces that exist only here (see the rules above). */
   missing: number
 }
 
@@ -32,19 +36,31 @@ export class Replication extends EventEmitter {
   private holders = new Uint32Array(1024)
   /** Pieces with at least one holder. */
   private held = 0
+  /** Pieces some peer held at some time, and how many. */
+  private reached = new BitField(0, { grow: Infinity })
+  private reachedCount = 0
   private wires = new Map<object, BitField>()
   private torrents = new WeakSet<object>()
   private last = -1
   private readonly count: () => number
 
-  /** `count`: the stream's pieces so far (announcements at or beyond it are ignored). */
-  constructor (count: () => number) {
+  /**
+   * `count`: the stream's pieces so far (announcements at or beyond it are ignored). `before`:
+   * pieces published by an earlier run of a resumed stream, taken to have reached the swarm then
+   * (they also stay in its state folder).
+   */
+  constructor (count: () => number, before = 0) {
     super()
     this.count = count
+    for (let i = 0; i < before; i++) this.reached.set(i, true)
+    this.reachedCount = before
   }
 
-  /** Pieces of the stream that no other connected peer holds. */
-  get missing (): number { return Math.max(0, this.count() - this.held) }
+  /** Pieces of the stream that exist only here: no connected peer holds them, or, with nobody connected, none ever did. */
+  get missing (): number { return Math.max(0, this.count() - (this.wires.size > 0 ? this.held : this.reachedCount)) }
+
+  /** Wires watched now (live and final). */
+  get peers (): number { return this.wires.size }
 
   /** Counts the announcements of `torrent`'s wires, now and from now on. */
   watch (torrent: any): void {
@@ -111,6 +127,7 @@ export class Replication extends EventEmitter {
     }
     const h = this.holders
     if (h[i]!++ === 0) this.held++
+    if (!this.reached.get(i)) { this.reached.set(i, true); this.reachedCount++ }
   }
 
   private down (i: number): void {

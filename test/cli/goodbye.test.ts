@@ -31,7 +31,7 @@ describe("cli: the broadcaster's goodbye at Ctrl-C", function () {
     assert.ok(bc.events.some((e) => e.event === 'goodbye' && e.waiting === true), bc.describe())
     assert.ok(bc.events.some((e) => e.event === 'goodbye' && e.complete === true), bc.describe())
     assert.match(bc.stderr, /waiting up to 30 s for the swarm to hold the \d+ pieces that exist only here/)
-    assert.match(bc.stderr, /other peers hold every piece: leaving/)
+    assert.match(bc.stderr, /no piece exists only here: leaving/)
     await viewer.exit(0, 60_000)
     assert.ok(readFileSync(join(dir, 'out.ts')).equals(data), 'the viewer has every byte, the last piece included')
   })

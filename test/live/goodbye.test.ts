@@ -3,7 +3,9 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, until, withTimeout } from '../helpers/swarm.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { addr, air, bytes, collect, destroyAll, join, makeClient, once, tempDir, until, withTimeout } from '../helpers/swarm.js'
 
 
 const PL = 16384
@@ -40,7 +42,7 @@ describe("the broadcaster's goodbye (whenReplicated)", function () {
     assert.deepEqual(r, { complete: false, missing: 6 })
   })
 
-  it('counts the peers connected now: a viewer that took every piece and left no longer holds them', async () => {
+  it('while a peer is connected, a piece counts only if a connected peer holds it: one that took it and left does not', async () => {
     const source = await makeClient()
     const bc = await broadcast(source, { name: 'gone.bin', pieceLength: PL, path: tempDir() })
     const viewer = await makeClient()
@@ -48,12 +50,29 @@ describe("the broadcaster's goodbye (whenReplicated)", function () {
     const out = collect(t.live.createReadStream())
     const data = bytes(PL * 8 + 99, 4)
     await air(bc, data)
-    await bc.end()
+    const fin = await bc.end()
     assert.deepEqual(await bc.whenReplicated({ timeout: 60_000 }), { complete: true, missing: 0 })
     assert.ok((await withTimeout(out, 30_000, 'viewer output')).equals(data))
-    viewer.destroy()
+    // A second peer, connected but holding nothing (a plain client of the final torrent, nothing selected).
+    const late = await makeClient(false)
+    const dir = tempDir()
+    const t2 = late.add(fin.torrentFile, { path: dir, deselect: true })
+    if (!t2.infoHash) await new Promise((resolve) => t2.once('infoHash', resolve))
+    t2.addPeer(addr(source))
+    viewer.destroy() // the only holder leaves
     await withTimeout(until(bc.live, 'replication', () => bc.piecesOnlyHere === 9), 30_000, 'the pieces exist only here again')
     assert.deepEqual(await bc.whenReplicated({ timeout: 50 }), { complete: false, missing: 9 })
+    // It takes them: the goodbye is complete again, and it has every byte.
+    t2.select(0, t2.pieces.length - 1, 0)
+    assert.deepEqual(await bc.whenReplicated({ timeout: 60_000 }), { complete: true, missing: 0 })
+    if (!t2.done) await withTimeout(new Promise<void>((resolve) => t2.once('done', resolve)), 30_000, 'late peer done')
+    assert.ok(readFileSync(joinPath(dir, t2.name as string)).equals(data))
+    // Nobody connected: a piece counts once it reached someone (nobody is here to strand).
+    const wires: any[] = [...bc.torrent.wires, ...(bc.live.finalTorrent?.wires ?? [])]
+    assert.ok(wires.length > 0)
+    await new Promise<void>((resolve) => late.destroy(() => resolve()))
+    await withTimeout(Promise.all(wires.map((w) => w.destroyed ? null : once(w, 'close'))), 30_000, "the broadcaster's wires closed")
+    assert.deepEqual(await bc.whenReplicated({ timeout: 50 }), { complete: true, missing: 0 })
   })
 
   it('a plugin-less client downloading the final infohash counts', async () => {
