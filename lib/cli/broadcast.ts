@@ -44,9 +44,10 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
                           to 'FILE (1)' and so on)
   --force                 overwrite an existing --torrent-out FILE instead
-  --grace SECONDS         at Ctrl-C / SIGTERM, after publishing the end, stay until every piece has
-                          reached another peer, at most this long (default 30; 0: leave at once);
-                          a second Ctrl-C leaves at once
+  --grace SECONDS         at Ctrl-C / SIGTERM, after publishing the end, stay until no piece exists
+                          only here, at most this long (default 30; 0: leave at once);
+                          a second Ctrl-C leaves at once (exit 130); exit 0 otherwise, with a
+                          warning if pieces were left only here
   --web PORT              serve a web page at http://127.0.0.1:PORT/ that plays the stream in browsers
                           (fragmented MP4) over WebRTC; adds a WebSocket tracker unless --announce has one
   --json                  one JSON event a line on stdout (ready, head, ended, error)
@@ -317,12 +318,13 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
 /**
  * Leaving after the end: no piece may exist only here (a viewer would miss it for ever), so stay
- * until every piece has reached another peer, or `grace` seconds. A second Ctrl-C leaves at once
- * (onSignal). Exit 0 either way; a warning says how many pieces left with us.
+ * until no piece exists only here (replication.ts), or `grace` seconds. A second Ctrl-C leaves at once
+ * (onSignal, exit 130). Exit 0 either way; a warning says how many pieces left with us.
  */
 async function goodbye (bc: Broadcaster, grace: number, out: Output): Promise<void> {
   const missing = bc.piecesOnlyHere
   if (missing === 0 || grace === 0) {
+    out.event('goodbye', { waiting: false, complete: missing === 0, missing })
     if (missing > 0) out.info(`warning: leaving with ${missing} pieces no other peer holds (--grace 0)`)
     return
   }
@@ -336,10 +338,14 @@ async function goodbye (bc: Broadcaster, grace: number, out: Output): Promise<vo
   say(true)
   const tick = setInterval(say, 500)
   tick.unref()
+  const progress = (p: { missing: number }): void => out.eventThrottled('goodbye', { waiting: true, missing: p.missing, left: Math.max(0, Math.ceil((deadline - Date.now()) / 1000)) }, 500)
+  bc.live.on('replication', progress)
   const r = await bc.whenReplicated({ timeout: grace * 1000 })
+  bc.live.removeListener('replication', progress)
   clearInterval(tick)
+  out.flushEvents()
   out.clearStatus()
   out.event('goodbye', { waiting: false, complete: r.complete, missing: r.missing })
-  if (r.complete) out.info('the swarm holds every piece: leaving')
+  if (r.complete) out.info('no piece exists only here: leaving')
   else out.info(`warning: leaving with ${r.missing} pieces no other peer holds (the grace of ${grace} s is over)`)
 }

@@ -85,7 +85,7 @@ export class Broadcaster {
         this.ending.catch(() => {})
       }
     }
-    this.replicas() // from the start: a piece counts once any peer announced it, even one that left since
+    this.replicas() // from the start: every wire's BITFIELD and HAVEs are counted as they come
   }
 
   /** Whether the broadcast has ended (end() was called, or a resumed stream had ended). */
@@ -186,10 +186,10 @@ export class Broadcaster {
 
   private replication: Replication | null = null
 
-  /** Which pieces have reached other peers (watched from the start; see replication.ts). */
+  /** Which pieces other connected peers hold (watched from the start; see replication.ts). */
   private replicas (): Replication {
     if (!this.replication) {
-      // A resumed stream's earlier pieces were announced by the run that published them.
+      // A resumed stream's earlier pieces reached the swarm in the run that published them.
       const before = this.resumedLength > 0 ? Math.ceil(this.resumedLength / this.pieceLength) : 0
       const r = this.replication = new Replication(() => this.live.count, before)
       r.on('change', (missing: number) => this.live.emit('replication', { missing, count: this.live.count }))
@@ -200,16 +200,19 @@ export class Broadcaster {
     return this.replication
   }
 
-  /** Pieces of the stream that no other peer has announced (they exist only here). */
+  /** Pieces of the stream that exist only here (no connected peer holds them; with nobody connected, none ever did). */
   get piecesOnlyHere (): number {
     return this.replicas().missing
   }
 
   /**
-   * The goodbye: resolves once every piece has reached at least one other peer (a peer announced
-   * it, whether or not it is still connected), or after `timeout` ms (default 30 s; Infinity waits for ever), with
-   * `{ complete, missing }`. Call it after end() and before destroying the client, so no piece
-   * leaves with the broadcaster. Progress: `live.on('replication', ({ missing, count }) => …)`.
+   * The goodbye: resolves once no piece exists only here, or after `timeout` ms (default 30 s;
+   * Infinity waits for ever), or when the torrent is destroyed, with `{ complete, missing }`. A
+   * piece is safe when a peer connected now holds it (it announced it by BITFIELD, HAVE or
+   * HAVE_ALL, on the live or the final infohash), or, with nobody connected, when some peer held
+   * it before (see replication.ts). Call it after end() and before destroying the client, so no piece
+   * leaves with the broadcaster. Progress: `live.on('replication', ({ missing, count }) => …)`,
+   * fired when `piecesOnlyHere` changes.
    */
   async whenReplicated (opts: { timeout?: number } = {}): Promise<ReplicationStatus> {
     const r = this.replicas()

@@ -1,13 +1,23 @@
 /**
- * Which of the broadcaster's pieces have reached the swarm: a piece has once another peer
- * announced it (BITFIELD or HAVE, on the live or on the final infohash). The broadcaster's goodbye
- * waits for every piece to have reached someone before it leaves, so that no piece exists only on
- * a machine that is about to go (a viewer would stay at "200/201 pieces" for ever). A peer that
- * had a piece and left still counts: it took the piece into the swarm (what BitTorrent's
- * super-seeding counts too); waiting for peers to return would keep a lone broadcaster for ever.
+ * Which of the broadcaster's pieces the swarm holds. A peer holds a piece once it announced it
+ * (BITFIELD, HAVE or HAVE_ALL, on the live or the final infohash, so a plugin-less client of the
+ * final torrent counts) and did not take it back (lt_donthave). The broadcaster's goodbye waits
+ * until no piece exists only here before it leaves, so a viewer is never stranded at "200/201
+ * pieces". A piece is safe:
+ *   - while some peer is connected: when a peer connected now holds it (a viewer that took it and
+ *     left cannot give it to the viewers still here);
+ *   - when nobody is connected: when it reached some peer before (that peer carried it into the
+ *     swarm, and there is nobody here to strand; waiting would keep a lone broadcaster for nothing);
+ *     a resumed stream's earlier pieces count as reached by the run that published them.
+ * HAVE_ALL on a growing torrent covers the pieces published when it came, not later ones.
  *
- * Incremental: one bit per piece; a wire is scanned once when watched and again on a BITFIELD
- * (O(pieces) per wire), and each HAVE is O(1); never a scan per tick.
+ * Peers are not trusted, but an announcement cannot be checked without downloading the piece back:
+ * a peer that claims pieces it lacks can make the broadcaster leave early, no worse than a peer
+ * that takes them and leaves at once. Every index is bounded by the stream's own count.
+ *
+ * Incremental, for streams of 100k+ pieces: per piece the number of connected wires that hold it,
+ * per wire a bitfield of what was counted for it, one bit a piece for "reached". A HAVE is O(1); a
+ * wire's BITFIELD, HAVE_ALL and close are O(pieces) once each; nothing is scanned per tick.
  */
 import { EventEmitter } from 'node:events'
 import BitField from 'bitfield'
@@ -15,28 +25,42 @@ import BitField from 'bitfield'
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface ReplicationStatus {
-  /** Every piece has reached another peer. */
+  /** No piece exists only here. */
   complete: boolean
-  /** Pieces no other peer has announced. */
+  /** Pieces that exist only here (see the rules above). */
   missing: number
 }
 
 export class Replication extends EventEmitter {
+  /** holders[i]: connected wires that hold piece i. */
+  private holders = new Uint32Array(1024)
+  /** Pieces with at least one holder. */
+  private held = 0
+  /** Pieces some peer held at some time, and how many. */
   private reached = new BitField(0, { grow: Infinity })
   private reachedCount = 0
-  private wires = new WeakSet<object>()
+  private wires = new Map<object, BitField>()
   private torrents = new WeakSet<object>()
+  private last = -1
   private readonly count: () => number
 
-  /** `before`: pieces published by an earlier run of a resumed stream (they left it back then). */
+  /**
+   * `count`: the stream's pieces so far (announcements at or beyond it are ignored). `before`:
+   * pieces published by an earlier run of a resumed stream, taken to have reached the swarm then
+   * (they also stay in its state folder).
+   */
   constructor (count: () => number, before = 0) {
     super()
     this.count = count
-    for (let i = 0; i < before; i++) this.mark(i)
+    for (let i = 0; i < before; i++) this.reached.set(i, true)
+    this.reachedCount = before
   }
 
-  /** Pieces of the stream that no other peer has announced. */
-  get missing (): number { return Math.max(0, this.count() - this.reachedCount) }
+  /** Pieces of the stream that exist only here: no connected peer holds them, or, with nobody connected, none ever did. */
+  get missing (): number { return Math.max(0, this.count() - (this.wires.size > 0 ? this.held : this.reachedCount)) }
+
+  /** Wires watched now (live and final). */
+  get peers (): number { return this.wires.size }
 
   /** Counts the announcements of `torrent`'s wires, now and from now on. */
   watch (torrent: any): void {
@@ -48,23 +72,76 @@ export class Replication extends EventEmitter {
 
   private add (wire: any): void {
     if (this.wires.has(wire) || wire.destroyed) return
-    this.wires.add(wire)
-    const scan = (): void => {
+    const mine = new BitField(0, { grow: Infinity }) // what this wire counts for
+    this.wires.set(wire, mine)
+    const take = (i: number): void => {
+      if (mine.get(i)) return
+      mine.set(i, true)
+      this.up(i)
+    }
+    const drop = (i: number): void => {
+      if (!mine.get(i)) return
+      mine.set(i, false)
+      this.down(i)
+    }
+    const sync = (): void => { // the wire's whole bitfield replaced (BITFIELD, HAVE_ALL, HAVE_NONE) or first seen
+      if (!this.wires.has(wire)) return
       const n = this.count()
-      for (let i = 0; i < n; i++) if (wire.peerPieces?.get(i)) this.mark(i)
-      this.emit('change', this.missing)
+      const pp = wire.peerPieces
+      for (let i = 0; i < n; i++) { if (pp?.get(i) === true) take(i); else drop(i) }
+      this.changed()
     }
     wire.on('have', (i: number) => {
-      if (Number.isInteger(i) && i >= 0 && i < this.count() && !this.reached.get(i)) { this.mark(i); this.emit('change', this.missing) }
+      if (!this.wires.has(wire) || !Number.isInteger(i) || i < 0 || i >= this.count()) return
+      take(i)
+      this.changed()
     })
-    wire.on('bitfield', scan)
-    scan()
+    wire.on('bitfield', sync)
+    wire.on('have-all', sync)
+    wire.on('have-none', sync)
+    wire.lt_donthave?.on?.('donthave', (i: number) => { // a peer that dropped a piece no longer holds it
+      if (!this.wires.has(wire) || !Number.isInteger(i) || i < 0) return
+      drop(i)
+      this.changed()
+    })
+    wire.once('close', () => {
+      if (!this.wires.delete(wire)) return
+      const bytes: Uint8Array = mine.buffer
+      for (let b = 0; b < bytes.length; b++) {
+        const byte = bytes[b]!
+        if (byte === 0) continue
+        for (let k = 0; k < 8; k++) if ((byte & (128 >> k)) !== 0) this.down(b * 8 + k)
+      }
+      this.changed()
+    })
+    sync()
   }
 
-  private mark (i: number): void {
-    if (this.reached.get(i)) return
-    this.reached.set(i, true)
-    this.reachedCount++
+  private up (i: number): void {
+    if (i >= this.holders.length) {
+      let size = this.holders.length
+      while (size <= i) size *= 2
+      const bigger = new Uint32Array(size)
+      bigger.set(this.holders)
+      this.holders = bigger
+    }
+    const h = this.holders
+    if (h[i]!++ === 0) this.held++
+    if (!this.reached.get(i)) { this.reached.set(i, true); this.reachedCount++ }
+  }
+
+  private down (i: number): void {
+    const h = this.holders
+    if (i >= h.length || h[i] === 0) return
+    if (--h[i]! === 0) this.held--
+  }
+
+  /** Emits 'change' (missing) when the number of pieces held only here changed. */
+  private changed (): void {
+    const m = this.missing
+    if (m === this.last) return
+    this.last = m
+    this.emit('change', m)
   }
 
   /** Resolves once no piece is missing, or after `timeoutMs` with what is still missing. */
