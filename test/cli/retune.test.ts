@@ -7,11 +7,14 @@
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Server } from 'bittorrent-tracker'
 import { bytes } from '../helpers/swarm.js'
 import { Cli, cleanup, tempDir } from './cli.js'
 
 const PL = 16384
 const OUTAGE_MS = 60_000
+/** The tracker path's outage: longer than WebTorrent's own three redials (~21 s). */
+const TRACKER_OUTAGE_MS = 25_000
 
 describe('cli: viewers re-tune in after the source was away', function () {
   this.timeout(OUTAGE_MS + 120_000)
@@ -44,6 +47,51 @@ describe('cli: viewers re-tune in after the source was away', function () {
     await viewer.exit(0, 90_000)
     assert.ok(readFileSync(join(dir, 'out.ts')).equals(data), 'every byte, across the outage')
     assert.ok(Date.now() - t0 >= OUTAGE_MS)
+    await second.interrupt(0, 60_000)
+  })
+})
+
+describe('cli: viewers re-tune in through a tracker', function () {
+  this.timeout(TRACKER_OUTAGE_MS + 120_000)
+  let tracker: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  afterEach(async () => {
+    await cleanup()
+    if (tracker) await new Promise<void>((resolve) => tracker.close(() => resolve()))
+    tracker = null
+  })
+
+  it(`tracker only: the broadcaster is SIGKILLed, away ${TRACKER_OUTAGE_MS / 1000} s, restarted on its --state on another port; the viewer resumes and gets every byte`, async () => {
+    // A short announce interval, so that either side may find the other through the tracker again.
+    tracker = new Server({ udp: false, ws: false, http: true, stats: false, interval: 5_000 })
+    await new Promise<void>((resolve, reject) => {
+      tracker.once('error', reject)
+      tracker.listen(0, '127.0.0.1', () => resolve())
+    })
+    const announce = `http://127.0.0.1:${String(tracker.http.address().port)}/announce`
+    const dir = tempDir()
+    const state = join(dir, 'state')
+    const input = join(dir, 'program.ts')
+    const data = bytes(PL * 100 + 777, 43)
+    writeFileSync(input, data)
+    const common = ['--state', state, '--no-dht', '--announce', announce, '--json']
+
+    const first = new Cli(['broadcast', input, '--rate', '300k', ...common])
+    const r1 = await first.event('ready')
+    assert.ok(String(r1.magnetURI).includes('tr='), 'the magnet names the tracker')
+    const viewer = new Cli(['watch', r1.magnetURI, '--no-dht', '--out', join(dir, 'out.ts'), '--json'])
+    await viewer.event('head', 60_000, (e) => e.pieces >= 25)
+    await first.kill()
+
+    await new Promise((resolve) => setTimeout(resolve, TRACKER_OUTAGE_MS))
+    assert.equal(viewer.code, null, `the viewer waits for the source (${viewer.describe()})`)
+
+    const second = new Cli(['broadcast', input, '--rate', '300k', '--port', '0', ...common])
+    const r2 = await second.event('ready')
+    assert.equal(r2.infoHash, r1.infoHash)
+    assert.notEqual(r2.port, r1.port, 'back on another port')
+    await second.event('ended', 90_000)
+    await viewer.exit(0, 90_000)
+    assert.ok(readFileSync(join(dir, 'out.ts')).equals(data), 'every byte, across the outage')
     await second.interrupt(0, 60_000)
   })
 })
