@@ -3,3 +3,4 @@ export { checkInternals, checkClient, checkTorrentClass, PINNED_WEBTORRENT, SUPP
 export { adaptTorrent, checkReady, filterPeers, grow, markHave, fastDone, selectGrowing, trustVerified, setWantedFrom, setEnded, hashesFrom, checkDone, connOf, rawStore } from './torrent.js'
 export { REQQ, MAX_PEER_REQUESTS, adaptWire, emitRequestedPieces, retryPendingBitfield, hasPendingBitfield, noDelay, resendExtendedHandshake } from './wire.js'
 export { followFile, type ByteRange } from './file.js'
+export { reannounce } from './discovery.js'

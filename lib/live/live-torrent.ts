@@ -115,7 +115,9 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   private redial = new Redialer({
     wanted: () => this.stillWanted(),
     closed: () => this.destroyed,
-    dial: (addr) => { try { if (!this.torrent.destroyed) this.torrent.addPeer(addr) } catch {} }
+    dial: (addr) => { try { if (!this.torrent.destroyed) this.torrent.addPeer(addr) } catch {} },
+    liveWires: () => this.peers.size,
+    reannounce: () => patches.reannounce(this.torrent)
   })
 
   constructor (torrent: any, opts: LiveOptions & { role?: 'broadcaster' | 'viewer' } = {}) {
@@ -344,6 +346,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       for (const [end, r] of this.pages) if (r.peer === p) { clearTimeout(r.timer); this.pages.delete(end) }
     }
     if (!this.destroyed) this.redial.onWireClose(wireAddr(wire), wasLive)
+    if (!this.destroyed && wasLive && this.role === 'viewer' && this.peers.size === 0) this.redial.onLiveWireClosed()
     if (this.ready) this.requestPages()
   }
 

@@ -11,11 +11,18 @@
  * stream is no longer wanted, or the torrent closes. Banned addresses are never redialled (addPeer
  * is filtered by the ban list), and WebTorrent ignores an addPeer for an address it is still
  * dialling itself, so there are no duplicate connections.
+ *
+ * A source that comes back on another port is found through the trackers and the DHT: it dials the
+ * viewers they list when it announces. So that a viewer finds it too (one that cannot be dialled),
+ * a viewer left with no ut_live wire while the stream is wanted announces again every
+ * REANNOUNCE_MS (WebTorrent alone: at the tracker's interval, often 10–30 min, and ~15 min on the DHT).
  */
 
 /** Longest wait between two redials of one source: an outage of minutes costs at most this much extra. */
 export const REDIAL_MAX_MS = 30_000
 export const REDIAL_FIRST_MS = 1_000
+/** Re-announce period with no ut_live wire: a source back on another port is found within this (trackers' min interval is usually lower). */
+export const REANNOUNCE_MS = 60_000
 /** Sources remembered (WebTorrent keeps at most 55 connections; the oldest are forgotten first). */
 export const MAX_SOURCES = 256
 /** Dialable addresses remembered, so that a wire can be told to be one (an attacker's PEX can add many). */
@@ -28,6 +35,10 @@ export interface RedialHost {
   closed (): boolean
   /** Dials `addr` (the torrent's filtered addPeer). */
   dial (addr: string): void
+  /** Wires that completed the ut_live handshake now. */
+  liveWires (): number
+  /** Announces to the trackers and the DHT now. */
+  reannounce (): void
 }
 
 interface Source { delay: number, timer: ReturnType<typeof setTimeout> | null, connected: number }
@@ -36,6 +47,7 @@ export class Redialer {
   private known = new Set<string>()
   private sources = new Map<string, Source>()
   private readonly host: RedialHost
+  private announceTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor (host: RedialHost) {
     this.host = host
@@ -70,6 +82,18 @@ export class Redialer {
     this.schedule(addr, s)
   }
 
+  /** A live wire closed (any, dialable or not): with none left, announce again until one is back. */
+  onLiveWireClosed (): void {
+    if (this.announceTimer || this.host.closed()) return
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = null
+      if (this.host.closed() || this.host.liveWires() > 0 || !this.host.wanted()) return
+      this.host.reannounce()
+      this.onLiveWireClosed()
+    }, REANNOUNCE_MS)
+    this.announceTimer.unref?.()
+  }
+
   private schedule (addr: string, s: Source): void {
     if (s.timer || s.connected > 0 || this.host.closed()) return
     s.timer = setTimeout(() => {
@@ -85,6 +109,7 @@ export class Redialer {
 
   /** Stops every timer (the torrent closed). */
   close (): void {
+    if (this.announceTimer) { clearTimeout(this.announceTimer); this.announceTimer = null }
     for (const addr of [...this.sources.keys()]) this.forget(addr)
   }
 

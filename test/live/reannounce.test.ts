@@ -1,0 +1,51 @@
+/**
+ * Re-tune-in's re-announce (patches/discovery.ts): a viewer left with no ut_live wire asks its
+ * trackers again at once, through WebTorrent's own discovery, instead of at the tracker's interval.
+ * A real bittorrent-tracker on loopback, a real WebTorrent client.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { Server } from 'bittorrent-tracker'
+import WebTorrent from 'webtorrent'
+import { reannounce } from '../../patches/index.js'
+import { CLIENT_OPTS, destroyAll, tempDir, withTimeout } from '../helpers/swarm.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+describe('re-announce (re-tune-in)', function () {
+  this.timeout(30_000)
+  let tracker: any
+  let client: any
+  afterEach(async () => {
+    if (client && !client.destroyed) await new Promise<void>((resolve) => client.destroy(() => resolve()))
+    client = null
+    if (tracker) await new Promise<void>((resolve) => tracker.close(() => resolve()))
+    tracker = null
+    await destroyAll()
+  })
+
+  it('announces to the trackers again now (the tracker asked for a 10 min interval)', async () => {
+    tracker = new Server({ udp: false, ws: false, http: true, stats: false, interval: 600_000 })
+    await new Promise<void>((resolve, reject) => {
+      tracker.once('error', reject)
+      tracker.listen(0, '127.0.0.1', () => resolve())
+    })
+    const announce = `http://127.0.0.1:${String(tracker.http.address().port)}/announce`
+    const infoHash = randomBytes(20).toString('hex')
+    const seen: string[] = []
+    for (const ev of ['start', 'update', 'stop', 'complete']) tracker.on(ev, () => seen.push(ev))
+
+    client = new WebTorrent({ ...CLIENT_OPTS, tracker: true })
+    const torrent = client.add(`magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(announce)}`, { path: tempDir() })
+    await withTimeout(new Promise<void>((resolve) => tracker.once('start', () => resolve())), 15_000, 'the first announce')
+    assert.deepEqual(seen, ['start'])
+
+    const updated = new Promise<void>((resolve) => tracker.once('update', () => resolve()))
+    reannounce(torrent)
+    await withTimeout(updated, 15_000, 'the re-announce')
+    assert.deepEqual(seen, ['start', 'update'])
+
+    torrent.destroy()
+    reannounce(torrent) // destroyed: a no-op, no throw
+  })
+})
