@@ -13,18 +13,9 @@
  *   total uplink ÷ their total demand (N × stream rate) equals the resource index. The broadcaster's
  *   uplink is `sourceUplink` × the stream rate.
  */
+import { rng } from '../bench/harness.js'
+export { rng }
 
-/** A deterministic PRNG (mulberry32). */
-export function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface MixClass { share: number, multiple: number }
 
