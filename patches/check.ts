@@ -1,7 +1,8 @@
 /**
  * Start-up self-test: every WebTorrent private member that patches/ relies on must exist in the
  * installed, pinned version. A WebTorrent upgrade that moves one fails here, loudly, instead of
- * stalling a swarm silently later.
+ * stalling a swarm silently later. What is checked is exactly the union of the REQUIRES lists of
+ * the files in patches/ (each lists what it uses), so the check cannot drift from the code.
  */
 import WebTorrent from 'webtorrent'
 import Torrent from 'webtorrent/lib/torrent.js'
@@ -9,10 +10,34 @@ import File from 'webtorrent/lib/file.js'
 import Wire from 'bittorrent-protocol'
 import Piece from 'torrent-piece'
 import BitField from 'bitfield'
+import utMetadata from 'ut_metadata'
+import type { Requirement } from './types.js'
+import { REQUIRES as GROWTH } from './torrent-growth.js'
+import { REQUIRES as PROGRESS } from './torrent-progress.js'
+import { REQUIRES as PEERS } from './torrent-peers.js'
+import { REQUIRES as BITFIELD } from './wire-bitfield.js'
+import { REQUIRES as REQUESTS } from './wire-requests.js'
+import { REQUIRES as HANDSHAKE } from './wire-handshake.js'
+import { REQUIRES as STORE } from './store.js'
+import { REQUIRES as FILE } from './file.js'
+import { REQUIRES as DISCOVERY } from './discovery.js'
 
 export const PINNED_WEBTORRENT = '3.0.21'
 /** The WebTorrent versions whose internals patches/ adapts (package.json's peerDependencies say the same). */
 export const SUPPORTED_WEBTORRENT = '>=3.0.21 <3.1.0'
+
+/** Everything patches/ relies on, by the file that relies on it. */
+export const REQUIREMENTS: ReadonlyArray<readonly [file: string, list: readonly Requirement[]]> = [
+  ['torrent-growth.ts', GROWTH],
+  ['torrent-progress.ts', PROGRESS],
+  ['torrent-peers.ts', PEERS],
+  ['wire-bitfield.ts', BITFIELD],
+  ['wire-requests.ts', REQUESTS],
+  ['wire-handshake.ts', HANDSHAKE],
+  ['store.ts', STORE],
+  ['file.ts', FILE],
+  ['discovery.ts', DISCOVERY]
+]
 
 /** Whether a WebTorrent version string is in SUPPORTED_WEBTORRENT (3.0.x, x ≥ 21). */
 export function isSupportedVersion (version: unknown): boolean {
@@ -20,9 +45,8 @@ export function isSupportedVersion (version: unknown): boolean {
   return m !== null && m[1] === '3' && m[2] === '0' && Number(m[3]) >= 21
 }
 
-const TORRENT_METHODS = ['_hasAllPieces', '_checkDone', '_markVerified', '_markUnverified', '_verifyPieces', '_gcSelections', '_updateWireInterest', '_onMetadata', '_select', '_request', '_updateSelections', '_update', 'addPeer', 'select', 'critical'] as const
+/** Public members of a client that enableLive / broadcast call. */
 const CLIENT_METHODS = ['add', 'get', 'remove', 'destroy'] as const
-const WIRE_METHODS = ['_onBitField', '_onHave', '_onRequest', '_onPiece', '_message', 'reject', 'piece', '_sendExtendedHandshake', 'use', 'extended', 'have', 'destroy'] as const
 
 let checked: Error | null | undefined
 
@@ -58,10 +82,19 @@ export function checkClient (client: unknown): void {
 export function checkTorrentClass (torrent: unknown): void {
   const proto = torrent !== null && typeof torrent === 'object' ? Object.getPrototypeOf(torrent) as Record<string, unknown> : null
   if (proto && clientsChecked.has(proto)) return
-  const problems: string[] = []
-  for (const m of TORRENT_METHODS) if (typeof proto?.[m] !== 'function') problems.push(`Torrent.prototype.${m} is missing`)
+  const problems = check('Torrent.prototype', proto)
   if (problems.length > 0) throw internalsError(problems)
   clientsChecked.add(proto as object)
+}
+
+/** Checks, on a live torrent as WebTorrent built it (at 'ready'), the fields the patches edit. */
+export function checkReady (torrent: unknown): void {
+  const problems = check('torrent', torrent)
+  if (problems.length) {
+    const err = new Error(`WEBTORRENT_INTERNALS: a ready torrent lacks ${problems.join(', ')}; install webtorrent@${PINNED_WEBTORRENT}`)
+    ;(err as Error & { code: string }).code = 'WEBTORRENT_INTERNALS'
+    throw err
+  }
 }
 
 function internalsError (problems: string[]): Error {
@@ -74,34 +107,49 @@ function runCheck (): Error | null {
   const problems: string[] = []
   const version = (WebTorrent as { VERSION?: string }).VERSION
   if (!isSupportedVersion(version)) problems.push(`webtorrent ${String(version)} is installed`)
-  const tp = (Torrent as { prototype: Record<string, unknown> }).prototype
-  for (const m of TORRENT_METHODS) if (typeof tp[m] !== 'function') problems.push(`Torrent.prototype.${m} is missing`)
-  const fp = (File as { prototype: Record<string | symbol, unknown> }).prototype
-  for (const m of ['createReadStream', Symbol.asyncIterator] as const) if (typeof fp[m] !== 'function') problems.push(`File.prototype.${String(m)} is missing (patches/file.ts)`)
-  const wp = (Wire as { prototype: Record<string, unknown> }).prototype
-  for (const m of WIRE_METHODS) if (typeof wp[m] !== 'function') problems.push(`Wire.prototype.${m} is missing`)
-  const p = new Piece(16384) as unknown as Record<string, unknown>
-  if (typeof p.missing !== 'number' || typeof p.reserve !== 'function') problems.push('torrent-piece Piece lacks missing/reserve')
-  const bf = new BitField(8)
-  if (!(bf.buffer instanceof Uint8Array)) problems.push('bitfield BitField lacks a buffer')
+  problems.push(...check('Torrent.prototype', (Torrent as { prototype: unknown }).prototype))
+  problems.push(...check('File.prototype', (File as { prototype: unknown }).prototype))
+  problems.push(...check('Wire.prototype', (Wire as { prototype: unknown }).prototype))
+  problems.push(...check('ut_metadata', utMetadata))
+  problems.push(...check('Piece', new Piece(16384)))
+  problems.push(...check('BitField', new BitField(8)))
+  const wire = new Wire() as { destroy (): void }
+  try { problems.push(...check('wire', wire)) } finally { wire.destroy() }
   return problems.length === 0 ? null : internalsError(problems)
 }
 
-/** Checks, on a live torrent as WebTorrent built it, the fields the growth routine edits. */
-export function checkTorrentState (t: Record<string, unknown>): void {
-  const missing: string[] = []
-  if (!Array.isArray(t.pieces)) missing.push('pieces')
-  if (!Array.isArray(t._hashes)) missing.push('_hashes')
-  if (!Array.isArray(t._reservations)) missing.push('_reservations')
-  if (!(t.bitfield && (t.bitfield as { buffer?: unknown }).buffer instanceof Uint8Array)) missing.push('bitfield.buffer')
-  if (!Array.isArray(t.files) || t.files.length !== 1) missing.push('files[0]')
-  else if (typeof (t.files[0] as Record<string, unknown>)._endPiece !== 'number') missing.push('files[0]._endPiece')
-  if (typeof t.lastPieceLength !== 'number') missing.push('lastPieceLength')
-  const sel = t._selections as { _items?: unknown } | undefined
-  if (!sel || !Array.isArray(sel._items)) missing.push('_selections._items')
-  if (missing.length) {
-    const err = new Error(`WEBTORRENT_INTERNALS: a ready torrent lacks ${missing.join(', ')}; install webtorrent@${PINNED_WEBTORRENT}`)
-    ;(err as Error & { code: string }).code = 'WEBTORRENT_INTERNALS'
-    throw err
+/** The problems of `target` against every requirement on `where` ('' if none). */
+function check (where: Requirement['where'], target: unknown): string[] {
+  const problems: string[] = []
+  for (const [file, list] of REQUIREMENTS) {
+    for (const r of list) {
+      if (r.where !== where) continue
+      const name = `${where}${r.path ? '.' + r.path : ''}`
+      const v = lookup(target, r.path)
+      if (!fits(v, r)) problems.push(r.is === 'source' ? `${name} no longer contains "${r.text}" (patches/${file})` : `${name} is not a ${r.is} (patches/${file})`)
+    }
+  }
+  return problems
+}
+
+function lookup (target: unknown, path: string): unknown {
+  let v = target
+  for (const key of path ? path.split('.') : []) {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return undefined
+    v = (v as Record<string | symbol, unknown>)[key === '@@asyncIterator' ? Symbol.asyncIterator : key]
+  }
+  return v
+}
+
+function fits (v: unknown, r: Requirement): boolean {
+  switch (r.is) {
+    case 'function': return typeof v === 'function'
+    case 'array': return Array.isArray(v)
+    case 'number': return typeof v === 'number'
+    case 'boolean': return typeof v === 'boolean'
+    case 'object': return v !== null && typeof v === 'object'
+    case 'map': return v instanceof Map
+    case 'bytes': return v instanceof Uint8Array
+    case 'source': return typeof v === 'function' && r.text !== undefined && Function.prototype.toString.call(v).includes(r.text)
   }
 }

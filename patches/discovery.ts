@@ -7,12 +7,17 @@
  * dht.lookup() / dht.announce() (bittorrent-dht); peers found reach addPeer as usual. A missing
  * member makes this a no-op, never an error.
  */
+import type { Requirement, TorrentLike } from './types.js'
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** Public members of torrent-discovery, bittorrent-tracker and bittorrent-dht only. */
+export const REQUIRES: readonly Requirement[] = []
+
 /** Announces the torrent to its trackers and the DHT now (nothing without discovery). */
-export function reannounce (torrent: any): void {
-  const d = torrent?.discovery
-  if (!d || d.destroyed || torrent.destroyed) return
+export function reannounce (torrent: TorrentLike | null | undefined): void {
+  const d = torrent?.discovery as any
+  if (!torrent || !d || d.destroyed || torrent.destroyed) return
   try { d.tracker?.update?.() } catch {}
   const dht = d.dht
   if (!dht || dht.destroyed || typeof dht.lookup !== 'function') return

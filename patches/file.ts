@@ -9,8 +9,14 @@
  *
  * Members used: File.prototype[Symbol.asyncIterator] (the instance's is replaced).
  */
+import type { Requirement } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+export const REQUIRES: readonly Requirement[] = [
+  { where: 'File.prototype', path: '@@asyncIterator', is: 'function' },
+  { where: 'File.prototype', path: 'createReadStream', is: 'function' }
+]
 
 export type ByteRange = { start?: number, end?: number }
 

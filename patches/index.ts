@@ -1,6 +1,16 @@
-/** The only module that reaches into WebTorrent's private state. See check.ts for what it relies on. */
-export { checkInternals, checkClient, checkTorrentClass, PINNED_WEBTORRENT, SUPPORTED_WEBTORRENT } from './check.js'
-export { adaptTorrent, checkReady, filterPeers, grow, markHave, fastDone, selectGrowing, trustVerified, setWantedFrom, setEnded, hashesFrom, checkDone, connOf, rawStore } from './torrent.js'
-export { REQQ, MAX_PEER_REQUESTS, adaptWire, emitRequestedPieces, retryPendingBitfield, hasPendingBitfield, noDelay, resendExtendedHandshake } from './wire.js'
+/**
+ * The only module that reaches into WebTorrent's private state, one file per object it adapts;
+ * each file lists what it relies on (REQUIRES), and check.ts checks those lists at start-up.
+ */
+export { checkInternals, checkClient, checkTorrentClass, checkReady, PINNED_WEBTORRENT, SUPPORTED_WEBTORRENT } from './check.js'
+export type { TorrentLike, WireLike, ClientLike, StoreLike } from './types.js'
+export { grow, hashesFrom } from './torrent-growth.js'
+export { adaptTorrent, fastDone, selectGrowing, setWantedFrom, setEnded, markHave, trustVerified, checkDone, failedPiece } from './torrent-progress.js'
+export { filterPeers, filterRequests, connOf, noDelay } from './torrent-peers.js'
+export { adaptWire, type WireOptions } from './wire.js'
+export { retryPendingBitfield, hasPendingBitfield } from './wire-bitfield.js'
+export { REQQ, MAX_PEER_REQUESTS, REJECT, emitRequestedPieces } from './wire-requests.js'
+export { resendExtendedHandshake } from './wire-handshake.js'
+export { rawStore } from './store.js'
 export { followFile, type ByteRange } from './file.js'
 export { reannounce } from './discovery.js'

@@ -169,10 +169,10 @@ export class BroadcastStateIdb implements BroadcastStatePersist {
   async syncData (): Promise<void> {}
 
   async restoreData (torrent: any, head: SignedHead | null): Promise<void> {
-    const store = patches.rawStore(torrent)
-    if (typeof store?.truncate !== 'function') throw new LiveError('BAD_STATE', 'a broadcaster state in IndexedDB needs its IdbStore')
+    const truncate = patches.rawStore(torrent)?.truncate?.bind(patches.rawStore(torrent))
+    if (typeof truncate !== 'function') throw new LiveError('BAD_STATE', 'a broadcaster state in IndexedDB needs its IdbStore')
     // Pieces beyond the head were never announced: drop them.
-    await new Promise<void>((resolve, reject) => store.truncate(head?.count ?? 0, (err: Error | null) => err ? reject(err) : resolve()))
+    await new Promise<void>((resolve, reject) => truncate(head?.count ?? 0, (err: Error | null) => err ? reject(err) : resolve()))
   }
 
   close (): void {

@@ -290,7 +290,7 @@ async function restore (torrent: any, persist: BroadcastStatePersist, head: Sign
   if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `the head in ${persist.label} does not match its persisted piece hashes`)
   await persist.restoreData(torrent, head)
   const store = patches.rawStore(torrent)
-  if (head.count > 0) {
+  if (head.count > 0 && store) {
     // The newest piece must still be the one the head commits to.
     const last = head.count - 1
     const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))

@@ -52,7 +52,7 @@ export function utLive (host: LiveHost): new (wire: unknown) => LivePeer {
       this.wire = wire
       wire.extendedHandshake.live_v = PROTOCOL_VERSION
       wire.extendedHandshake.live_n = host.count
-      wire.extendedHandshake.reqq = REQQ // BEP 10: requests we queue per peer (see patches/wire.ts)
+      wire.extendedHandshake.reqq = REQQ // BEP 10: requests we queue per peer (see patches/wire-requests.ts)
       // An incoming peer's handshake arrives before WebTorrent installs extensions, so
       // onHandshake is never called for it: take its id from the wire, and refuse it if banned.
       if (typeof wire.peerId === 'string' && wire.peerId) {

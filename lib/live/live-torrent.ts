@@ -22,7 +22,6 @@ import { LiveError, type ErrorCode } from '../protocol/result.js'
 import { StreamState, PEER_FAULTS, type Evidence } from '../state/stream-state.js'
 import { ed25519, hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
-import { filterRequests } from '../../patches/torrent.js'
 import { utLive, type LiveHost, type LivePeer } from './extension.js'
 import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
 import { Redialer, wireAddr } from './redial.js'
@@ -135,11 +134,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       this.redial.noteDialable(addr)
       return true
     })
-    filterRequests(torrent, (wire, index) => this.mayRequest(wire, index))
+    patches.filterRequests(torrent, (wire, index) => this.mayRequest(wire, index))
     const Ext = utLive(this)
     torrent.on('wire', (wire: any, addr?: string) => {
       if (addr && this.isBanned(addr)) { wire.destroy(); return }
-      patches.adaptWire(wire, () => this.haveLimit(wire), (why) => this.banWire(wire, 'BAD_FIELD', why), () => this.torrent.pieces.length, MAX_PIECES, (i) => this.has(i))
+      patches.adaptWire(wire, { limit: () => this.haveLimit(wire), onAbuse: (why) => this.banWire(wire, 'BAD_FIELD', why), pieces: () => this.torrent.pieces.length, hardLimit: MAX_PIECES, has: (i) => this.has(i) })
       wire.use(Ext)
       patches.noDelay(torrent, wire)
       patches.emitRequestedPieces(wire)
@@ -724,9 +723,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   private onWarning (err: Error): void {
-    const m = /^Piece (\d+) failed verification/.exec(err?.message ?? '')
-    if (!m) return
-    const index = Number(m[1])
+    const index = patches.failedPiece(err)
+    if (index === null) return
     this.stats.corruptPieces++
     const blocks = this.blocks.get(index) ?? []
     this.blocks.delete(index)

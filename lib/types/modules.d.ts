@@ -48,3 +48,5 @@ declare module 'range-parser' {
   function rangeParser (size: number, header: string, options?: { combine?: boolean }): Ranges | -1 | -2
   export default rangeParser
 }
+declare module 'ut_metadata' { const utMetadata: (metadata?: Uint8Array) => unknown; export default utMetadata }
+declare module 'debug' { interface Debugger { (fmt: string, ...args: unknown[]): void, enabled: boolean } function createDebug (namespace: string): Debugger; export default createDebug }

@@ -1,0 +1,171 @@
+/**
+ * Torrent progress and selection: what a growing torrent has, wants, and when it is done. Read
+ * from webtorrent 3.0.21 (node_modules/webtorrent/lib/torrent.js):
+ *
+ *   P2 alwaysChokeSeeders = false      caught-up viewers are "seeders" of the current pieces
+ *   P3 _hasAllPieces → false           HAVE_ALL would claim every future piece
+ *   P6 _checkDone without announces    incremental (a cursor over the first missing piece), not a scan
+ *                                       of all pieces; a live torrent is done only once it has ended
+ *                                       and every piece is verified (apps rely on 'done' meaning that)
+ *   _updateWireInterest                 the same cursor, from the first wanted piece
+ *   selectGrowing()                     selections moved past their verified prefix before select()
+ *   markHave() / trustVerified()        pieces verified elsewhere (own pieces; live ⇄ final)
+ *   failedPiece()                       the piece of a "Piece N failed verification" warning (smart ban)
+ */
+import type { Requirement, TorrentLike, WireLike } from './types.js'
+
+export const REQUIRES: readonly Requirement[] = [
+  { where: 'Torrent.prototype', path: '_hasAllPieces', is: 'function' },
+  { where: 'Torrent.prototype', path: '_checkDone', is: 'function' },
+  { where: 'Torrent.prototype', path: '_gcSelections', is: 'function' },
+  { where: 'Torrent.prototype', path: '_markVerified', is: 'function' },
+  { where: 'Torrent.prototype', path: '_markUnverified', is: 'function' },
+  { where: 'Torrent.prototype', path: '_verifyPieces', is: 'function' },
+  { where: 'Torrent.prototype', path: '_updateWireInterest', is: 'function' },
+  { where: 'Torrent.prototype', path: 'select', is: 'function' },
+  { where: 'Torrent.prototype', path: '_onWireWithMetadata', is: 'source', text: 'alwaysChokeSeeders' },
+  // smart ban (lib/live/smart-ban.ts) reads this warning: its text is a contract too
+  { where: 'Torrent.prototype', path: '_request', is: 'source', text: 'Piece ${index} failed verification' },
+  { where: 'torrent', path: '_selections._items', is: 'array' },
+  { where: 'torrent', path: 'bitfield.buffer', is: 'bytes' }
+]
+
+/** Installs the per-torrent patches. Call synchronously from client.add, before any wire exists. */
+export function adaptTorrent (torrent: TorrentLike): void {
+  torrent.alwaysChokeSeeders = false
+  torrent._hasAllPieces = () => false
+  installCursors(torrent, false)
+}
+
+/**
+ * The same cursor-based done and interest checks for an ordinary torrent that is filled piece by
+ * piece from elsewhere (the final torrent mirroring a live one: a catch-up after the end would
+ * otherwise cost O(pieces) per piece). It announces 'completed' to trackers once, as WebTorrent does.
+ */
+export function fastDone (torrent: TorrentLike): void {
+  installCursors(torrent, true)
+}
+
+function installCursors (torrent: TorrentLike, announceComplete: boolean): void {
+  // WebTorrent's _checkDone scans every piece of a file that is not done, on every verified piece:
+  // O(stream length) per piece for a viewer at the edge. Here: a cursor at the first missing piece
+  // (pieces are verified mostly in order), moved back if a piece is ever unverified. No tracker
+  // announces on done ⇄ not-done toggles. A live torrent (not announceComplete) is never done
+  // while it airs, however caught up: `done` and 'done' mean the whole program is here.
+  let firstMissing = 0
+  torrent._checkDone = function (this: TorrentLike) {
+    if (this.destroyed || !this.bitfield) return false
+    const n = this.pieces.length
+    const bf = this.bitfield
+    while (firstMissing < n && bf.get(firstMissing)) firstMissing++
+    const done = firstMissing >= n && (announceComplete || endedTorrents.has(this))
+    const f = this.files[0]
+    if (f) {
+      if (done && !f.done) { f.done = true; f.emit('done') } else if (!done) f.done = false
+    }
+    if (!this.done && done) {
+      this.done = true
+      this.emit('done')
+      if (announceComplete && !this.destroyed) this.discovery?.complete?.()
+    } else if (this.done && !done) {
+      this.done = false
+    }
+    this._gcSelections()
+    return done
+  }
+  // WebTorrent's _updateWireInterest, run on every HAVE, scans from piece 0 for a piece we lack
+  // and the peer has: O(stream length) per HAVE once we have most pieces. Here the scan starts at
+  // the first piece we still want (pieces before a from: 'live' viewer's start are never wanted).
+  let interestFrom = 0
+  torrent._updateWireInterest = function (this: TorrentLike, wire: WireLike) {
+    const pieces = this.pieces
+    const n = pieces.length
+    const floor = Math.max(0, Math.min(n, wantedFrom.get(this) ?? 0))
+    if (interestFrom < floor) interestFrom = floor
+    while (interestFrom < n && pieces[interestFrom] === null) interestFrom++
+    let interested = false
+    for (let i = interestFrom; i < n; i++) {
+      if (pieces[i] && wire.peerPieces.get(i)) { interested = true; break }
+    }
+    // A live stream keeps coming: a viewer at the edge would otherwise flip INTERESTED /
+    // UNINTERESTED with every piece (two messages a piece a peer). Interest is kept until the end.
+    if (!interested && !announceComplete && wire.amInterested && !endedTorrents.has(this)) return
+    if (interested) wire.interested(); else wire.uninterested()
+  }
+  const markUnverified = torrent._markUnverified
+  torrent._markUnverified = function (this: TorrentLike, index: number) {
+    if (index < firstMissing) firstMissing = index
+    if (index < interestFrom) interestFrom = index
+    return markUnverified.call(this, index)
+  }
+}
+
+/**
+ * torrent.select(from, to) for a stream that grows: WebTorrent merges an overlapping or adjacent
+ * selection into a new one that starts at the old one's `from` with its progress (`offset`) reset
+ * to 0, and then walks every verified piece from there on the next garbage-collection pass: O(stream
+ * length) per head for a viewer that is always a little behind. Moving each selection's `from` past
+ * its verified prefix first keeps that walk to the new pieces.
+ */
+export function selectGrowing (torrent: TorrentLike, from: number, to: number): void {
+  const items = torrent._selections?._items
+  if (Array.isArray(items)) {
+    for (const s of items) {
+      if (!s.isStreamSelection && s.offset > 0 && s.from + s.offset <= s.to) { s.from += s.offset; s.offset = 0 }
+    }
+  }
+  torrent.select(from, to)
+}
+
+const wantedFrom = new WeakMap<object, number>()
+const endedTorrents = new WeakSet<object>()
+
+/** The live stream has ended: interest follows what is missing again (see installCursors). */
+export function setEnded (torrent: TorrentLike): void {
+  endedTorrents.add(torrent)
+  if (torrent.ready && !torrent.destroyed) torrent._checkDone() // every piece may be here already
+}
+
+/** The first piece this peer wants (a from: 'live' viewer never wants the pieces before it). */
+export function setWantedFrom (torrent: TorrentLike, index: number): void {
+  wantedFrom.set(torrent, index)
+}
+
+/**
+ * Marks a stored piece as verified and tells every peer: the broadcaster's own pieces, and pieces
+ * one torrent verified for another that shares its storage (live ⇄ final). No-op if already had.
+ */
+export function markHave (torrent: TorrentLike, index: number): boolean {
+  if (!torrent.bitfield || index >= torrent.pieces.length || torrent.bitfield.get(index)) return false
+  torrent.pieces[index] = null
+  torrent._markVerified(index)
+  for (const w of torrent.wires) w.have(index)
+  return true
+}
+
+/**
+ * For a torrent added over storage whose pieces were already verified elsewhere (the final torrent
+ * over the live torrent's store): at start-up, mark exactly the pieces `has(i)` as verified instead
+ * of rehashing everything. Call right after client.add, before the metadata is processed.
+ */
+export function trustVerified (torrent: TorrentLike, has: (index: number) => boolean): void {
+  torrent._verifyPieces = function (this: TorrentLike, cb: (err: Error | null) => void) {
+    for (let i = 0; i < this.pieces.length; i++) {
+      if (has(i)) { this.pieces[i] = null; this._markVerified(i) }
+    }
+    queueMicrotask(() => cb(null))
+  }
+}
+
+export function checkDone (torrent: TorrentLike): void {
+  torrent._checkDone()
+}
+
+/** WebTorrent's 'warning' for a piece whose bytes failed SHA-1 (torrent.js, _request). */
+const PIECE_FAILED = /^Piece (\d+) failed verification/
+
+/** The piece a torrent 'warning' says failed verification, or null for any other warning. */
+export function failedPiece (err: unknown): number | null {
+  const m = PIECE_FAILED.exec((err as Error | null)?.message ?? '')
+  return m ? Number(m[1]) : null
+}

@@ -1,0 +1,89 @@
+/**
+ * Wire bitfield: what a peer may announce (BITFIELD, HAVE) on a torrent that grows.
+ *   P4 a BITFIELD makes peerPieces growable (otherwise HAVEs past its size are silently dropped)
+ *   HAVE indices are bounded by what the stream can hold (a hostile HAVE can't allocate a huge bitfield)
+ *   P9 a peer's bitfield buffer is kept longer than ours: WebTorrent's per-HAVE "is this peer a
+ *      seeder?" check loops over every piece when the two lengths are equal (O(stream) per HAVE);
+ *      with unequal lengths it returns at once. A growing stream has no seeders anyway.
+ */
+import BitField from 'bitfield'
+import type { Requirement, WireLike } from './types.js'
+
+export const REQUIRES: readonly Requirement[] = [
+  { where: 'Wire.prototype', path: '_onBitField', is: 'function' },
+  { where: 'Wire.prototype', path: '_onHave', is: 'function' },
+  { where: 'wire', path: 'peerPieces', is: 'object' },
+  { where: 'wire', path: 'peerExtensions', is: 'object' },
+  { where: 'wire', path: 'peerExtendedHandshake', is: 'object' },
+  { where: 'BitField', path: 'grow', is: 'number' }
+]
+
+/** How long a BITFIELD may wait for the claim (extended handshake) that makes room for it. */
+export const PENDING_BITFIELD_MS = 10_000
+
+export interface BitfieldOptions {
+  /** The highest piece index this peer may announce now. */
+  limit: () => number
+  /** A HAVE beyond the limit, or a BITFIELD longer than it allows: called instead of touching state. */
+  onAbuse: (why: string) => void
+  /** The protocol's hard limit on pieces (a BITFIELD longer than it is abuse at once). */
+  hardLimit: number
+}
+
+const pendingBitfields = new WeakMap<object, Uint8Array>()
+
+export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit }: BitfieldOptions): void {
+  wire.peerPieces = new BitField(0, { grow: limit() + 1 })
+  roomFor(wire.peerPieces, limit())
+  // A BITFIELD may arrive before we have heard how long the stream is (stock WebTorrent sends it
+  // before its extended handshake, and a late joiner knows no head yet): one longer than we can
+  // place now is kept aside — bounded by the protocol's hard limit — and applied by
+  // retryPendingBitfield() once the peer's claim or a verified head makes room for it.
+  wire._onBitField = function (this: WireLike, buffer: Uint8Array) {
+    if (buffer.length > Math.ceil(hardLimit / 8) + 1) return onAbuse(`bitfield of ${buffer.length} bytes`)
+    const max = limit()
+    if (buffer.length > Math.ceil((max + 1) / 8) + 1) {
+      // Kept aside only while the peer's claim may still come (its extended handshake): after it,
+      // or from a peer without extensions, a bitfield beyond the limit is abuse.
+      const heard = Object.keys(this.peerExtendedHandshake ?? {}).length > 0 || !this.peerExtensions?.extended
+      if (heard) return onAbuse(`bitfield of ${buffer.length} bytes beyond ${max + 1} pieces`)
+      pendingBitfields.set(this, buffer.slice())
+      const t = setTimeout(() => { if (pendingBitfields.has(this) && !this.destroyed) onAbuse(`bitfield of ${buffer.length} bytes never backed by a claim`) }, PENDING_BITFIELD_MS)
+      t.unref?.()
+      return
+    }
+    pendingBitfields.delete(this)
+    this.peerPieces = new BitField(buffer.slice(), { grow: max + 1 })
+    roomFor(this.peerPieces, max)
+    this.emit('bitfield', this.peerPieces)
+  }
+  const onHave = wire._onHave
+  wire._onHave = function (this: WireLike, index: number) {
+    const max = limit()
+    if (!(index >= 0 && index <= max)) return onAbuse(`HAVE ${index} beyond ${max}`)
+    const bytes = Math.ceil((max + 1) / 8) // BitField keeps `grow` in bytes
+    if (typeof this.peerPieces.grow === 'number' && this.peerPieces.grow < bytes) this.peerPieces.grow = bytes
+    roomFor(this.peerPieces, max)
+    return onHave.call(this, index)
+  }
+}
+
+/** Applies a BITFIELD kept aside (see adaptBitfield) if the wire's limit now allows it. */
+export function retryPendingBitfield (wire: WireLike): void {
+  const b = pendingBitfields.get(wire)
+  if (b && !wire.destroyed) wire._onBitField(b)
+}
+
+/** Whether the wire holds a BITFIELD we could not place yet. */
+export function hasPendingBitfield (wire: WireLike): boolean {
+  return pendingBitfields.has(wire)
+}
+
+/** P9: a buffer for bits 0…max plus at least one spare byte (so never our bitfield's exact length). */
+function roomFor (bf: BitField, max: number): void {
+  const need = Math.ceil((max + 1) / 8) + 1
+  if (bf.buffer.length >= need) return
+  const b = new Uint8Array(need + 512) // slack: reallocate once per ~4096 pieces of growth
+  b.set(bf.buffer)
+  bf.buffer = b
+}
