@@ -103,6 +103,12 @@ export interface TorrentLike extends EmitterLike {
   length: number
   announce?: string[]
   private?: boolean
+  magnetURI: string
+  torrentFile: Uint8Array
+  progress: number
+  uploaded: number
+  downloaded: number
+  numPeers: number
   pieces: Array<Piece | null>
   bitfield: BitField
   files: FileLike[]

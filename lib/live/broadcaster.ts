@@ -14,7 +14,6 @@ import { equal } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
 import { createFinalInfo, createLiveInfo, encodeInfo, parseLiveInfo } from '../protocol/info.js'
 import { LiveError } from '../protocol/result.js'
-import * as patches from '../../patches/index.js'
 import { openBroadcastState } from '#broadcast-state'
 import type { BroadcastStatePersist } from './broadcast-state-types.js'
 import { enableLive, type LiveView } from './enable.js'
@@ -131,12 +130,11 @@ export class Broadcaster {
     if (pieces.length) await this.publish(pieces, false)
   }
 
-  /** Stores pieces, appends their hashes, signs one head over them and announces it. */
+  /** Stores pieces, appends their hashes, signs one head over them and announces it (live.publish). */
   private async publish (pieces: Uint8Array[], ended: boolean): Promise<void> {
     const live = this.live
-    const state = live.state
-    if (!state || live.destroyed) throw new LiveError('DESTROYED', 'the broadcast torrent is closed')
-    const first = state.log.end
+    if (!live.state || live.destroyed) throw new LiveError('DESTROYED', 'the broadcast torrent is closed')
+    const first = live.nextPiece
     const pieceHashes = pieces.map((p) => hashes.sha1(p))
     for (let k = 0; k < pieces.length; k++) await put(this.torrent.store, first + k, pieces[k]!)
     if (this.persist) {
@@ -144,22 +142,19 @@ export class Broadcaster {
       await this.persist.syncData(this.torrent)
       await this.persist.appendHashes(pieceHashes)
     }
-    state.appendHashes(pieceHashes)
-    const count = first + pieces.length
     const length = this.published + pieces.reduce((a, p) => a + p.length, 0)
-    let finalInfoHash: Uint8Array | null = null
-    if (ended) {
-      const info = createFinalInfo(this.name, this.pieceLength, length, state.log.range(0, count) ?? new Uint8Array(0))
-      finalInfoHash = hashes.sha1(encodeInfo(info))
-    }
-    const head = await state.signHead(this.keyPair.secretKey, { length, time: Date.now(), ended, finalInfoHash })
-    // …and the head durable before anyone sees it.
-    if (this.persist) await this.persist.writeHead(head)
-    this.published = length
-    live.applyHead(head, first, count)
-    live.announce() // HEAD first, so peers can grow before the HAVEs arrive
-    for (let i = first; i < count; i++) patches.markHave(this.torrent, i)
-    patches.checkDone(this.torrent)
+    await live.publish({
+      pieceHashes,
+      length,
+      ended,
+      secretKey: this.keyPair.secretKey,
+      finalInfoHash: (all) => hashes.sha1(encodeInfo(createFinalInfo(this.name, this.pieceLength, length, all))),
+      beforeAnnounce: async (head) => {
+        // …and the head durable before anyone sees it.
+        if (this.persist) await this.persist.writeHead(head)
+        this.published = length
+      }
+    })
   }
 
   /**
@@ -285,19 +280,5 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
 /** Re-applies a persisted head: its hashes, its pieces on disk, the head itself (same signature). */
 async function restore (torrent: any, persist: BroadcastStatePersist, head: SignedHead): Promise<void> {
   const live = torrent.live as LiveView
-  const state = live.state!
-  state.appendHashes(await persist.takeHashes(head.count))
-  if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `the head in ${persist.label} does not match its persisted piece hashes`)
-  await persist.restoreData(torrent, head)
-  const store = patches.rawStore(torrent)
-  if (head.count > 0 && store) {
-    // The newest piece must still be the one the head commits to.
-    const last = head.count - 1
-    const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))
-    if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} in ${persist.label} does not match its persisted hash`)
-  }
-  live.applyHead(head, 0, head.count)
-  live.announce() // HEAD before the HAVEs: a peer far behind learns the count first
-  for (let i = 0; i < head.count; i++) patches.markHave(torrent, i)
-  patches.checkDone(torrent)
+  await live.resume(head, await persist.takeHashes(head.count), persist.label, () => persist.restoreData(torrent, head))
 }

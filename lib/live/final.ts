@@ -9,6 +9,10 @@ import bencode from 'bencode'
 import { hashes } from '../crypto/index.js'
 import { toHex } from '../protocol/bytes.js'
 import { createFinalInfo, encodeInfo } from '../protocol/info.js'
+import { LiveError } from '../protocol/result.js'
+import * as patches from '../../patches/index.js'
+import type { TorrentLike } from '../../patches/index.js'
+import type { LiveTorrent } from './live-torrent.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -56,4 +60,71 @@ export function sharedStore (liveTorrent: any): any {
     close (cb?: any) { queueMicrotask(() => cb?.(null)) },
     destroy (cb?: any) { queueMicrotask(() => cb?.(null)) }
   }
+}
+
+/** The final torrents this package added, by the live torrent whose storage they read. */
+const owners = new WeakMap<object, LiveTorrent>()
+
+/** Whether `ft` is the final torrent `live` added over its own storage (it goes when live goes). */
+export function ownsFinal (live: LiveTorrent, ft: TorrentLike | null): ft is TorrentLike {
+  return ft !== null && owners.get(ft) === live
+}
+
+/** Once ended and every piece hash is known: build the final torrent, check it, serve it. */
+export function maybeFinish (live: LiveTorrent): void {
+  const state = live.state
+  const head = state?.head
+  if (!state || !head?.ended || live.final || live.destroyed || live.error) return
+  if (state.log.gaps(head.count).length > 0) return // pages still coming (page-sync.ts)
+  const pieceHashes = head.count === 0 ? new Uint8Array(0) : state.log.range(0, head.count)
+  if (!pieceHashes) return
+  const torrent = live.torrent
+  const f = finalTorrent(torrent.name, torrent.pieceLength, head.length, pieceHashes, torrent.announce ?? [])
+  if (!head.finalInfoHash || f.infoHash !== toHex(head.finalInfoHash)) {
+    live.fail(new LiveError('BAD_FINAL', `the signed end names final infohash ${head.finalInfoHash ? toHex(head.finalInfoHash) : '(none)'}, but the stream's pieces give ${f.infoHash}`))
+    return
+  }
+  live.final = f
+  seedFinal(live, f)
+}
+
+function seedFinal (live: LiveTorrent, f: FinalTorrent): void {
+  const torrent = live.torrent
+  const client = torrent.client!
+  const existing = client.torrents.find((t) => t.infoHash === f.infoHash && !t.destroyed)
+  if (existing) {
+    // Someone added the final torrent to this client already, with its own storage: it serves
+    // it as it will; nothing of ours is mirrored into it (it does not hold our pieces).
+    live.finalTorrent = existing
+    const done = (): void => { existing.removeListener('close', gone); live.finalServed = true; live.emit('final', f) }
+    const gone = (): void => { existing.removeListener('ready', done); live.emit('failed', new LiveError('DESTROYED', 'the final torrent added to this client closed')) }
+    if (existing.ready) queueMicrotask(done); else { existing.once('ready', done); existing.once('close', gone) }
+    return
+  }
+  const ft = client.add(f.torrentFile, {
+    preloadedStore: sharedStore(torrent),
+    storeCacheSlots: 0,
+    deselect: true,
+    announce: torrent.announce ?? [],
+    private: torrent.private === true
+  })
+  owners.set(ft, live)
+  live.finalTorrent = ft
+  patches.trustVerified(ft, (i) => live.has(i))
+  ft.on('error', (err: Error) => { live.emit('warning', err); if (!live.finalServed) live.emit('failed', new LiveError('FINAL_FAILED', `the final torrent failed: ${err.message}`)) })
+  patches.fastDone(ft) // WebTorrent's own done and interest checks scan every piece, per piece
+  ft.on('verified', (index: number) => {
+    // Downloaded on the final infohash (from a peer that only speaks plain BitTorrent).
+    if (patches.markHave(torrent, index)) patches.checkDone(torrent)
+  })
+  ft.once('ready', () => {
+    if (live.destroyed) return
+    // Pieces verified on the live infohash between the add and now.
+    for (let i = 0; i < live.count; i++) if (live.has(i)) patches.markHave(ft, i)
+    patches.checkDone(ft)
+    // Nothing is selected on the final torrent: what this viewer still wants comes on the live
+    // infohash (selecting on both fetched many pieces twice) and is mirrored into it.
+    live.finalServed = true
+    live.emit('final', f)
+  })
 }

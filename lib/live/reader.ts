@@ -17,7 +17,9 @@ export interface ReadOptions {
 function getPiece (live: LiveTorrent, i: number): Promise<Uint8Array> {
   const length = live.pieceLength(i)
   return new Promise((resolve, reject) => {
-    live.torrent.store.get(i, { offset: 0, length }, (err: Error | null, buf?: Uint8Array) => err ? reject(err) : resolve(buf!))
+    const store = live.torrent.store
+    if (!store) return reject(new LiveError('DESTROYED', 'the torrent was destroyed before the broadcast ended'))
+    store.get(i, { offset: 0, length }, (err: Error | null, buf?: Uint8Array) => err ? reject(err) : resolve(buf!))
   })
 }
 

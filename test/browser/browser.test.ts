@@ -133,10 +133,10 @@ describe('browsers (headless Chromium, WebRTC)', function () {
     const page = await env.open(`${site.url}?play=0`)
     const browserId: string = await page.evaluate(() => (window as any).wtl.client.peerId)
     const deadline = Date.now() + 40_000
-    const toBrowser = (): any[] => te.wires.filter((w: any) => w.peerId === browserId && w.ut_live?.supported)
+    const toBrowser = (): any[] => te.wires.filter((w: any) => w.peerId === browserId && w.ut_live?.peer.supported)
     let kick = Date.now()
     while (toBrowser().length === 0 || !te.live.has(9)) {
-      if (Date.now() > deadline) throw new Error(`the hostile Node peer never met the browser over WebRTC (hostile peer: ${te.live.count} pieces, wires ${JSON.stringify(te.wires.map((w: any) => [w.peerId, w.type, !!w.ut_live?.supported]))}; browser ${browserId})`)
+      if (Date.now() > deadline) throw new Error(`the hostile Node peer never met the browser over WebRTC (hostile peer: ${te.live.count} pieces, wires ${JSON.stringify(te.wires.map((w: any) => [w.peerId, w.type, !!w.ut_live?.peer.supported]))}; browser ${browserId})`)
       // A WebRTC handshake through the tracker can get lost on a busy machine: offer again.
       if (Date.now() - kick > 4000) { kick = Date.now(); te.discovery?.tracker?.update?.() }
       await sleep(100)

@@ -16,8 +16,8 @@ import { signable, type Head, type SignedHead } from '../../lib/protocol/head.js
 import { encode, type Message, type Tail } from '../../lib/protocol/messages.js'
 import fc from 'fast-check'
 import { hostile } from './fuzz.js'
-import { CLAIM_PROOF_MS, MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/live-torrent.js'
-import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/extension.js'
+import { CLAIM_PROOF_MS, MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/limits.js'
+import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/limits.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
 import { Attacker, reconnectRefused, within, type AttackerOptions } from './attacker.js'
 
@@ -109,10 +109,10 @@ export function diagnose (s: Stage): void {
   const t = s.tv
   let miss = 0
   while (miss < t.pieces.length && t.bitfield.get(miss)) miss++
-  const live = t.live as any
+  const ban = (t.live as any).smartBan
   console.log(`  stuck: count ${t.live.count}, first missing ${miss}, pieces.length ${t.pieces.length}, hash known ${Boolean(t.live.state?.log.get(miss))}`)
   console.log(`  piece ${miss}: ${JSON.stringify(t.pieces[miss] ? { missing: t.pieces[miss].missing, reservations: t.pieces[miss]._reservations, chunks: t.pieces[miss]._chunks, buffered: t.pieces[miss]._buffered } : null)} reservations ${JSON.stringify((t._reservations[miss] ?? []).map((w: any) => w ? w.peerId?.slice(0, 8) : null))}`)
-  console.log(`  solo ${JSON.stringify([...live.solo].map(([i, w]: [number, any]) => [i, w ? `${w.peerId?.slice(0, 8)}${w.destroyed ? '(destroyed)' : ''}` : null]))} suspects ${JSON.stringify([...live.suspects.keys()])} blocks ${JSON.stringify([...live.blocks.keys()])}`)
+  console.log(`  solo ${JSON.stringify([...ban.solo].map(([i, w]: [number, any]) => [i, w ? `${w.peerId?.slice(0, 8)}${w.destroyed ? '(destroyed)' : ''}` : null]))} suspects ${JSON.stringify([...ban.suspects.keys()])} blocks ${JSON.stringify([...ban.blocks.keys()])}`)
   for (const w of t.wires) console.log(`  wire ${w.peerId?.slice(0, 8)} destroyed ${w.destroyed} peerChoking ${w.peerChoking} amInterested ${w.amInterested} requests ${w.requests.length} has ${w.peerPieces.get(miss)}`)
   console.log(`  bans ${JSON.stringify(s.bans.map((b) => [b.peerId.slice(0, 8), b.code, b.reason]))}`)
 }
@@ -484,7 +484,7 @@ export async function unsolicitedPieces (): Promise<void> {
   for (let i = 0; i < 2000 && !atk.destroyed; i++) atk.wire.piece(30 + (i % 30), (i % 1) * 16384, block)
   figures.casesTried += 2000
   await sleep(500)
-  const kept = [...((s.tv.live as any).blocks as Map<number, unknown[]>).values()].reduce((n, l) => n + l.length, 0)
+  const kept = [...((s.tv.live as any).smartBan.blocks as Map<number, unknown[]>).values()].reduce((n, l) => n + l.length, 0)
   assert.ok(kept <= 64, `blocks nobody asked for are not kept (${kept})`)
   atk.destroy()
   await finish(s)
@@ -613,7 +613,7 @@ export async function banListBound (n: number, concurrency = 32): Promise<{ bann
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
   sampleRss()
-  const remembered = (s.tv.live as any).bans.size as number
+  const remembered = (s.tv.live as any).policy.bans.size as number
   assert.ok(remembered <= MAX_BANS, `at most ${MAX_BANS} bans remembered (${remembered})`)
   const rssGrowthMiB = (process.memoryUsage().rss - rss0) / 2 ** 20
   await finish(s)

@@ -35,7 +35,7 @@ describe('hostile peers in a live swarm', function () {
     await poll(() => te.live.has(19), 20_000, 'evil peer synced')
     const v = await makeClient()
     const tv = join(v, bc.magnetURI, [a, evil])
-    await poll(() => wiresTo(te, v).some((w) => w.ut_live?.supported), 20_000, 'victim connected to evil peer')
+    await poll(() => wiresTo(te, v).some((w) => w.ut_live?.peer.supported), 20_000, 'victim connected to evil peer')
     return { a, bc, evil, te, v, tv, data }
   }
 

@@ -1,0 +1,91 @@
+/**
+ * Head sync: steps 2 and 4 of a HEAD's way (see the DEV DOCS in live-torrent.ts). A decoded HEAD
+ * from a peer is checked here (StreamState.acceptHead: one signature check per distinct new head,
+ * in arrival order), handed to the controller to apply (LiveTorrent.applyHead), and forwarded to
+ * every other peer that lacks it (send), with the tail of hashes that peer is missing.
+ */
+import createDebug from 'debug'
+import { MAX_TAIL_HASHES, PIECE_HASH_BYTES } from '../protocol/constants.js'
+import { rank, type SignedHead } from '../protocol/head.js'
+import type { Tail } from '../protocol/messages.js'
+import { LiveError } from '../protocol/result.js'
+import { PEER_FAULTS, type Evidence } from '../state/stream-state.js'
+import type { Peer } from './peer.js'
+import type { LiveTorrent } from './live-torrent.js'
+
+const debug = createDebug('webtorrent-live:head')
+
+export class HeadSync {
+  /** Heads received before we were ready (the newest per peer). */
+  private pending = new Map<Peer, { head: SignedHead, tail: Tail | null }>()
+  /** Heads are checked one at a time, in the order they came. */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (private readonly live: LiveTorrent) {}
+
+  /** A decoded HEAD from `peer`. Its count is a claim until the head verifies. */
+  onHead (peer: Peer, head: SignedHead, tail: Tail | null): void {
+    if (peer.claim(head.count)) this.live.policy.onClaim(peer)
+    if (!this.live.ready) { this.pending.set(peer, { head, tail }); return }
+    this.enqueue(peer, head, tail)
+  }
+
+  /** We are ready: check the heads that came before, and send ours to every peer. */
+  onReady (): void {
+    for (const [peer, m] of this.pending) this.enqueue(peer, m.head, m.tail)
+    this.pending.clear()
+    this.announce()
+  }
+
+  forget (peer: Peer): void { this.pending.delete(peer) }
+
+  private enqueue (peer: Peer, head: SignedHead, tail: Tail | null): void {
+    this.queue = this.queue.then(() => this.check(peer, head, tail)).catch((err) => this.live.fail(err as Error))
+  }
+
+  /** Step 2: check. Then apply (step 3, the controller) and forward (step 4). */
+  private async check (peer: Peer, head: SignedHead, tail: Tail | null): Promise<void> {
+    const live = this.live
+    const state = live.state
+    if (!state || live.destroyed || peer.wire.destroyed) return
+    if (live.role === 'broadcaster') {
+      // The source trusts only itself; a head it did not sign is a forgery or equivocation evidence.
+      if (state.head && rank(head) <= rank(state.head)) { peer.knows(0, rank(head)); return }
+      // Newer than anything it signed: never adopted. Forged → the sender's fault; validly signed →
+      // the key is used elsewhere (a warning with the evidence; the broadcast goes on, the relay is not blamed).
+      if (!await state.verifySignature(head)) return live.onPeerFault(peer, 'BAD_SIGNATURE', 'head is not signed by the stream key')
+      const ev: Evidence = { heads: [state.head ?? head, head], position: Math.min(state.count, head.count), detail: 'a head this broadcaster did not sign carries its signature' }
+      live.emit('warning', new LiveError('EQUIVOCATION', `the stream key signed a head elsewhere: ${ev.detail}`, ev))
+      return
+    }
+    const v = await state.acceptHead(head, tail)
+    if (live.destroyed) return
+    if (!v.ok) {
+      debug('head %d from %s refused: %s %s', head.count, peer.peerId, v.code, v.reason)
+      if (v.code === 'EQUIVOCATION') return live.onEquivocation(v.reason, v.evidence)
+      if (PEER_FAULTS.has(v.code)) return live.onPeerFault(peer, v.code, v.reason)
+      return
+    }
+    peer.knows(head.count, rank(head))
+    if (v.status !== 'accepted') return
+    debug('head %d (%d bytes%s) from %s accepted', head.count, head.length, head.ended ? ', ended' : '', peer.peerId)
+    live.stats.headsAccepted++
+    const n = tail ? tail.hashes.length / PIECE_HASH_BYTES : 0
+    live.applyHead(head, head.count - n, head.count)
+    for (const p of live.peers) if (p !== peer) this.send(p)
+  }
+
+  /** Step 4: forward. Sends the current head to `peer` if it lacks it, with the hashes it is missing. */
+  send (peer: Peer): void {
+    const state = this.live.state
+    const h = state?.head
+    if (!state || !h || !peer.supported || peer.knownRank >= rank(h)) return
+    peer.send({ type: 'head', head: h, tail: state.tailFor(peer.knownCount, MAX_TAIL_HASHES) })
+    peer.knows(h.count, rank(h))
+  }
+
+  /** Sends the current head to every peer that lacks it. */
+  announce (): void {
+    for (const p of this.live.peers) this.send(p)
+  }
+}

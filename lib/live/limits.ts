@@ -1,0 +1,54 @@
+/**
+ * Every budget a peer's behaviour can drive, in one place, each with its reason. A peer decides
+ * what it sends us; these decide what that may cost us (memory, loops, time) before it is cut off.
+ * (The wire-level ones, REQQ / MAX_PEER_REQUESTS / PENDING_BITFIELD_MS / MAX_BLOCK_LENGTH, live
+ * with the WebTorrent patches in patches/wire-*.ts; the protocol's own in lib/protocol/constants.ts.)
+ */
+
+// ---- bans (peer-policy.ts) -------------------------------------------------------------------
+
+/** How long a peer that broke the protocol stays banned (its peer id and its address). */
+export const BAN_MS = 10 * 60 * 1000
+/** Bans remembered at most (peer ids and addresses); the oldest go first. Fresh peer ids are free. */
+export const MAX_BANS = 4096
+/**
+ * A peer that is unchoking us, holds requests of ours and sends not one block for this long is
+ * holding them: dropped and banned for TIMEOUT_BAN_MS (WebTorrent's own limit is 30 s).
+ */
+export const PIECE_TIMEOUT_MS = 10_000
+export const TIMEOUT_BAN_MS = 60_000
+
+// ---- claims: what a peer says it has, before it proves it (peer-policy.ts) ----------------------
+
+/** A peer may announce (HAVE) pieces this far beyond our newest head: heads and HAVEs race. */
+export const MAX_HAVE_AHEAD = 4096
+/** A peer that claims (live_n, or an unverified head) more pieces than it proves in this time is banned. */
+export const CLAIM_PROOF_MS = 30_000
+/** Memory all unproved claims may take together (an honest 1M-piece stream claims 125 KB a peer). */
+export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
+
+// ---- messages (extension.ts, peer.ts) --------------------------------------------------------
+
+/** Per-peer budget: ut_live messages per second before the peer counts as flooding. */
+export const MAX_MESSAGES_PER_SECOND = 500
+
+// ---- hash pages (page-sync.ts) ----------------------------------------------------------------
+
+/** A hash page not answered in this time is asked of another peer. */
+export const PAGE_TIMEOUT_MS = 10_000
+/** Hash pages asked for at once per gap (verified backwards as they link up; 10 KiB each kept early). */
+export const PAGES_IN_FLIGHT = 8
+/** After a HASH_REJECT or a timeout, the peer is asked again for those hashes after this long. */
+export const PAGE_RETRY_MS = 1000
+
+// ---- corrupt pieces (smart-ban.ts) ------------------------------------------------------------
+
+/** Failed pieces whose blocks' digests are kept until the piece verifies (smart ban). */
+export const MAX_SUSPECT_PIECES = 1024
+/** Blocks (or digests) kept per piece in flight: a piece has at most this many blocks we asked for. */
+export const MAX_BLOCKS_PER_PIECE = 1024
+
+// ---- pieces on disk (selection.ts) ------------------------------------------------------------
+
+/** A restarted viewer checks the pieces on its disk this many bytes at a time between other work. */
+export const ADOPT_BYTES_PER_TURN = 16 * 1024 * 1024

@@ -1,0 +1,142 @@
+/**
+ * Peer policy: who is banned, what a peer may announce before it proves it, and when a peer that
+ * holds our requests is dropped. One per live torrent. The verdicts (a ban: the wire dropped, its
+ * address and peer id refused for a while) come from here; the evidence from the extension (a
+ * message that does not decode), the syncs (a head or page that does not verify), smart ban (a
+ * corrupt block) and the patched wire (a HAVE, BITFIELD or REQUEST out of bounds).
+ */
+import createDebug from 'debug'
+import { MAX_PIECES } from '../protocol/constants.js'
+import * as patches from '../../patches/index.js'
+import type { TorrentLike, WireLike } from '../../patches/index.js'
+import type { Peer } from './peer.js'
+import { BAN_MS, CLAIM_PROOF_MS, MAX_BANS, MAX_HAVE_AHEAD, PIECE_TIMEOUT_MS, TIMEOUT_BAN_MS, UNPROVEN_CLAIM_BYTES } from './limits.js'
+
+const debug = createDebug('webtorrent-live:peer')
+
+export interface Ban { addr: string | null, peerId: string, code: string, reason: string }
+
+/** What the policy needs from its torrent's controller. */
+export interface PolicyHost {
+  readonly torrent: TorrentLike
+  /** Pieces proved by a verified head (our count). */
+  readonly count: number
+  readonly ready: boolean
+  readonly destroyed: boolean
+  peerOf (wire: WireLike): Peer | undefined
+  banned (ban: Ban): void
+}
+
+export class PeerPolicy {
+  private bans = new Map<string, number>()
+  private bannedWires = new WeakSet<object>()
+  private claimTimers = new Map<Peer, ReturnType<typeof setTimeout>>()
+  private lastBlock: { at: number, wire: unknown } = { at: 0, wire: null }
+
+  constructor (private readonly host: PolicyHost) {}
+
+  isBanned (key: string): boolean {
+    const until = this.bans.get(key)
+    if (until === undefined) return false
+    if (until < Date.now()) { this.bans.delete(key); return false }
+    return true
+  }
+
+  /**
+   * The highest piece index a wire may announce now: what we know, or what the peer claims to have
+   * (a late joiner knows nothing yet while its peers announce thousands of pieces), plus
+   * MAX_HAVE_AHEAD for heads and HAVEs that race. A claim is unverified: a peer that claims more
+   * than it proves with a signed head within CLAIM_PROOF_MS is banned (see onClaim).
+   */
+  haveLimit (wire: WireLike): number {
+    const claimed = this.host.peerOf(wire)?.claimedCount ?? 0
+    return Math.min(MAX_PIECES, Math.max(this.host.count, claimed) + MAX_HAVE_AHEAD)
+  }
+
+  /** A peer's claimed count may have grown: place its kept-aside BITFIELD; hold it to the claim. */
+  onClaim (peer: Peer): void {
+    if (!this.host.ready) return // our count cannot grow before we are ready: judged from onReady
+    const unproven = peer.claimedCount > this.host.count + MAX_HAVE_AHEAD
+    if (unproven && !this.claimTimers.has(peer)) {
+      // Room for what peers claim but have not proved costs memory (a bitfield of the claimed
+      // length per wire): all such claims together get UNPROVEN_CLAIM_BYTES, no more.
+      let used = 0
+      for (const p of this.claimTimers.keys()) used += Math.ceil(p.claimedCount / 8)
+      if (used + Math.ceil(peer.claimedCount / 8) > UNPROVEN_CLAIM_BYTES) {
+        this.banWire(peer.wire, 'BAD_FIELD', `claims ${peer.claimedCount} pieces, unproved, while unproved claims already hold ${used} bytes`, undefined, CLAIM_PROOF_MS)
+        return
+      }
+    }
+    patches.retryPendingBitfield(peer.wire)
+    if (patches.hasPendingBitfield(peer.wire)) {
+      this.banWire(peer.wire, 'BAD_FIELD', `a bitfield longer than the ${peer.claimedCount} pieces it claims`)
+      return
+    }
+    if (peer.claimedCount <= this.host.count + MAX_HAVE_AHEAD || this.claimTimers.has(peer)) return
+    const timer = setTimeout(() => {
+      this.claimTimers.delete(peer)
+      if (!peer.wire.destroyed && peer.claimedCount > this.host.count + MAX_HAVE_AHEAD) {
+        this.banWire(peer.wire, 'BAD_FIELD', `claimed ${peer.claimedCount} pieces and proved ${this.host.count} within ${CLAIM_PROOF_MS} ms`)
+      }
+    }, CLAIM_PROOF_MS)
+    timer.unref?.()
+    this.claimTimers.set(peer, timer)
+  }
+
+  /** Our count grew: claims now within reach are proved. */
+  onProved (): void {
+    for (const [p, t] of this.claimTimers) if (p.claimedCount <= this.host.count + MAX_HAVE_AHEAD) { clearTimeout(t); this.claimTimers.delete(p) }
+  }
+
+  /** The peer's wire closed. */
+  forget (peer: Peer): void {
+    const ct = this.claimTimers.get(peer)
+    if (ct) { clearTimeout(ct); this.claimTimers.delete(peer) }
+  }
+
+  /**
+   * The TIMEOUT rule. Runs before WebTorrent's own 'timeout' handler, which drops the wire (and so
+   * marks it choking): banned only if it was unchoking us — an honest peer that choked us may leave
+   * requests unanswered. And only if others delivered meanwhile: when nobody did, we are starved
+   * or overloaded (a busy swarm on a busy machine), and banning our only sources would stall us for good.
+   */
+  watchTimeout (wire: WireLike): void {
+    wire.setTimeout(PIECE_TIMEOUT_MS, true)
+    wire.prependListener('timeout', () => {
+      const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
+      if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
+    })
+    wire.on('piece', () => { this.lastBlock.at = Date.now(); this.lastBlock.wire = wire })
+  }
+
+  banWire (wire: WireLike, code: string, reason: string, peerId?: string, ms = BAN_MS): void {
+    // Once per wire; a wire that already closed can still be banned (blamed after the fact).
+    if (this.bannedWires.has(wire) || this.host.destroyed) return
+    this.bannedWires.add(wire)
+    const until = Date.now() + ms
+    const addr = wire.remoteAddress && wire.remotePort ? `${wire.remoteAddress}:${wire.remotePort}` : null
+    if (addr) this.remember(addr, until)
+    const id = peerId || (wire.peerId ? String(wire.peerId) : '')
+    if (id) this.remember(id, until)
+    debug('ban %s %s %s: %s', addr ?? '-', id || '-', code, reason)
+    this.host.banned({ addr, peerId: id, code, reason })
+    wire.destroy()
+    if (addr) { try { this.host.torrent.removePeer(addr) } catch {} }
+  }
+
+  /** Bounded: expired bans go first, then the oldest (an attacker can mint peer ids for free). */
+  private remember (key: string, until: number): void {
+    this.bans.delete(key)
+    if (this.bans.size >= MAX_BANS) {
+      const now = Date.now()
+      for (const [k, t] of this.bans) if (t < now) this.bans.delete(k)
+      while (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value as string)
+    }
+    this.bans.set(key, until)
+  }
+
+  close (): void {
+    for (const t of this.claimTimers.values()) clearTimeout(t)
+    this.claimTimers.clear()
+  }
+}

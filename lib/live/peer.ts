@@ -1,0 +1,75 @@
+/**
+ * One Peer per wire that speaks ut_live: what we know of it, and what it said of itself. Its
+ * state is changed here, by its own methods; the controller (live-torrent.ts) and the syncs decide
+ * what to ask of whom.
+ *
+ *  - knownCount: the highest head count this peer has shown us or been sent (it can serve the
+ *    hashes below it), lowered for a while by a page back-off (askOthersFirst);
+ *  - knownRank: the rank of the newest head sent to or received from it;
+ *  - claimedCount: how many pieces it says it has (live_n, or an unverified head's count): only a
+ *    claim, which sizes what it may announce until it is proved (peer-policy.ts).
+ */
+import { EXTENSION_NAME, MAX_PIECES } from '../protocol/constants.js'
+import { encode, type Message } from '../protocol/messages.js'
+import type { WireLike } from '../../patches/index.js'
+import { MAX_MESSAGES_PER_SECOND } from './limits.js'
+
+export class Peer {
+  readonly wire: WireLike
+  peerId = ''
+  /** Both sides speak ut_live (its extended handshake came, with our version). */
+  supported = false
+  knownRank = -1
+  claimedCount = 0
+  private known = 0
+  /** Page back-off: pages ending above this go to other peers for now (null: none). */
+  private backoff: number | null = null
+  private windowStart = 0
+  private windowCount = 0
+
+  constructor (wire: WireLike) {
+    this.wire = wire
+  }
+
+  /** Pages (hashes) may be asked of this peer below this count. */
+  get knownCount (): number { return this.backoff === null ? this.known : Math.min(this.known, this.backoff) }
+
+  /** It holds a head of `count` pieces and `rank` (received from it, or sent to it). */
+  knows (count: number, rank: number): void {
+    this.known = Math.max(this.known, count)
+    if (this.backoff !== null) this.backoff = Math.max(this.backoff, count)
+    this.knownRank = Math.max(this.knownRank, rank)
+  }
+
+  /** A claim of `n` pieces (bounded by the protocol); claims only grow. Whether it grew. */
+  claim (n: unknown): boolean {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= this.claimedCount) return false
+    this.claimedCount = Math.min(n, MAX_PIECES)
+    return true
+  }
+
+  /**
+   * Pages below `start` go to other peers for now (it rejected them, or did not answer in time);
+   * after `ms` it is asked again, and `retry` runs. A busy peer's reply may queue behind the piece
+   * data it sends us, and a peer catching up will hold those hashes soon: a back-off, not a verdict.
+   */
+  askOthersFirst (start: number, ms: number, retry: () => void): void {
+    this.backoff = this.backoff === null ? Math.min(this.known, start) : Math.min(this.backoff, start)
+    const t = setTimeout(() => {
+      this.backoff = null
+      if (!this.wire.destroyed) retry()
+    }, ms)
+    t.unref?.()
+  }
+
+  /** Counts one message; false once it sends more than MAX_MESSAGES_PER_SECOND. */
+  withinRate (now = Date.now()): boolean {
+    if (now - this.windowStart >= 1000) { this.windowStart = now; this.windowCount = 0 }
+    return ++this.windowCount <= MAX_MESSAGES_PER_SECOND
+  }
+
+  send (msg: Message): void {
+    if (!this.supported || this.wire.destroyed) return
+    try { this.wire.extended(EXTENSION_NAME, encode(msg)) } catch { /* wire closing */ }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The broadcaster's side of the controller: a head signed here enters the stream at step 3
+ * (apply) of the way a viewer's HEAD takes (see the DEV DOCS in live-torrent.ts), is announced
+ * (HEAD first, so peers can grow before the HAVEs arrive), then the HAVEs follow.
+ * lib/live/broadcaster.ts stores the bytes and persists; this signs and announces.
+ */
+import { equal } from '../protocol/bytes.js'
+import type { SignedHead } from '../protocol/head.js'
+import { LiveError } from '../protocol/result.js'
+import { hashes } from '../crypto/index.js'
+import * as patches from '../../patches/index.js'
+import type { LiveTorrent } from './live-torrent.js'
+
+/** What the broadcaster publishes (LiveTorrent.publish): pieces it has stored, under one new signed head. */
+export interface Publication {
+  /** SHA-1 of each new piece, already stored at nextPiece, nextPiece + 1, … */
+  pieceHashes: Uint8Array[]
+  /** The stream's length in bytes with these pieces. */
+  length: number
+  ended: boolean
+  secretKey: Uint8Array
+  /** For the end: the final infohash, from every piece hash of the stream (the signed end names it). */
+  finalInfoHash?: (allHashes: Uint8Array) => Uint8Array
+  /** Runs once the head is signed, before anyone sees it (write-ahead: the head durable first). */
+  beforeAnnounce?: (head: SignedHead) => Promise<void> | void
+}
+
+/** Appends the pieces' hashes, signs one head over them, applies and announces it. */
+export async function publish (live: LiveTorrent, p: Publication): Promise<SignedHead> {
+  const state = live.state
+  if (!state || live.destroyed || live.role !== 'broadcaster') throw new LiveError('DESTROYED', 'the broadcast torrent is closed')
+  const first = state.log.end
+  state.appendHashes(p.pieceHashes)
+  const count = first + p.pieceHashes.length
+  const finalInfoHash = p.ended && p.finalInfoHash ? p.finalInfoHash(state.log.range(0, count) ?? new Uint8Array(0)) : null
+  const head = await state.signHead(p.secretKey, { length: p.length, time: Date.now(), ended: p.ended, finalInfoHash })
+  await p.beforeAnnounce?.(head)
+  goLive(live, head, first)
+  return head
+}
+
+/**
+ * Resuming a persisted stream: its piece hashes and its head (same signature), checked against
+ * each other and against the newest stored piece; `restoreData` runs between (the store brought
+ * back to the head). Then announced as publish() does.
+ */
+export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: Uint8Array[], label: string, restoreData: () => Promise<void>): Promise<void> {
+  const state = live.state
+  if (!state || live.destroyed) throw new LiveError('DESTROYED', 'the broadcast torrent is closed')
+  state.appendHashes(pieceHashes)
+  if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `the head in ${label} does not match its persisted piece hashes`)
+  await restoreData()
+  const store = patches.rawStore(live.torrent)
+  if (head.count > 0 && store) {
+    // The newest piece must still be the one the head commits to.
+    const last = head.count - 1
+    const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))
+    if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} in ${label} does not match its persisted hash`)
+  }
+  goLive(live, head, 0)
+}
+
+/** A head signed here: apply it, send it (HEAD before the HAVEs: a peer far behind learns the count first), then HAVEs. */
+function goLive (live: LiveTorrent, head: SignedHead, first: number): void {
+  live.applyHead(head, first, head.count)
+  live.announce()
+  for (let i = first; i < head.count; i++) patches.markHave(live.torrent, i)
+  patches.checkDone(live.torrent)
+}
