@@ -8,7 +8,10 @@ import { join, resolve, sep } from 'node:path'
 import { unsafeNameReason } from '../protocol/name.js'
 import { tmpdir } from 'node:os'
 import BitField from 'bitfield'
+import createDebug from 'debug'
 import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
+
+const debug = createDebug('webtorrent-live:store')
 
 export default class FileStore implements ChunkStore {
   readonly chunkLength: number
@@ -36,6 +39,7 @@ export default class FileStore implements ChunkStore {
     const path = join(dir, name)
     if (why !== null || !resolve(path).startsWith(resolve(dir) + sep)) {
       this.failure = new Error(`refusing to store ${JSON.stringify(name)}: not a safe file name${why ? ` (it ${why})` : ''}`)
+      debug('%s', this.failure.message)
       this.path = ''
       this.initialSize = 0
       this.closed = true
@@ -46,6 +50,7 @@ export default class FileStore implements ChunkStore {
     let size = 0
     try { size = statSync(this.path).size } catch {}
     this.initialSize = size
+    debug('open %s (%d bytes on disk)', path, size)
   }
 
   private open (): number {
@@ -96,6 +101,7 @@ export default class FileStore implements ChunkStore {
       process.nextTick(cb, null)
     } catch (e) {
       this.failure ??= e as Error
+      debug('write of chunk %d failed: %s', index, (e as Error).message)
       process.nextTick(cb, e as Error)
     }
   }
