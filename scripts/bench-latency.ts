@@ -5,7 +5,7 @@
  * Prints figures; asserts nothing.
  */
 import { broadcast } from '../lib/index.js'
-import { bytes, destroyAll, join, makeClient } from '../test/helpers/swarm.js'
+import { bytes, destroyAll, join, makeClient } from '../test/support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function arg (name: string, def: number): number {

@@ -4,8 +4,8 @@
  * from: 'live'). Prints the figures and exits 1 if any surviving viewer's output differs.
  *   node dist/scripts/churn.js [--viewers 20] [--seconds 120] [--period 10] [--kill 0.3] [--kbps 1000] [--json]
  */
-import { destroyAll, tempDir } from '../test/helpers/swarm.js'
-import { runChurn } from '../test/helpers/churn.js'
+import { destroyAll, tempDir } from '../test/support/clients.js'
+import { runChurn } from '../test/support/churn.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)

@@ -11,8 +11,8 @@
  * Prints: cases tried, accepted forgeries (must be 0), corrupt bytes delivered (must be 0), bans by
  * code, peak RSS. Exits 1 if any case failed or either figure is not 0.
  */
-import * as cases from '../test/hostile/cases.js'
-import { fuzzDecoders } from '../test/hostile/fuzz.js'
+import * as cases from '../test/support/hostile/cases.js'
+import { fuzzDecoders } from '../test/support/hostile/fuzz.js'
 
 const env = (name: string, def: number): number => { const v = Number(process.env[name]); return Number.isFinite(v) && v >= 0 ? v : def }
 const DECODER_RUNS = env('FUZZ_DECODER_RUNS', 20_000)
@@ -84,6 +84,8 @@ console.log(`  accepted forgeries       ${f.acceptedForgeries}`)
 console.log(`  corrupt bytes delivered  ${f.corruptBytes}`)
 console.log(`  bans by code             ${Object.entries(f.bans).map(([k, v]) => `${k} ${v}`).join(', ')}`)
 console.log(`  peak RSS                 ${f.peakRssMiB.toFixed(0)} MiB`)
+console.log(`  CPU for a 5000-message flood ${f.floodCpuMs} ms`)
+console.log(`  done behind a silent peer ${f.silentSeederMs} ms (the most seen)`)
 console.log(`  duration                 ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 console.log(`  failed cases             ${failures.length}`)
 const bad = failures.length > 0 || f.acceptedForgeries > 0 || f.corruptBytes > 0

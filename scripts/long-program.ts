@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto'
 import { broadcast } from '../lib/index.js'
-import { destroyAll, join, makeClient } from '../test/helpers/swarm.js'
+import { destroyAll, join, makeClient } from '../test/support/clients.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)

@@ -39,6 +39,9 @@ export class HeadSync {
 
   forget (peer: Peer): void { this.pending.delete(peer) }
 
+  /** Resolves once every head received so far has been checked. */
+  idle (): Promise<void> { return this.queue.then(() => {}, () => {}) }
+
   private enqueue (peer: Peer, head: SignedHead, tail: Tail | null): void {
     this.queue = this.queue.then(() => this.check(peer, head, tail)).catch((err) => this.live.fail(err as Error))
   }

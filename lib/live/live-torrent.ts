@@ -365,6 +365,12 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   /** Sends the current head to every peer that lacks it. */
   announce (): void { this.heads.announce() }
 
+  /**
+   * Resolves once every head received so far has been checked (and applied or refused): a
+   * barrier for tests and tools that must show a head changed nothing.
+   */
+  idle (): Promise<void> { return this.heads.idle() }
+
   /** @internal */
   onEquivocation (reason: string, evidence?: Evidence): void {
     this.fail(new LiveError('EQUIVOCATION', `the broadcaster signed two histories: ${reason}`, evidence))

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join as joinPath } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { broadcast, enableLive, type Broadcaster } from '../../lib/index.js'
-import { CLIENT_OPTS } from '../../test/helpers/swarm.js'
+import { CLIENT_OPTS } from '../../test/support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -13,11 +13,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import WebTorrent from 'webtorrent'
-import { CLIENT_OPTS, withTimeout } from '../helpers/swarm.js'
+import { CLIENT_OPTS, withTimeout } from '../support/clients.js'
 import { createKeyPair, decodeKeyFile, encodeKeyFile } from '../../lib/live/keys.js'
 import { toHex } from '../../lib/protocol/bytes.js'
 import { startWsTracker } from '../../lib/web/tracker.js'
-import { Cli, cleanup, tempDir } from '../cli/cli.js'
+import { Cli, cleanup, tempDir } from '../support/cli.js'
 import { buildBundles, CHROMIUM, CHROMIUM_ARGS, Env, haveChromium, waitStats } from './helpers.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { testCard } from '../../lib/web/testcard.js'
-import { Cli, cleanup } from '../cli/cli.js'
+import { Cli, cleanup } from '../support/cli.js'
 import { buildBundles, Env, haveChromium, sleep, stats, waitStats } from './helpers.js'
 
 describe('browsers: the web page from the command line', function () {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 /** Browser test helpers: headless Chromium (playwright-core), a WebSocket tracker, WebRTC Node peers, the demo page. */
 import WebTorrent from 'webtorrent'
+import { sleep } from '../support/wait.js'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -113,9 +114,7 @@ export async function waitStats (page: Page, pred: (s: any) => boolean, ms: numb
   throw new Error(`timed out after ${ms} ms: ${what}; last stats ${JSON.stringify(s)}`)
 }
 
-export function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
+export { sleep }
 
 /**
  * Opens the page twice, from the start and from the live edge, and checks both play while the

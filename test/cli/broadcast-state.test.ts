@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { appendFileSync, readdirSync, statSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast, createKeyPair } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../support/clients.js'
 
 const PL = 16384
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, get as httpGet, type Server } from 'node:http'
 import { join } from 'node:path'
-import { bytes, withTimeout } from '../helpers/swarm.js'
-import { Cli, cleanup, feed, run, tempDir } from './cli.js'
+import { bytes, withTimeout } from '../support/clients.js'
+import { Cli, cleanup, feed, run, tempDir } from '../support/cli.js'
 
 const PL = 16384
 

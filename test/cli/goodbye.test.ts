@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { bytes } from '../helpers/swarm.js'
-import { Cli, cleanup, tempDir } from './cli.js'
+import { bytes } from '../support/clients.js'
+import { Cli, cleanup, tempDir } from '../support/cli.js'
 
 const PL = 16384
 

@@ -1,7 +1,7 @@
 /** `CMD --help` / `-h` print that command's options and exit 0, whatever else is on the line; every port clash says the same. */
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:net'
-import { cleanup, run, STACK } from './cli.js'
+import { cleanup, run, STACK } from '../support/cli.js'
 
 describe('cli: help and port clashes', function () {
   this.timeout(60_000)

@@ -9,8 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { withTimeout } from '../helpers/swarm.js'
-import { Cli, cleanup, run, STACK, tempDir } from './cli.js'
+import { withTimeout } from '../support/clients.js'
+import { Cli, cleanup, run, STACK, tempDir } from '../support/cli.js'
 
 const HAVE_FFMPEG = ['ffmpeg', 'ffprobe'].every((cmd) => {
   try { return spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0 } catch { return false }

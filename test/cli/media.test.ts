@@ -7,8 +7,8 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { withTimeout } from '../helpers/swarm.js'
-import { Cli, cleanup, tempDir } from './cli.js'
+import { withTimeout } from '../support/clients.js'
+import { Cli, cleanup, tempDir } from '../support/cli.js'
 
 function has (cmd: string): boolean {
   try { return spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0 } catch { return false }

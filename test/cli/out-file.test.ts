@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { numberedName, openOutput, writeNewFile } from '../../lib/cli/out-file.js'
-import { cleanup, tempDir } from './cli.js'
+import { cleanup, tempDir } from '../support/cli.js'
 
 describe('cli: output files', function () {
   afterEach(cleanup)

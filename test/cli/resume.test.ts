@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { bytes } from '../helpers/swarm.js'
-import { Cli, cleanup, feed, run, tempDir } from './cli.js'
+import { bytes } from '../support/clients.js'
+import { Cli, cleanup, feed, run, tempDir } from '../support/cli.js'
 
 const PL = 16384
 

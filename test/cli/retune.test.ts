@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Server } from 'bittorrent-tracker'
-import { bytes } from '../helpers/swarm.js'
-import { Cli, cleanup, feed, tempDir } from './cli.js'
+import { bytes } from '../support/clients.js'
+import { Cli, cleanup, feed, tempDir } from '../support/cli.js'
 
 const PL = 16384
 const OUTAGE_MS = 60_000

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addr, bytes, destroyAll, makeClient, tempDir as swarmDir, withTimeout } from '../helpers/swarm.js'
-import { Cli, cleanup, run, STACK, tempDir } from './cli.js'
+import { addr, bytes, destroyAll, makeClient, tempDir as swarmDir, withTimeout } from '../support/clients.js'
+import { Cli, cleanup, run, STACK, tempDir } from '../support/cli.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -4,7 +4,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { decodeKeyFile } from '../../lib/index.js'
-import { cleanup, run, STACK, tempDir } from './cli.js'
+import { cleanup, run, STACK, tempDir } from '../support/cli.js'
 
 describe('cli: usage, user mistakes, keygen', function () {
   this.timeout(60_000)

@@ -4,8 +4,8 @@
  * from what the broadcaster signed. FUZZ_DECODER_RUNS sets the number of cases (default 10 000).
  */
 import assert from 'node:assert/strict'
-import { fuzzDecoders } from './fuzz.js'
-import { figures, sampleRss } from './cases.js'
+import { fuzzDecoders } from '../support/hostile/fuzz.js'
+import { figures, sampleRss } from '../support/hostile/cases.js'
 
 describe('hostile ut_live messages, in process (fast-check)', function () {
   this.timeout(120_000)

@@ -3,7 +3,7 @@
  * the broadcaster during a broadcast. FUZZ_RUNS sets the number of messages (default 300).
  */
 import assert from 'node:assert/strict'
-import * as cases from './cases.js'
+import * as cases from '../support/hostile/cases.js'
 
 describe('hostile ut_live messages over real sockets (fast-check)', function () {
   this.timeout(120_000)

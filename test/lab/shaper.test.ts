@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { createHash } from 'node:crypto'
 import { Shaper } from '../../scripts/lab/shaper.js'
-import { bytes, withTimeout } from '../helpers/swarm.js'
+import { bytes, withTimeout } from '../support/clients.js'
 
 describe('lab shaper', () => {
   let server: net.Server | null = null

@@ -4,7 +4,7 @@ import WebTorrent from 'webtorrent'
 import { broadcast, createKeyPair, enableLive } from '../../lib/index.js'
 import { dhtVerify, parseStreamKeyLink, publishPointer, resolvePointer, resolveStreamKeyLink, streamKeyLink } from '../../lib/live/bep46.js'
 import { toHex } from '../../lib/protocol/bytes.js'
-import { CLIENT_OPTS, air, bytes, collect, tempDir, withTimeout } from '../helpers/swarm.js'
+import { CLIENT_OPTS, air, bytes, collect, tempDir, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
-import { Viewer } from '../helpers/viewer.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../support/clients.js'
+import { Viewer } from '../support/viewer.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const PL = 16384

@@ -6,7 +6,7 @@ import { join as joinPath } from 'node:path'
 import bencode from 'bencode'
 import WebTorrent from 'webtorrent'
 import { broadcast, type Broadcaster } from '../../lib/index.js'
-import { CLIENT_OPTS, addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, until, withTimeout } from '../helpers/swarm.js'
+import { CLIENT_OPTS, addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, until, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const PL = 16384

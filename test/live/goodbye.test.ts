@@ -5,7 +5,7 @@ import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { addr, air, bytes, collect, destroyAll, join, makeClient, once, tempDir, until, withTimeout } from '../helpers/swarm.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, once, tempDir, until, withTimeout } from '../support/clients.js'
 
 
 const PL = 16384

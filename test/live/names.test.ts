@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import bencode from 'bencode'
 import FileStore from '../../lib/store/file-store.js'
 import { SIGNATURE_METHOD, PROTOCOL_VERSION, infoHashOf, pureHashes, toHex } from '../../lib/protocol/index.js'
-import { addr, destroyAll, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
+import { addr, destroyAll, makeClient, tempDir, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

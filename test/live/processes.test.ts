@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { broadcast } from '../../lib/index.js'
-import { addr, air, bytes, destroyAll, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
-import { FIXTURE, Viewer } from '../helpers/viewer.js'
+import { addr, air, bytes, destroyAll, makeClient, tempDir, withTimeout } from '../support/clients.js'
+import { FIXTURE, Viewer } from '../support/viewer.js'
 
 const PL = 16384
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { Server } from 'bittorrent-tracker'
 import WebTorrent from 'webtorrent'
 import { reannounce } from '../../patches/index.js'
-import { CLIENT_OPTS, destroyAll, tempDir, withTimeout } from '../helpers/swarm.js'
+import { CLIENT_OPTS, destroyAll, tempDir, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

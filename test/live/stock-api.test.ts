@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { get } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { broadcast, type Broadcaster } from '../../lib/index.js'
-import { air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../helpers/swarm.js'
+import { air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

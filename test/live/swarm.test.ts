@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { broadcast, type Broadcaster } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../support/clients.js'
 
 const PL = 16384
 
@@ -154,7 +154,7 @@ describe('non-live torrents on a live-enabled client', function () {
     const data = bytes(300_000, 21)
     const seeded: any = await new Promise((resolve) => seeder.seed(data, { name: 'plain.bin', announce: [] }, resolve)) // eslint-disable-line @typescript-eslint/no-explicit-any
     const v = await makeClient(true)
-    const t = v.add(seeded.torrentFile, { path: (await import('../helpers/swarm.js')).tempDir() })
+    const t = v.add(seeded.torrentFile, { path: (await import('../support/clients.js')).tempDir() })
     t.once('infoHash', () => t.addPeer(addr(seeder)))
     await withTimeout(new Promise((resolve) => t.once('done', resolve)), 30_000, 'plain download')
     assert.equal(t.live, undefined, 'no live controller on a plain torrent')

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import WebTorrent from 'webtorrent'
 import { broadcast, enableLive, createKeyPair } from '../../lib/index.js'
 import { SUPPORTED_WEBTORRENT } from '../../patches/check.js'
-import { CLIENT_OPTS } from '../helpers/swarm.js'
+import { CLIENT_OPTS } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { broadcast } from '../../lib/index.js'
-import { addr, bytes, makeClient } from './swarm.js'
+import { addr, bytes, makeClient } from './clients.js'
 import { Viewer } from './viewer.js'
 
 export interface ChurnOptions {

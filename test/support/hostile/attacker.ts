@@ -7,8 +7,8 @@
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import Wire from 'bittorrent-protocol'
-import { EXTENSION_NAME, PROTOCOL_VERSION } from '../../lib/protocol/constants.js'
-import { decode, encode, type Message } from '../../lib/protocol/messages.js'
+import { EXTENSION_NAME, PROTOCOL_VERSION } from '../../../lib/protocol/constants.js'
+import { decode, encode, type Message } from '../../../lib/protocol/messages.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

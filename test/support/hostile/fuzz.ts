@@ -9,13 +9,13 @@
  */
 import fc from 'fast-check'
 import bencode from 'bencode'
-import { ed25519, hashes } from '../../lib/crypto/index.js'
-import { equal } from '../../lib/protocol/bytes.js'
-import { MAX_MESSAGE_BYTES } from '../../lib/protocol/constants.js'
-import { sameState, type SignedHead } from '../../lib/protocol/head.js'
-import { createLiveInfo, encodeInfo, parseLiveInfo, type LiveInfo } from '../../lib/protocol/info.js'
-import { decode, encode } from '../../lib/protocol/messages.js'
-import { StreamState } from '../../lib/state/stream-state.js'
+import { ed25519, hashes } from '../../../lib/crypto/index.js'
+import { equal } from '../../../lib/protocol/bytes.js'
+import { MAX_MESSAGE_BYTES } from '../../../lib/protocol/constants.js'
+import { sameState, type SignedHead } from '../../../lib/protocol/head.js'
+import { createLiveInfo, encodeInfo, parseLiveInfo, type LiveInfo } from '../../../lib/protocol/info.js'
+import { decode, encode } from '../../../lib/protocol/messages.js'
+import { StreamState } from '../../../lib/state/stream-state.js'
 
 /** Turns a genuine message into a hostile one. */
 export function mutation (genuine: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {

@@ -1,22 +1,16 @@
 /** Test helpers: real WebTorrent clients on loopback TCP, DHT, trackers and LSD off. */
 import WebTorrent from 'webtorrent'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join as joinPath } from 'node:path'
 import { enableLive } from '../../lib/index.js'
+import { removeTempDirs, tempDir } from './temp.js'
+
+export { tempDir }
+export { withTimeout, once, until, poll, sleep } from './wait.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const CLIENT_OPTS = { dht: false, tracker: false, lsd: false, natUpnp: false, natPmp: false, utp: false, webSeeds: false }
 
 const clients: any[] = []
-const dirs: string[] = []
-
-export function tempDir (): string {
-  const d = mkdtempSync(joinPath(tmpdir(), 'wtl-test-'))
-  dirs.push(d)
-  return d
-}
 
 export async function makeClient (live = true): Promise<any> {
   const c = new WebTorrent(CLIENT_OPTS)
@@ -41,30 +35,13 @@ export function join (client: any, id: unknown, peers: any[], opts: Record<strin
 export async function destroyAll (): Promise<void> {
   const cs = clients.splice(0)
   await Promise.all(cs.filter((c) => !c.destroyed).map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))))
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  removeTempDirs()
 }
 
 export async function collect (stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = []
   for await (const c of stream) parts.push(Buffer.from(c))
   return Buffer.concat(parts)
-}
-
-export function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms) })
-  ])
-}
-
-export function once<T = unknown> (emitter: any, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve))
-}
-
-/** Resolves when the predicate holds, checking on every event of the given emitter. */
-export async function until (emitter: any, event: string, pred: () => boolean): Promise<void> {
-  while (!pred()) await once(emitter, event)
 }
 
 /** Deterministic pseudo-random bytes. */

@@ -7,18 +7,19 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { broadcast, createKeyPair } from '../../lib/index.js'
-import { ed25519, hashes } from '../../lib/crypto/index.js'
-import { equal, fromHex } from '../../lib/protocol/bytes.js'
-import { genesis, runChain } from '../../lib/protocol/chain.js'
-import { MAX_PIECES, PIECE_HASH_BYTES } from '../../lib/protocol/constants.js'
-import { signable, type Head, type SignedHead } from '../../lib/protocol/head.js'
-import { encode, type Message, type Tail } from '../../lib/protocol/messages.js'
+import { broadcast, createKeyPair } from '../../../lib/index.js'
+import { ed25519, hashes } from '../../../lib/crypto/index.js'
+import { equal, fromHex } from '../../../lib/protocol/bytes.js'
+import { genesis, runChain } from '../../../lib/protocol/chain.js'
+import { MAX_PIECES, PIECE_HASH_BYTES } from '../../../lib/protocol/constants.js'
+import { signable, type Head, type SignedHead } from '../../../lib/protocol/head.js'
+import { encode, type Message, type Tail } from '../../../lib/protocol/messages.js'
 import fc from 'fast-check'
 import { hostile } from './fuzz.js'
-import { CLAIM_PROOF_MS, MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../lib/live/limits.js'
-import { MAX_MESSAGES_PER_SECOND } from '../../lib/live/limits.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../helpers/swarm.js'
+import { CLAIM_PROOF_MS, MAX_BANS, PAGE_TIMEOUT_MS, PIECE_TIMEOUT_MS as PIECE_TIMEOUT } from '../../../lib/live/limits.js'
+import { MAX_MESSAGES_PER_SECOND } from '../../../lib/live/limits.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../clients.js'
+import { poll, sleep } from '../wait.js'
 import { Attacker, reconnectRefused, within, type AttackerOptions } from './attacker.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34,7 +35,11 @@ export const figures = {
   /** Peers banned, by code. */
   bans: {} as Record<string, number>,
   /** Peak resident set size seen, MiB. */
-  peakRssMiB: 0
+  peakRssMiB: 0,
+  /** CPU time of the victim's process while a flood of 5000 heads/requests came in, ms (the most seen). */
+  floodCpuMs: 0,
+  /** How long an honest viewer took to finish behind a peer that holds every request, ms (the most seen). */
+  silentSeederMs: 0
 }
 
 export function sampleRss (): void {
@@ -61,11 +66,7 @@ export interface Stage {
   infoHash: string
 }
 
-export function poll (pred: () => boolean, ms: number, what: string): Promise<void> {
-  return withTimeout(new Promise<void>((resolve) => { const f = (): void => { if (pred()) resolve(); else setTimeout(f, 5) }; f() }), ms, what)
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+export { poll, sleep }
 
 /**
  * A broadcaster airing `first` of `pieces` pieces and one honest viewer that has them all and a
@@ -175,6 +176,20 @@ export async function expectBan (s: Stage, atk: Attacker, code: string | RegExp,
   return b
 }
 
+/**
+ * A barrier on the attacker's wire: a HASH_REQUEST, answered (HASHES or HASH_REJECT) once the
+ * victim has read everything the attacker sent before it (a wire is read in order); then the
+ * victim's head queue drained (`live.idle()`), so every HEAD sent before was checked too. What
+ * the attacker sent has had all its effect when this resolves: no sleep needed to show it had none.
+ */
+export async function barrier (atk: Attacker, live: { idle (): Promise<void> }, ms = 10_000): Promise<void> {
+  const replies = (): number => atk.received.filter((m) => (m.type === 'hashes' || m.type === 'hash-reject') && m.start === 0).length
+  const before = replies()
+  atk.send({ type: 'hash-request', start: 0, count: 1 })
+  await poll(() => replies() > before || atk.destroyed, ms, 'barrier reply')
+  await withTimeout(live.idle(), ms, 'victim head queue drained')
+}
+
 export async function connect (s: Stage, opts: AttackerOptions = {}): Promise<Attacker> {
   const atk = Attacker.connect(s.port, s.infoHash, opts)
   await withTimeout(atk.ready, 10_000, 'attacker handshake')
@@ -246,10 +261,10 @@ export async function replays (): Promise<void> {
       atk.send({ type: 'head', head: retimed, tail: null })
       sent += 3
     }
-    await sleep(50)
+    await sleep(50) // pacing: below the flood limit
   }
   figures.casesTried += sent
-  await sleep(200)
+  await barrier(atk, s.tv.live)
   assert.equal(s.tv.live.signatureChecks, checks, 'no signature work for replays')
   assert.equal(s.tv.live.count, s.first)
   assert.equal(atk.destroyed, false, 'genuine replays at a modest rate are not punished')
@@ -296,7 +311,7 @@ export async function equivocation (): Promise<void> {
   const far = await signChain(s.infoHash, s.pl, s.bc.keyPair.secretKey, fakeHashes(n + 40), 1)
   atk.send({ type: 'head', head: far.head, tail: far.tail })
   figures.casesTried += 2
-  await sleep(300)
+  await barrier(atk, s.tv.live)
   assert.equal(s.tv.live.count, n, 'no head of the fork is accepted')
   checkGenuine(s.bc, s.tv)
   assert.equal(s.bans.length, 0, 'the relay is not banned for the broadcaster\'s fault')
@@ -307,7 +322,7 @@ export async function equivocation (): Promise<void> {
   const farB = await signChain(s.infoHash, s.pl, s.bc.keyPair.secretKey, fakeHashes(bcCount + 40), 1)
   atkB.send({ type: 'head', head: farB.head, tail: farB.tail })
   figures.casesTried++
-  await sleep(300)
+  await barrier(atkB, s.bc.live)
   assert.equal(s.bc.live.count, bcCount, 'the broadcaster does not adopt a head it did not sign')
   // The victim's reader ends with the error, after genuine bytes only; the others finish.
   s.out = Promise.resolve(Buffer.alloc(0))
@@ -367,7 +382,7 @@ export async function absurdIndices (variant: 'have' | 'request'): Promise<void>
   const atk = await connect(s)
   if (variant === 'have') {
     atk.wire.have(s.first + 10) // ahead of the head, but heads and HAVEs race: tolerated
-    await sleep(100)
+    await barrier(atk, s.tv.live)
     assert.equal(atk.destroyed, false, 'a HAVE just ahead of the head is not abuse')
     atk.wire.have(2 ** 31)
     figures.casesTried += 2
@@ -408,20 +423,20 @@ export async function badBitfield (): Promise<void> {
   const s = await stage()
   const short = await connect(s)
   short.wire.bitfield(new Uint8Array([0xff]))
-  await sleep(100)
+  await barrier(short, s.tv.live)
   assert.equal(short.destroyed, false, 'a short bitfield is tolerated')
   short.destroy()
   const huge = await connect(s)
   huge.wire.bitfield(new Uint8Array((1 << 26) / 8 + 2).fill(0xff))
   figures.casesTried++
   await expectBan(s, huge, 'BAD_FIELD')
+  // After its extended handshake (connect() waits for it) a peer's claim is known: a bitfield
+  // longer than the claim allows (our count + MAX_HAVE_AHEAD, the attacker claims nothing) is abuse.
   for (const size of [100_000, Math.ceil((s.first + 4096 + 1) / 8) + 2]) {
     const atk = await connect(s)
     atk.wire.bitfield(new Uint8Array(size).fill(0xff))
     figures.casesTried++
-    await sleep(200)
-    if (s.bans.some((b) => b.peerId === atk.peerId)) await expectBan(s, atk, 'BAD_FIELD')
-    else atk.destroy()
+    await expectBan(s, atk, 'BAD_FIELD')
   }
   await finish(s)
 }
@@ -444,7 +459,7 @@ export async function flood (kind: 'replay' | 'mixed'): Promise<void> {
   assert.ok(b)
   const cpu = process.cpuUsage(cpu0)
   assert.equal(s.tv.live.signatureChecks, checks, 'no signature work')
-  assert.ok((cpu.user + cpu.system) / 1000 < 3000, `bounded CPU (${Math.round((cpu.user + cpu.system) / 1000)} ms for ${N} messages)`)
+  figures.floodCpuMs = Math.max(figures.floodCpuMs, Math.round((cpu.user + cpu.system) / 1000)) // a figure (scripts/hostile.ts), not a test bound
   assert.ok(Date.now() - t0 < 10_000)
   assert.ok(s.tv.live.stats.invalidMessages >= 1)
   void MAX_MESSAGES_PER_SECOND
@@ -483,7 +498,7 @@ export async function unsolicitedPieces (): Promise<void> {
   const block = new Uint8Array(16384).fill(7)
   for (let i = 0; i < 2000 && !atk.destroyed; i++) atk.wire.piece(30 + (i % 30), (i % 1) * 16384, block)
   figures.casesTried += 2000
-  await sleep(500)
+  await barrier(atk, s.tv.live)
   const kept = [...((s.tv.live as any).smartBan.blocks as Map<number, unknown[]>).values()].reduce((n, l) => n + l.length, 0)
   assert.ok(kept <= 64, `blocks nobody asked for are not kept (${kept})`)
   atk.destroy()
@@ -505,6 +520,7 @@ export async function silentSeeder (pl = 16384, waitBan = true): Promise<number>
   figures.casesTried++
   await finish(s, [], 60_000)
   const ms = Date.now() - t0
+  figures.silentSeederMs = Math.max(figures.silentSeederMs, ms)
   // And the peer that holds requests is dropped and kept away for a while.
   if (waitBan) await expectBan(s, atk, 'TIMEOUT', PIECE_TIMEOUT + 5000)
   return ms
