@@ -202,12 +202,13 @@ export function hashesFrom (torrent: T, get: (index: number) => string): void {
 /**
  * Marks a stored piece as verified and tells every peer: the broadcaster's own pieces, and pieces
  * one torrent verified for another that shares its storage (live ⇄ final). No-op if already had.
+ * `tell` replaces "HAVE to every wire" (the broadcaster's relay policy decides who hears first).
  */
-export function markHave (torrent: T, index: number): boolean {
+export function markHave (torrent: T, index: number, tell?: (index: number) => void): boolean {
   if (!torrent.bitfield || index >= torrent.pieces.length || torrent.bitfield.get(index)) return false
   torrent.pieces[index] = null
   torrent._markVerified(index)
-  for (const w of torrent.wires) w.have(index)
+  if (tell) tell(index); else for (const w of torrent.wires) w.have(index)
   return true
 }
 

@@ -65,7 +65,7 @@ describe('a swarm formed by a tracker (every viewer told only the tracker)', fun
     }
     const ratio = bc.torrent.uploaded / data.length
     const direct = viewers.filter((t) => t.wires.some((w: any) => w.remotePort === src.address().port)).length
-    console.log(`      source upload ratio ${ratio.toFixed(2)} (${VIEWERS} viewers, ${direct} with a wire to the broadcaster)`)
+    console.log(`      source upload ratio ${ratio.toFixed(2)} (${VIEWERS} viewers, ${direct} with a wire to the broadcaster; relay ${JSON.stringify(bc.relay.stats)}, tier ${bc.relay.tier})`)
     assert.ok(ratio <= 2, `the broadcaster uploaded ${ratio.toFixed(2)}× the stream`)
   })
 })
