@@ -20,9 +20,9 @@ export function isSupportedVersion (version: unknown): boolean {
   return m !== null && m[1] === '3' && m[2] === '0' && Number(m[3]) >= 21
 }
 
-const TORRENT_METHODS = ['_hasAllPieces', '_checkDone', '_markVerified', '_markUnverified', '_verifyPieces', '_gcSelections', '_updateWireInterest', '_onMetadata', '_select', '_request', '_updateSelections', '_update', 'addPeer', 'select', 'critical'] as const
+const TORRENT_METHODS = ['_hasAllPieces', '_checkDone', '_markVerified', '_markUnverified', '_verifyPieces', '_gcSelections', '_updateWireInterest', '_onMetadata', '_select', '_request', '_updateSelections', '_update', '_updateWireWrapper', 'addPeer', 'select', 'critical'] as const
 const CLIENT_METHODS = ['add', 'get', 'remove', 'destroy'] as const
-const WIRE_METHODS = ['_onBitField', '_onHave', '_onRequest', '_onPiece', '_message', 'reject', 'piece', '_sendExtendedHandshake', 'use', 'extended', 'have', 'destroy'] as const
+const WIRE_METHODS = ['_onBitField', '_onHave', '_onRequest', '_onPiece', '_onTimeout', '_message', 'cancel', 'reject', 'piece', '_sendExtendedHandshake', 'use', 'extended', 'have', 'destroy', 'push'] as const
 
 let checked: Error | null | undefined
 

@@ -20,6 +20,27 @@ export function adaptTorrent (torrent: T): void {
   torrent.alwaysChokeSeeders = false
   torrent._hasAllPieces = () => false
   installCursors(torrent, false)
+  coalesceUpdates(torrent)
+}
+
+/**
+ * P11 WebTorrent runs `_update()` (every wire's request pipeline, in random order) synchronously
+ * on every HAVE, BITFIELD, unchoke and piece: in a live swarm every neighbour announces every
+ * piece, so a viewer with 30 neighbours ran 30 × 30 wire updates per piece, the bulk of a lab
+ * viewer's CPU. Here the calls of one turn of the event loop are coalesced into one update on the
+ * next (browsers already defer it to an idle callback).
+ */
+function coalesceUpdates (torrent: T): void {
+  let pending = false
+  const run = (): void => {
+    pending = false
+    if (!torrent.destroyed) torrent._updateWireWrapper()
+  }
+  torrent._update = function () {
+    if (pending) return
+    pending = true
+    setImmediate(run)
+  }
 }
 
 /**

@@ -71,7 +71,7 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
     if (this.peerRequests.length >= MAX_PEER_REQUESTS) {
       // Over twice the reqq we advertise: dropped (rejected where the peer speaks BEP 6), not
       // queued — memory stays bounded; not a ban: a busy source may simply be slow to drain.
-      if (this.hasFast) this._message(0x10, [index, offset, length], null)
+      if (this.hasFast) this._message(REJECT, [index, offset, length], null)
       return
     }
     if (this.amChoking && !(this.hasFast && this.allowedFastSet.includes(index))) {
@@ -84,7 +84,7 @@ export function adaptWire (wire: W, limit: () => number, onAbuse: (why: string) 
       if (i === -1) return // rejected (choke) or cancelled meanwhile
       wire.peerRequests.splice(i, 1)
       if (err || !buffer) {
-        if (wire.hasFast) wire._message(0x10, [index, offset, length], null) // REJECT this one (reject() would pull a twin)
+        if (wire.hasFast) wire._message(REJECT, [index, offset, length], null) // REJECT this one (reject() would pull a twin)
         return
       }
       wire.piece(index, offset, buffer)
@@ -107,6 +107,63 @@ export function emitRequestedPieces (wire: W): void {
     if (asked) this.emit('requested-piece', index, offset, buffer)
   }
 }
+
+/**
+ * A wire whose requests time out (no block for the wire's timeout while requests are pending):
+ * stock bittorrent-protocol fails the oldest request and emits 'timeout', on which WebTorrent
+ * destroys the wire. Where `keep()` says so, every pending request is cancelled instead (BEP 3
+ * CANCEL; WebTorrent asks other peers for those blocks) and the wire stays: a peer on a slow or
+ * lossy link that is busy serving others is still a neighbour worth having in a live swarm.
+ */
+export function onRequestTimeout (wire: W, keep: () => boolean): void {
+  const stock = wire._onTimeout
+  wire._onTimeout = function (this: W) {
+    if (this.destroyed || !keep()) return stock.call(this)
+    for (const r of [...this.requests]) this.cancel(r.piece, r.offset, r.length)
+  }
+}
+
+/**
+ * Counts the bytes a wire hands to its connection (everything it pushes: messages and piece data,
+ * after encryption). Returns the counter.
+ */
+export function countPushed (wire: W): () => number {
+  let n = 0
+  const push = wire.push
+  wire.push = function (this: W, chunk: unknown, ...rest: unknown[]) {
+    if (chunk && typeof (chunk as Uint8Array).length === 'number') n += (chunk as Uint8Array).length
+    return push.call(this, chunk, ...rest)
+  }
+  return () => n
+}
+
+/**
+ * Bytes the wire's connection has handed to the OS so far, where it counts them (a net.Socket:
+ * bytesWritten counts what waits in its buffer too); null for other connections (WebRTC).
+ */
+export function connSent (torrent: unknown, wire: W): (() => number) | null {
+  const conn = connOf(torrent, wire)
+  if (!conn || typeof conn.bytesWritten !== 'number' || typeof conn.writableLength !== 'number') return null
+  return () => conn.bytesWritten - conn.writableLength
+}
+
+/**
+ * Requests that `admit()` refuses (an uplink already holding more than it can send soon) are
+ * rejected at once (BEP 6 REJECT) while we unchoke the peer; without the fast extension, dropped.
+ */
+export function admitRequests (wire: W, admit: () => boolean): void {
+  const onRequest = wire._onRequest
+  wire._onRequest = function (this: W, index: number, offset: number, length: number) {
+    if (!this.amChoking && !admit()) {
+      if (this.hasFast) this._message(REJECT, [index, offset, length], null)
+      return
+    }
+    return onRequest.call(this, index, offset, length)
+  }
+}
+
+/** BEP 6 REJECT REQUEST. */
+export const REJECT = 0x10
 
 /** The largest block a peer may request (BEP 3 practice; WebTorrent drops the wire above it). */
 export const MAX_BLOCK_LENGTH = 128 * 1024

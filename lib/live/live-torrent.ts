@@ -26,6 +26,7 @@ import { filterRequests } from '../../patches/torrent.js'
 import { utLive, type LiveHost, type LivePeer } from './extension.js'
 import { finalTorrent, sharedStore, type FinalTorrent } from './final.js'
 import { Redialer, wireAddr } from './redial.js'
+import { UploadBudget } from './upload-budget.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -49,6 +50,12 @@ export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
  */
 export const PIECE_TIMEOUT_MS = 10_000
 export const TIMEOUT_BAN_MS = 60_000
+/** After its requests timed out, a peer that served us before is asked only for what nobody else has, this long. */
+export const SLOW_PEER_MS = 10_000
+/** After a peer REJECTs a request of ours (its uplink is full), it is not asked again for this long. */
+export const REJECTED_BACKOFF_MS = 500
+/** How long otherHolder() trusts what it saw. */
+const HOLDERS_MEMO_MS = 25
 /** Bans remembered at most (peer ids and addresses); the oldest go first. Fresh peer ids are free. */
 export const MAX_BANS = 4096
 /** Failed pieces whose blocks' digests are kept until the piece verifies (smart ban). */
@@ -111,6 +118,16 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   /** Suspect pieces are fetched again from one wire only (null: the next wire that asks). */
   private solo = new Map<number, any>()
   private bannedWires = new WeakSet<any>()
+  /** Wires that delivered at least one block we asked for. */
+  private servedUs = new WeakSet<any>()
+  /** Wires whose requests timed out lately (until when): asked only for pieces no other wire offers. */
+  private slowUntil = new WeakMap<any, number>()
+  /** Wires that rejected a request lately (until when): not asked at all meanwhile. */
+  private rejectedUntil = new WeakMap<any, number>()
+  /** otherHolder's memo: per piece, up to two wires we may ask for it, and when that was seen. */
+  private holders = new Map<number, { at: number, good: any[] }>()
+  /** What this peer's uplink can serve soon; requests beyond it are rejected (upload-budget.ts). */
+  readonly uploads = new UploadBudget()
   /** Sources that went away are dialled again while the stream is wanted (redial.ts). */
   private redial = new Redialer({
     wanted: () => this.stillWanted(),
@@ -143,18 +160,18 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
       wire.use(Ext)
       patches.noDelay(torrent, wire)
       patches.emitRequestedPieces(wire)
-      wire.on('requested-piece', (index: number, offset: number, data: Uint8Array) => this.noteBlock(index, offset, data, wire))
+      wire.on('requested-piece', (index: number, offset: number, data: Uint8Array) => { this.servedUs.add(wire); this.noteBlock(index, offset, data, wire) })
       wire.setTimeout(PIECE_TIMEOUT_MS, true)
-      // Before WebTorrent's own handler, which drops the wire (and so marks it choking): banned only
-      // if it was unchoking us — an honest peer that choked us may leave requests unanswered.
-      // And only if others delivered meanwhile: when nobody did, we are starved or overloaded (a
-      // busy swarm on a busy machine), and banning our only sources would stall us for good.
-      wire.prependListener('timeout', () => {
-        const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
-        if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
-      })
+      patches.onRequestTimeout(wire, () => this.onRequestTimeout(wire))
+      const pushed = patches.countPushed(wire)
+      const sent = patches.connSent(torrent, wire)
+      if (sent) {
+        this.uploads.add(wire, pushed, sent)
+        patches.admitRequests(wire, () => this.uploads.admit())
+      }
+      wire.on('reject', () => this.rejectedUntil.set(wire, Date.now() + REJECTED_BACKOFF_MS))
       wire.on('piece', () => { this.lastBlock.at = Date.now(); this.lastBlock.wire = wire })
-      wire.once('close', () => this.onWireClose(wire))
+      wire.once('close', () => { this.uploads.remove(wire); this.onWireClose(wire) })
     })
     torrent.once('metadata', () => this.onMetadata())
     torrent.once('ready', () => this.onReady())
@@ -255,6 +272,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (failure && !this.error) this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${failure.message}`))
     this.destroyed = true
     this.redial.close()
+    this.uploads.close()
     for (const t of this.claimTimers.values()) clearTimeout(t)
     this.claimTimers.clear()
     const ft = this.finalTorrent
@@ -356,6 +374,46 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
     if (!this.ended) return true
     for (let i = this.startPiece ?? 0; i < this.count; i++) if (!this.has(i)) return true
     return false
+  }
+
+  /**
+   * Our requests to `wire` got not one block for PIECE_TIMEOUT_MS. A peer that unchokes us, never
+   * served a block and holds our requests while others deliver is holding them: banned for
+   * TIMEOUT_BAN_MS. A peer that served us before is slow, not hostile (a narrow or lossy uplink
+   * busy serving others): its requests are cancelled and go to other peers, it keeps its wire,
+   * and for SLOW_PEER_MS it is asked only for pieces nobody else offers. When nobody delivered,
+   * we are starved or overloaded ourselves: WebTorrent's own rule (drop the wire) applies.
+   * Returns whether the wire stays.
+   */
+  private onRequestTimeout (wire: any): boolean {
+    const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
+    if (this.servedUs.has(wire)) {
+      this.slowUntil.set(wire, Date.now() + SLOW_PEER_MS)
+      return true
+    }
+    if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
+    return false
+  }
+
+  /** A wire we may ask for piece `index` now, other than `but` (not choking us, not backed off). */
+  private otherHolder (but: any, index: number): boolean {
+    // WebTorrent asks about the same pieces for every wire on every update: the first two good
+    // holders of a piece are remembered for HOLDERS_MEMO_MS.
+    const now = Date.now()
+    let m = this.holders.get(index)
+    if (!m || m.at < now - HOLDERS_MEMO_MS) {
+      const good: any[] = []
+      for (const w of this.torrent.wires) {
+        if (w.destroyed || w.peerChoking || !w.peerPieces.get(index)) continue
+        if ((this.slowUntil.get(w) ?? 0) > now || (this.rejectedUntil.get(w) ?? 0) > now) continue
+        good.push(w)
+        if (good.length === 2) break
+      }
+      if (this.holders.size >= 4096) this.holders.clear()
+      m = { at: now, good }
+      this.holders.set(index, m)
+    }
+    return m.good.length === 2 || (m.good.length === 1 && m.good[0] !== but)
   }
 
   onPeerFault (peer: LivePeer, code: ErrorCode | 'FLOOD', reason: string): void {
@@ -715,6 +773,16 @@ export class LiveTorrent extends EventEmitter implements LiveHost {
   }
 
   private mayRequest (wire: any, index: number): boolean {
+    const rejected = this.rejectedUntil.get(wire)
+    if (rejected !== undefined) {
+      if (rejected > Date.now()) return false
+      this.rejectedUntil.delete(wire)
+    }
+    const slow = this.slowUntil.get(wire)
+    if (slow !== undefined) {
+      if (slow < Date.now()) this.slowUntil.delete(wire)
+      else if (this.otherHolder(wire, index)) return false
+    }
     if (!this.solo.has(index)) return true
     const d = this.solo.get(index)
     if (d === wire) return true

@@ -10,6 +10,9 @@
  *   a wire that has not announced i FALLBACK_MS after it aired ──HAVE──▶ that wire (the source is
  *                   the last resort, per wire: a viewer the swarm did not reach in time)
  *
+ * Fallbacks wait while the broadcaster's uplink is full (its upload budget, upload-budget.ts), so
+ * they never queue behind each other; after MAX_HOLD_MS a piece goes to every wire regardless.
+ *
  * The tier adapts: when the swarm left more than HIGH_FALLBACKS wires a piece to the source (on
  * average), the next pieces are seeded to one more peer; when it left fewer than LOW_FALLBACKS,
  * to one fewer. So the source uploads about `tier + fallbacks` copies of each piece, whatever the
@@ -24,6 +27,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface RelayOptions {
+  /** Whether the broadcaster's uplink is full now (the torrent's upload budget): fallbacks wait. */
+  busy?: () => boolean
   /** Off: every new piece is announced to every wire at once (the behaviour before the policy). */
   enabled?: boolean
   /** A wire the swarm has not served a piece this long after it aired gets it from the source (ms). */
@@ -36,6 +41,8 @@ export const FULL_FANOUT = 3
 export const MAX_TIER = 4
 /** Default FALLBACK_MS: well inside a 3 s playback buffer, long enough for a few hops. */
 export const FALLBACK_MS = 1500
+/** A piece is announced to every wire this long after it aired, busy uplink or not. */
+export const MAX_HOLD_MS = 4 * FALLBACK_MS
 /** How often held pieces are checked for wires that still lack them. */
 export const SWEEP_MS = 100
 /** Average fallbacks per piece (EWMA) above which the tier grows, and below which it shrinks. */
@@ -49,6 +56,7 @@ interface Held { t0: number, told: Set<any> }
 export class RelayPolicy {
   private readonly torrent: any
   private readonly fallbackMs: number
+  private readonly busy: () => boolean
   private held = new Map<number, Held>()
   private turn = 0
   private open: boolean
@@ -63,6 +71,7 @@ export class RelayPolicy {
     this.torrent = torrent
     this.open = opts.enabled !== false
     this.fallbackMs = Math.max(0, opts.fallbackMs ?? FALLBACK_MS)
+    this.busy = opts.busy ?? (() => false)
     torrent.once('close', () => this.stop())
   }
 
@@ -74,9 +83,10 @@ export class RelayPolicy {
       for (const w of wires) w.have(index)
       return
     }
-    // Wires that want data and that we unchoke fetch it at once; the others only if none do.
-    const ready = wires.filter((w) => w.peerInterested && !w.amChoking)
-    const pool = ready.length > 0 ? ready : wires
+    // Any wire we unchoke: a HAVE makes an uninterested viewer interested (one that is fed by
+    // other viewers is not interested in us, and would otherwise never be in the first tier).
+    const unchoked = wires.filter((w) => !w.amChoking)
+    const pool = unchoked.length > 0 ? unchoked : wires
     const told = new Set<any>()
     for (let k = 0; k < this.tier && k < pool.length; k++) told.add(pool[(this.turn + k) % pool.length])
     this.turn = (this.turn + told.size) % Math.max(1, pool.length)
@@ -101,9 +111,12 @@ export class RelayPolicy {
 
   /** Pieces whose fallback time has come: every wire still lacking them hears of them from here. */
   private sweep (): void {
-    const due = Date.now() - this.fallbackMs
+    const now = Date.now()
     for (const [index, h] of this.held) {
-      if (h.t0 > due) break // insertion order is airing order
+      if (h.t0 > now - this.fallbackMs) break // insertion order is airing order
+      // An uplink already full would only queue the fallback copies behind others: they wait
+      // (the swarm may serve those wires meanwhile), up to MAX_HOLD_MS.
+      if (this.busy() && h.t0 > now - MAX_HOLD_MS) break
       this.release(index, true)
     }
     if (this.held.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
