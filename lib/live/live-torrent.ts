@@ -53,7 +53,7 @@ export const TIMEOUT_BAN_MS = 60_000
 /** After its requests timed out, a peer that served us before is asked only for what nobody else has, this long. */
 export const SLOW_PEER_MS = 10_000
 /** After a peer REJECTs a request of ours (its uplink is full), it is not asked again for this long. */
-export const REJECTED_BACKOFF_MS = 500
+export const REJECTED_BACKOFF_MS = 150
 /** How long otherHolder() trusts what it saw. */
 const HOLDERS_MEMO_MS = 25
 /** Bans remembered at most (peer ids and addresses); the oldest go first. Fresh peer ids are free. */

@@ -13,6 +13,9 @@
  * Fallbacks wait while the broadcaster's uplink is full (its upload budget, upload-budget.ts), so
  * they never queue behind each other; after MAX_HOLD_MS a piece goes to every wire regardless.
  *
+ * Who is first: mostly the peers whose earlier pieces reached the most wires before the fallback
+ * (a wide uplink relays to many in time), one pick in EXPLORE in rotation so that every peer is tried.
+ *
  * The tier adapts: when the swarm left more than HIGH_FALLBACKS wires a piece to the source (on
  * average), the next pieces are seeded to one more peer; when it left fewer than LOW_FALLBACKS,
  * to one fewer. So the source uploads about `tier + fallbacks` copies of each piece, whatever the
@@ -45,6 +48,8 @@ export const FALLBACK_MS = 1500
 export const MAX_HOLD_MS = 4 * FALLBACK_MS
 /** How often held pieces are checked for wires that still lack them. */
 export const SWEEP_MS = 100
+/** One first-tier pick in this many is by rotation, not by score (every peer gets tried). */
+export const EXPLORE = 4
 /** Average fallbacks per piece (EWMA) above which the tier grows, and below which it shrinks. */
 export const HIGH_FALLBACKS = 1
 export const LOW_FALLBACKS = 0.25
@@ -59,6 +64,9 @@ export class RelayPolicy {
   private readonly busy: () => boolean
   private held = new Map<number, Held>()
   private turn = 0
+  private rotation = 0
+  /** Per wire: the share of other wires that held the pieces it was first told of, by their fallback (EWMA). */
+  private score = new WeakMap<any, number>()
   private open: boolean
   private timer: ReturnType<typeof setInterval> | null = null
   private ewma = 0
@@ -87,9 +95,7 @@ export class RelayPolicy {
     // other viewers is not interested in us, and would otherwise never be in the first tier).
     const unchoked = wires.filter((w) => !w.amChoking)
     const pool = unchoked.length > 0 ? unchoked : wires
-    const told = new Set<any>()
-    for (let k = 0; k < this.tier && k < pool.length; k++) told.add(pool[(this.turn + k) % pool.length])
-    this.turn = (this.turn + told.size) % Math.max(1, pool.length)
+    const told = this.pickTier(pool)
     for (const w of told) w.have(index)
     this.stats.seeded++
     this.stats.firstHand += told.size
@@ -122,18 +128,42 @@ export class RelayPolicy {
     if (this.held.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
   }
 
+  /**
+   * The first tier for one piece: mostly the peers whose pieces reached the most wires before the
+   * fallback (they relay well: a wide uplink, good neighbours), one turn in EXPLORE at random or in
+   * rotation, and peers never tried first (optimistically scored 1).
+   */
+  private pickTier (pool: any[]): Set<any> {
+    const told = new Set<any>()
+    const n = Math.min(this.tier, pool.length)
+    const ranked = [...pool].sort((a, b) => (this.score.get(b) ?? 1) - (this.score.get(a) ?? 1))
+    for (let k = 0; told.size < n && k < ranked.length; k++) {
+      if (this.rotation++ % EXPLORE === 0) {
+        this.turn = (this.turn + 1) % pool.length
+        told.add(pool[this.turn])
+      }
+      if (told.size < n) told.add(ranked[k])
+    }
+    return told
+  }
+
   private release (index: number, adapt: boolean): void {
     const h = this.held.get(index)
     if (!h) return
     this.held.delete(index)
     let late = 0
+    let covered = 0
     for (const w of this.torrent.wires as any[]) {
-      if (w.destroyed || h.told.has(w) || w.peerPieces.get(index)) continue
+      if (w.destroyed || h.told.has(w)) continue
+      if (w.peerPieces.get(index)) { covered++; continue }
       w.have(index)
       late++
     }
     this.stats.fallbacks += late
     if (!adapt) return
+    // What the first tier achieved: the share of the other wires that had the piece in time.
+    const share = covered + late > 0 ? covered / (covered + late) : 1
+    for (const w of h.told) this.score.set(w, 0.7 * (this.score.get(w) ?? share) + 0.3 * share)
     this.ewma = 0.8 * this.ewma + 0.2 * late
     const mid = (HIGH_FALLBACKS + LOW_FALLBACKS) / 2
     if (this.ewma > HIGH_FALLBACKS && this.tier < MAX_TIER) { this.tier++; this.ewma = mid } else if (this.ewma < LOW_FALLBACKS && this.tier > 1) { this.tier--; this.ewma = mid }

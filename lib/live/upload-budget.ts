@@ -16,7 +16,7 @@
  */
 
 /** Accepted requests are served within about this long (at the measured drain rate). */
-export const TARGET_QUEUE_MS = 500
+export const TARGET_QUEUE_MS = 250
 /**
  * Below this backlog every request is admitted (one 16 KiB block; a fresh peer knows no rate yet).
  * Small on purpose: an uplink shared by many transfers finishes them all late (each flow gets a
