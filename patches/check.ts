@@ -21,6 +21,8 @@ import { REQUIRES as HANDSHAKE } from './wire-handshake.js'
 import { REQUIRES as STORE } from './store.js'
 import { REQUIRES as FILE } from './file.js'
 import { REQUIRES as DISCOVERY } from './discovery.js'
+import { REQUIRES as UPLOAD } from './wire-upload.js'
+import { REQUIRES as MSE } from './handshake.js'
 
 export const PINNED_WEBTORRENT = '3.0.21'
 /** The WebTorrent versions whose internals patches/ adapts (package.json's peerDependencies say the same). */
@@ -36,7 +38,9 @@ export const REQUIREMENTS: ReadonlyArray<readonly [file: string, list: readonly 
   ['wire-handshake.ts', HANDSHAKE],
   ['store.ts', STORE],
   ['file.ts', FILE],
-  ['discovery.ts', DISCOVERY]
+  ['discovery.ts', DISCOVERY],
+  ['wire-upload.ts', UPLOAD],
+  ['handshake.ts', MSE]
 ]
 
 /** Whether a WebTorrent version string is in SUPPORTED_WEBTORRENT (3.0.x, x ≥ 21). */
@@ -115,6 +119,8 @@ function runCheck (): Error | null {
   problems.push(...check('BitField', new BitField(8)))
   const wire = new Wire() as { destroy (): void }
   try { problems.push(...check('wire', wire)) } finally { wire.destroy() }
+  const pe = new (Wire as unknown as new (type: string, secure: number) => { destroy (): void })('tcpOutgoing', 1)
+  try { problems.push(...check('peWire', pe)) } finally { pe.destroy() }
   return problems.length === 0 ? null : internalsError(problems)
 }
 

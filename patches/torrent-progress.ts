@@ -11,6 +11,7 @@
  *   selectGrowing()                     selections moved past their verified prefix before select()
  *   markHave() / trustVerified()        pieces verified elsewhere (own pieces; live ⇄ final)
  *   failedPiece()                       the piece of a "Piece N failed verification" warning (smart ban)
+ *   P11 _update coalesced               the request scheduler runs once per event-loop turn, not per HAVE
  */
 import type { Requirement, TorrentLike, WireLike } from './types.js'
 
@@ -23,6 +24,8 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Torrent.prototype', path: '_verifyPieces', is: 'function' },
   { where: 'Torrent.prototype', path: '_updateWireInterest', is: 'function' },
   { where: 'Torrent.prototype', path: 'select', is: 'function' },
+  { where: 'Torrent.prototype', path: '_update', is: 'function' },
+  { where: 'Torrent.prototype', path: '_updateWireWrapper', is: 'function' },
   { where: 'Torrent.prototype', path: '_onWireWithMetadata', is: 'source', text: 'alwaysChokeSeeders' },
   // smart ban (lib/live/smart-ban.ts) reads this warning: its text is a contract too
   { where: 'Torrent.prototype', path: '_request', is: 'source', text: 'Piece ${index} failed verification' },
@@ -35,6 +38,27 @@ export function adaptTorrent (torrent: TorrentLike): void {
   torrent.alwaysChokeSeeders = false
   torrent._hasAllPieces = () => false
   installCursors(torrent, false)
+  coalesceUpdates(torrent)
+}
+
+/**
+ * P11 WebTorrent runs `_update()` (every wire's request pipeline, in random order) synchronously
+ * on every HAVE, BITFIELD, unchoke and piece: in a live swarm every neighbour announces every
+ * piece, so a viewer with 30 neighbours ran 30 × 30 wire updates per piece, the bulk of a lab
+ * viewer's CPU. Here the calls of one turn of the event loop are coalesced into one update on the
+ * next (browsers already defer it to an idle callback).
+ */
+function coalesceUpdates (torrent: TorrentLike): void {
+  let pending = false
+  const run = (): void => {
+    pending = false
+    if (!torrent.destroyed) torrent._updateWireWrapper()
+  }
+  torrent._update = function () {
+    if (pending) return
+    pending = true
+    setImmediate(run)
+  }
 }
 
 /**
@@ -134,12 +158,13 @@ export function setWantedFrom (torrent: TorrentLike, index: number): void {
 /**
  * Marks a stored piece as verified and tells every peer: the broadcaster's own pieces, and pieces
  * one torrent verified for another that shares its storage (live ⇄ final). No-op if already had.
+ * `tell` replaces "HAVE to every wire" (the broadcaster's relay policy decides who hears first).
  */
-export function markHave (torrent: TorrentLike, index: number): boolean {
+export function markHave (torrent: TorrentLike, index: number, tell?: (index: number) => void): boolean {
   if (!torrent.bitfield || index >= torrent.pieces.length || torrent.bitfield.get(index)) return false
   torrent.pieces[index] = null
   torrent._markVerified(index)
-  for (const w of torrent.wires) w.have(index)
+  if (tell) tell(index); else for (const w of torrent.wires) w.have(index)
   return true
 }
 

@@ -58,6 +58,9 @@ export interface WireLike extends EmitterLike {
   _onBitField (buffer: Uint8Array): void
   _onHave (index: number): void
   _onRequest (index: number, offset: number, length: number): void
+  _onTimeout (): void
+  cancel (index: number, offset: number, length: number): void
+  push (chunk: unknown, ...rest: unknown[]): boolean
   _onPiece (index: number, offset: number, buffer: Uint8Array): void
   _message (id: number, numbers: number[], data: Uint8Array | null): void
   _sendExtendedHandshake (): void
@@ -130,6 +133,8 @@ export interface TorrentLike extends EmitterLike {
   _checkDone (): boolean
   _gcSelections (): void
   _markVerified (index: number): void
+  _update (): void
+  _updateWireWrapper (): void
   _markUnverified (index: number): void
   _updateWireInterest (wire: WireLike): void
   _verifyPieces (cb: (err: Error | null) => void): void
@@ -146,13 +151,13 @@ export interface ClientLike {
 /**
  * A private member (or a fact about WebTorrent's code) a patch relies on, checked by check.ts:
  *  - where: the object it lives on. '*.prototype': the class (checked on load); 'torrent': a live
- *    torrent once ready; 'wire': a fresh Wire; 'Piece' / 'BitField': a fresh instance;
+ *    torrent once ready; 'wire': a fresh Wire; 'peWire': a fresh Wire with protocol encryption; 'Piece' / 'BitField': a fresh instance;
  *  - path: the member, dotted ('files.0._endPiece');
  *  - is: what it must be; 'source' means the function at `path` contains `text` in its code (for
  *    flags it sets and texts it emits that no type can show).
  */
 export interface Requirement {
-  where: 'Torrent.prototype' | 'Wire.prototype' | 'File.prototype' | 'ut_metadata' | 'torrent' | 'wire' | 'Piece' | 'BitField'
+  where: 'Torrent.prototype' | 'Wire.prototype' | 'File.prototype' | 'ut_metadata' | 'torrent' | 'wire' | 'peWire' | 'Piece' | 'BitField'
   path: string
   is: 'function' | 'array' | 'number' | 'boolean' | 'object' | 'map' | 'bytes' | 'source'
   text?: string

@@ -19,6 +19,7 @@ import type { BroadcastStatePersist } from './broadcast-state-types.js'
 import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
 import { Replication, type ReplicationStatus } from './replication.js'
+import { RelayPolicy, type RelayOptions } from './relay-policy.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -42,6 +43,12 @@ export interface BroadcastOptions {
    * `keyPair` must match the stored key.
    */
   state?: string | BroadcastStatePersist
+  /**
+   * Who hears of each new piece first (relay-policy.ts): by default a first tier, the rest from
+   * the swarm, and from the broadcaster only a wire the swarm has not served within `fallbackMs`
+   * (1500). `false` announces every piece to every peer at once.
+   */
+  relay?: RelayOptions | false
   /** Any other WebTorrent torrent option. */
   [key: string]: unknown
 }
@@ -66,8 +73,10 @@ export class Broadcaster {
   pointer: ReturnType<typeof keepStreamPointer> | null = null
   /** Bytes already published when this broadcaster resumed a persisted stream (0 for a new one). */
   readonly resumedLength: number = 0
+  /** Who hears of each new piece first (relay-policy.ts): the swarm carries the live edge. */
+  readonly relay: RelayPolicy
 
-  constructor (torrent: any, keyPair: KeyPair, persist: BroadcastStatePersist | null = null, resumed: SignedHead | null = null) {
+  constructor (torrent: any, keyPair: KeyPair, persist: BroadcastStatePersist | null = null, resumed: SignedHead | null = null, relay: RelayOptions | false = {}) {
     this.torrent = torrent
     this.persist = persist
     this.live = torrent.live
@@ -75,10 +84,12 @@ export class Broadcaster {
     this.pieceLength = torrent.pieceLength
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
+    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), ...relay })
     if (resumed) {
       this.published = resumed.length
       this.resumedLength = resumed.length
       if (resumed.ended) {
+        this.relay.stop()
         // A resumed stream that had ended: nothing more to publish; the final torrent as served.
         this.ending = this.live.whenFinal()
         this.ending.catch(() => {})
@@ -153,7 +164,9 @@ export class Broadcaster {
         // …and the head durable before anyone sees it.
         if (this.persist) await this.persist.writeHead(head)
         this.published = length
-      }
+        if (ended) this.relay.stop() // from the end on, a plain seeder: HAVE to everyone
+      },
+      tell: (i) => this.relay.announce(i)
     })
   }
 
@@ -232,7 +245,7 @@ function put (store: any, index: number, buf: Uint8Array): Promise<void> {
 /** Starts a broadcast on a WebTorrent client; resolves when the stream is ready for peers. */
 export async function broadcast (client: any, opts: BroadcastOptions): Promise<Broadcaster> {
   enableLive(client)
-  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, ...rest } = opts
+  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, relay, ...rest } = opts
   const persist = typeof stateDir === 'string' ? openBroadcastState(stateDir) : stateDir ?? null
   if (persist) await persist.open()
   let keyPair = kp ?? null
@@ -270,7 +283,7 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
   })
   if (persist && head) await restore(torrent, persist, head)
   else if (persist) { await persist.takeHashes(0); await persist.restoreData(torrent, null) }
-  const bc = new Broadcaster(torrent, keyPair, persist, head)
+  const bc = new Broadcaster(torrent, keyPair, persist, head, relay)
   // BEP 46: where the client has a DHT, point the stream's key at it (optional, never required).
   // Imported lazily: BEP 46 is Node-only, and the browser bundle replaces bep46.js with nothing.
   if (client.dht && opts.dhtPointer !== false) bc.pointer = (await import('./bep46.js')).keepStreamPointer(bc)

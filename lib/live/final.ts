@@ -128,3 +128,20 @@ function seedFinal (live: LiveTorrent, f: FinalTorrent): void {
     live.emit('final', f)
   })
 }
+
+/** Resolves with the final torrent once it is served here (at once if it already is). */
+export function whenFinal (live: LiveTorrent): Promise<FinalTorrent> {
+  if (live.final && live.finalServed) return Promise.resolve(live.final)
+  if (live.error) return Promise.reject(live.error)
+  const closed = (): LiveError => new LiveError('DESTROYED', 'the torrent closed before the final torrent was ready')
+  if (live.destroyed) return Promise.reject(closed())
+  return new Promise((resolve, reject) => {
+    const onFinal = (f: FinalTorrent): void => { cleanup(); resolve(f) }
+    const onFailed = (e: Error): void => { cleanup(); reject(e) }
+    const onClose = (): void => { cleanup(); reject(live.error ?? closed()) }
+    const cleanup = (): void => { live.removeListener('final', onFinal); live.removeListener('failed', onFailed); live.removeListener('close', onClose) }
+    live.once('final', onFinal)
+    live.once('failed', onFailed)
+    live.once('close', onClose)
+  })
+}

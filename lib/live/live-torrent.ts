@@ -17,6 +17,9 @@
  *   smart-ban.ts   who sent the bytes of a piece that failed SHA-1
  *   final.ts       the end: the final, ordinary torrent, built, checked and served
  *   publish.ts     the broadcaster: a head signed here, applied and announced
+ *   relay-policy.ts the broadcaster: who hears of each new piece first (the swarm carries the edge)
+ *   upload-budget.ts requests beyond what our uplink sends soon are REJECTed at once
+ *   request-routing.ts whom not to ask for a while (it rejected us; it is slow)
  *   limits.ts      every budget a peer's behaviour can drive, with its reason
  *
  * The way of a HEAD on a viewer:
@@ -49,9 +52,11 @@ import { HeadSync } from './head-sync.js'
 import { PageSync } from './page-sync.js'
 import { SmartBan } from './smart-ban.js'
 import { learnHashes } from './selection.js'
-import { maybeFinish, ownsFinal, type FinalTorrent } from './final.js'
+import { maybeFinish, ownsFinal, whenFinal, type FinalTorrent } from './final.js'
 import { Redialer, wireAddr } from './redial.js'
 import { publish, resume, type Publication } from './publish.js'
+import { RequestRouting } from './request-routing.js'
+import { UploadBudget } from './upload-budget.js'
 
 export type { Publication }
 
@@ -99,6 +104,10 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   private readonly heads: HeadSync
   private readonly pages: PageSync
   private readonly smartBan: SmartBan
+  /** Whom not to ask for a while: peers that rejected us, slow peers (request-routing.ts). */
+  private readonly routing: RequestRouting
+  /** What this peer's uplink can serve soon; requests beyond it are rejected (upload-budget.ts). */
+  readonly uploads = new UploadBudget()
   private waiters = new Set<() => void>()
   private peerOfWire = new WeakMap<object, Peer>()
   /** Sources that went away are dialled again while the stream is wanted (redial.ts). */
@@ -120,6 +129,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     this.headPieces = Math.max(0, Math.floor(opts.headPieces ?? 0))
     this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
     this.policy = new PeerPolicy(this)
+    this.routing = new RequestRouting(torrent)
     this.heads = new HeadSync(this)
     this.pages = new PageSync(this)
     this.smartBan = new SmartBan({
@@ -148,7 +158,9 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       patches.noDelay(torrent, wire)
       patches.emitRequestedPieces(wire)
       wire.on('requested-piece', (index: number, offset: number, data: Uint8Array) => this.smartBan.noteBlock(index, offset, data, wire))
-      this.policy.watchTimeout(wire)
+      this.policy.watchTimeout(wire, (w) => this.routing.slow(w))
+      this.uploads.watch(torrent, wire)
+      wire.on('reject', () => this.routing.rejected(wire))
       wire.once('close', () => this.onWireClose(wire))
     })
     torrent.once('metadata', () => this.onMetadata())
@@ -173,20 +185,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   get evidence (): Evidence[] { return this.state?.evidence ?? [] }
   get signatureChecks (): number { return this.state?.signatureChecks ?? 0 }
   /** Resolves with the final torrent once it is served here (at once if it already is). */
-  whenFinal (): Promise<FinalTorrent> {
-    if (this.final && this.finalServed) return Promise.resolve(this.final)
-    if (this.error) return Promise.reject(this.error)
-    if (this.destroyed) return Promise.reject(new LiveError('DESTROYED', 'the torrent closed before the final torrent was ready'))
-    return new Promise((resolve, reject) => {
-      const onFinal = (f: FinalTorrent): void => { cleanup(); resolve(f) }
-      const onFailed = (e: Error): void => { cleanup(); reject(e) }
-      const onClose = (): void => { cleanup(); reject(this.error ?? new LiveError('DESTROYED', 'the torrent closed before the final torrent was ready')) }
-      const cleanup = (): void => { this.removeListener('final', onFinal); this.removeListener('failed', onFailed); this.removeListener('close', onClose) }
-      this.once('final', onFinal)
-      this.once('failed', onFailed)
-      this.once('close', onClose)
-    })
-  }
+  whenFinal (): Promise<FinalTorrent> { return whenFinal(this) }
 
   get peerCount (): number { let n = 0; for (const p of this.peers) if (p.supported) n++; return n }
 
@@ -249,6 +248,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     if (failure && !this.error) this.fail(new LiveError('STORE_FAILED', `storage failed, the torrent stopped: ${failure.message}`))
     this.destroyed = true
     this.redial.close()
+    this.uploads.close()
     this.policy.close()
     const ft = this.finalTorrent
     // The final torrent reads this torrent's storage: it goes with it. (Not while the client is
@@ -305,11 +305,11 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   }
 
   /**
-   * Whether WebTorrent may request a block of piece `index` from `wire` (patches.filterRequests):
-   * a piece under suspicion comes from one wire only (smart-ban.ts).
+   * Whether WebTorrent may ask `wire` for a block of piece `index` (patches.filterRequests): see
+   * request-routing.ts; and a piece under suspicion comes from one wire only (smart-ban.ts).
    */
   private mayRequest (wire: WireLike, index: number): boolean {
-    return this.smartBan.mayRequest(wire, index)
+    return this.routing.mayRequest(wire, index) && this.smartBan.mayRequest(wire, index)
   }
 
   private onWireClose (wire: WireLike): void {

@@ -95,16 +95,23 @@ export class PeerPolicy {
   }
 
   /**
-   * The TIMEOUT rule. Runs before WebTorrent's own 'timeout' handler, which drops the wire (and so
-   * marks it choking): banned only if it was unchoking us — an honest peer that choked us may leave
-   * requests unanswered. And only if others delivered meanwhile: when nobody did, we are starved
-   * or overloaded (a busy swarm on a busy machine), and banning our only sources would stall us for good.
+   * The TIMEOUT rule: our requests to `wire` got not one block for PIECE_TIMEOUT_MS. A peer that
+   * unchokes us, never served a block and holds our requests while others deliver is holding them:
+   * banned for TIMEOUT_BAN_MS. A peer that served us before is slow, not hostile (a narrow or lossy
+   * uplink busy serving others): its requests are cancelled and go to other peers, it keeps its
+   * wire, and `onSlow` is told (request-routing.ts asks it only for what nobody else offers). When
+   * nobody delivered, we are starved or overloaded ourselves (a busy swarm on a busy machine):
+   * WebTorrent's own rule applies (the wire is dropped, nobody is banned).
    */
-  watchTimeout (wire: WireLike): void {
+  watchTimeout (wire: WireLike, onSlow: (wire: WireLike) => void): void {
     wire.setTimeout(PIECE_TIMEOUT_MS, true)
-    wire.prependListener('timeout', () => {
+    let served = false
+    wire.on('requested-piece', () => { served = true })
+    patches.onRequestTimeout(wire, () => {
+      if (served) { onSlow(wire); return true }
       const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
       if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
+      return false
     })
     wire.on('piece', () => { this.lastBlock.at = Date.now(); this.lastBlock.wire = wire })
   }

@@ -23,6 +23,8 @@ export interface Publication {
   finalInfoHash?: (allHashes: Uint8Array) => Uint8Array
   /** Runs once the head is signed, before anyone sees it (write-ahead: the head durable first). */
   beforeAnnounce?: (head: SignedHead) => Promise<void> | void
+  /** Announces one new piece (the relay policy, relay-policy.ts); default: HAVE to every wire. */
+  tell?: (index: number) => void
 }
 
 /** Appends the pieces' hashes, signs one head over them, applies and announces it. */
@@ -35,7 +37,7 @@ export async function publish (live: LiveTorrent, p: Publication): Promise<Signe
   const finalInfoHash = p.ended && p.finalInfoHash ? p.finalInfoHash(state.log.range(0, count) ?? new Uint8Array(0)) : null
   const head = await state.signHead(p.secretKey, { length: p.length, time: Date.now(), ended: p.ended, finalInfoHash })
   await p.beforeAnnounce?.(head)
-  goLive(live, head, first)
+  goLive(live, head, first, p.tell)
   return head
 }
 
@@ -61,9 +63,9 @@ export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: 
 }
 
 /** A head signed here: apply it, send it (HEAD before the HAVEs: a peer far behind learns the count first), then HAVEs. */
-function goLive (live: LiveTorrent, head: SignedHead, first: number): void {
+function goLive (live: LiveTorrent, head: SignedHead, first: number, tell?: (index: number) => void): void {
   live.applyHead(head, first, head.count)
   live.announce()
-  for (let i = first; i < head.count; i++) patches.markHave(live.torrent, i)
+  for (let i = first; i < head.count; i++) patches.markHave(live.torrent, i, tell)
   patches.checkDone(live.torrent)
 }

@@ -1,0 +1,171 @@
+/**
+ * The broadcaster's relay policy: the swarm, not the source, carries the live edge. It is BEP 16
+ * super-seeding applied to each new piece. HEADs still go to every peer at once (they tell a viewer
+ * that the piece exists and give its hash). What is held back is the broadcaster's HAVE, the only
+ * thing that makes a viewer REQUEST a piece from the broadcaster:
+ *
+ *   new piece i ──HAVE──▶ the first tier: `tier` peers (1 to MAX_TIER), rotating over the wires
+ *                └─ each verifies i and sends HAVE to all its peers (ordinary BitTorrent): every
+ *                   viewer connected to one of them fetches i from it, and so on through the mesh
+ *   a wire that has not announced i FALLBACK_MS after it aired ──HAVE──▶ that wire (the source is
+ *                   the last resort, per wire: a viewer the swarm did not reach in time)
+ *
+ * Fallbacks wait while the broadcaster's uplink is full (its upload budget, upload-budget.ts), so
+ * they never queue behind each other; after MAX_HOLD_MS a piece goes to every wire regardless.
+ *
+ * Who is first: mostly the peers whose earlier pieces reached the most wires before the fallback
+ * (a wide uplink relays to many in time), one pick in EXPLORE in rotation so that every peer is tried.
+ *
+ * The tier adapts: when the swarm left more than HIGH_FALLBACKS wires a piece to the source (on
+ * average), the next pieces are seeded to one more peer; when it left fewer than LOW_FALLBACKS,
+ * to one fewer. So the source uploads about `tier + fallbacks` copies of each piece, whatever the
+ * number of viewers, and never leaves a viewer waiting longer than FALLBACK_MS for a piece.
+ *
+ * Pure REQUEST/PIECE; no wire change: a peer is never told a piece the broadcaster does not hold,
+ * only told later. With few wires (≤ FULL_FANOUT) everyone is told at once: there is no swarm to
+ * relay through. Wires that connect later get the whole bitfield (as from any seeder); after the
+ * end the broadcaster is a plain seeder.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export interface RelayOptions {
+  /** Whether the broadcaster's uplink is full now (the torrent's upload budget): fallbacks wait. */
+  busy?: () => boolean
+  /** Off: every new piece is announced to every wire at once (the behaviour before the policy). */
+  enabled?: boolean
+  /** A wire the swarm has not served a piece this long after it aired gets it from the source (ms). */
+  fallbackMs?: number
+}
+
+/** At most this many wires: HAVE to all at once (no swarm worth relaying through). */
+export const FULL_FANOUT = 3
+/** The first tier never grows beyond this many peers per piece. */
+export const MAX_TIER = 4
+/** Default FALLBACK_MS: well inside a 3 s playback buffer, long enough for a few hops. */
+export const FALLBACK_MS = 1500
+/** A piece is announced to every wire this long after it aired, busy uplink or not. */
+export const MAX_HOLD_MS = 4 * FALLBACK_MS
+/** How often held pieces are checked for wires that still lack them. */
+export const SWEEP_MS = 100
+/** One first-tier pick in this many is by rotation, not by score (every peer gets tried). */
+export const EXPLORE = 4
+/** Average fallbacks per piece (EWMA) above which the tier grows, and below which it shrinks. */
+export const HIGH_FALLBACKS = 1
+export const LOW_FALLBACKS = 0.25
+/** Pieces held back at once, at most (the oldest are released to everyone first). */
+export const MAX_HELD = 4096
+
+interface Held { t0: number, told: Set<any> }
+
+export class RelayPolicy {
+  private readonly torrent: any
+  private readonly fallbackMs: number
+  private readonly busy: () => boolean
+  private held = new Map<number, Held>()
+  private turn = 0
+  private rotation = 0
+  /** Per wire: the share of other wires that held the pieces it was first told of, by their fallback (EWMA). */
+  private score = new WeakMap<any, number>()
+  private open: boolean
+  private timer: ReturnType<typeof setInterval> | null = null
+  private ewma = 0
+  /** Peers told of each new piece first (adapts between 1 and MAX_TIER). */
+  tier = 1
+  /** Counters: pieces seeded through a first tier, copies announced first-hand, fallbacks (per wire). */
+  readonly stats = { seeded: 0, firstHand: 0, fallbacks: 0, toAll: 0 }
+
+  constructor (torrent: any, opts: RelayOptions = {}) {
+    this.torrent = torrent
+    this.open = opts.enabled !== false
+    this.fallbackMs = Math.max(0, opts.fallbackMs ?? FALLBACK_MS)
+    this.busy = opts.busy ?? (() => false)
+    torrent.once('close', () => this.stop())
+  }
+
+  /** A new piece is stored and verified here: tell the first tier (or everyone, see FULL_FANOUT). */
+  announce (index: number): void {
+    const wires = (this.torrent.wires as any[]).filter((w) => !w.destroyed && !w.peerPieces.get(index))
+    if (!this.open || wires.length <= FULL_FANOUT) {
+      this.stats.toAll++
+      for (const w of wires) w.have(index)
+      return
+    }
+    // Any wire we unchoke: a HAVE makes an uninterested viewer interested (one that is fed by
+    // other viewers is not interested in us, and would otherwise never be in the first tier).
+    const unchoked = wires.filter((w) => !w.amChoking)
+    const pool = unchoked.length > 0 ? unchoked : wires
+    const told = this.pickTier(pool)
+    for (const w of told) w.have(index)
+    this.stats.seeded++
+    this.stats.firstHand += told.size
+    while (this.held.size >= MAX_HELD) this.release(this.held.keys().next().value as number, false)
+    this.held.set(index, { t0: Date.now(), told })
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sweep(), SWEEP_MS)
+      this.timer.unref?.()
+    }
+  }
+
+  /** Serve as a plain seeder from now on (the end, or close): every held piece goes to everyone. */
+  stop (): void {
+    this.open = false
+    for (const i of [...this.held.keys()]) this.release(i, false)
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  /** Pieces whose fallback time has come: every wire still lacking them hears of them from here. */
+  private sweep (): void {
+    const now = Date.now()
+    for (const [index, h] of this.held) {
+      if (h.t0 > now - this.fallbackMs) break // insertion order is airing order
+      // An uplink already full would only queue the fallback copies behind others: they wait
+      // (the swarm may serve those wires meanwhile), up to MAX_HOLD_MS.
+      if (this.busy() && h.t0 > now - MAX_HOLD_MS) break
+      this.release(index, true)
+    }
+    if (this.held.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
+  }
+
+  /**
+   * The first tier for one piece: mostly the peers whose pieces reached the most wires before the
+   * fallback (they relay well: a wide uplink, good neighbours), one turn in EXPLORE at random or in
+   * rotation, and peers never tried first (optimistically scored 1).
+   */
+  private pickTier (pool: any[]): Set<any> {
+    const told = new Set<any>()
+    const n = Math.min(this.tier, pool.length)
+    const ranked = [...pool].sort((a, b) => (this.score.get(b) ?? 1) - (this.score.get(a) ?? 1))
+    for (let k = 0; told.size < n && k < ranked.length; k++) {
+      if (this.rotation++ % EXPLORE === 0) {
+        this.turn = (this.turn + 1) % pool.length
+        told.add(pool[this.turn])
+      }
+      if (told.size < n) told.add(ranked[k])
+    }
+    return told
+  }
+
+  private release (index: number, adapt: boolean): void {
+    const h = this.held.get(index)
+    if (!h) return
+    this.held.delete(index)
+    let late = 0
+    let covered = 0
+    for (const w of this.torrent.wires as any[]) {
+      if (w.destroyed || h.told.has(w)) continue
+      if (w.peerPieces.get(index)) { covered++; continue }
+      w.have(index)
+      late++
+    }
+    this.stats.fallbacks += late
+    if (!adapt) return
+    // What the first tier achieved: the share of the other wires that had the piece in time.
+    const share = covered + late > 0 ? covered / (covered + late) : 1
+    for (const w of h.told) this.score.set(w, 0.7 * (this.score.get(w) ?? share) + 0.3 * share)
+    this.ewma = 0.8 * this.ewma + 0.2 * late
+    const mid = (HIGH_FALLBACKS + LOW_FALLBACKS) / 2
+    if (this.ewma > HIGH_FALLBACKS && this.tier < MAX_TIER) { this.tier++; this.ewma = mid } else if (this.ewma < LOW_FALLBACKS && this.tier > 1) { this.tier--; this.ewma = mid }
+  }
+}

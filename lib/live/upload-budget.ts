@@ -1,0 +1,105 @@
+/**
+ * The upload budget: a peer accepts only the requests its uplink can serve soon, and rejects the
+ * rest at once (BEP 6 REJECT), so that a requester asks another holder of the piece instead of
+ * waiting behind seconds of queue. A live stream has deadlines; a request served in 8 s is worth
+ * less than a REJECT in one round trip. (Stock WebTorrent unchokes up to 10 peers and queues
+ * every request they send: on a narrow uplink the queue grows until the requesters time out.)
+ *
+ *   backlog = Σ over wires (bytes the wire handed to its socket − bytes the socket handed to the OS)
+ *   rate    = the uplink's drain rate: while saturated (backlog ≥ MIN_QUEUE_BYTES) an average of what
+ *             drained per tick; otherwise the highest rate seen (what drained is all we offered)
+ *   admit   ⇔ backlog < max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS)
+ *
+ * Wires whose connection does not count bytes (WebRTC) are left out: their requests are admitted.
+ * The budget is per torrent, so the broadcaster's own relay policy and the swarm both see the same
+ * signal: a saturated peer sheds load to its neighbours.
+ */
+
+/** Accepted requests are served within about this long (at the measured drain rate). */
+export const TARGET_QUEUE_MS = 250
+/**
+ * Below this backlog every request is admitted (one 16 KiB block; a fresh peer knows no rate yet).
+ * Small on purpose: an uplink shared by many transfers finishes them all late (each flow gets a
+ * share), and a piece that is late everywhere is relayed by nobody.
+ */
+export const MIN_QUEUE_BYTES = 16 * 1024
+/** How often the drain rate is measured. */
+export const TICK_MS = 250
+
+import * as patches from '../../patches/index.js'
+import type { TorrentLike, WireLike } from '../../patches/index.js'
+
+interface Meter { pushed: () => number, sent: () => number, sent0: number, lastSent: number }
+
+export class UploadBudget {
+  private meters = new Map<object, Meter>()
+  private timer: ReturnType<typeof setInterval> | null = null
+  /** Drain rate estimate, bytes/s. */
+  rate = 0
+  readonly stats = { admitted: 0, rejected: 0 }
+
+  /**
+   * Puts a wire of `torrent` under the budget: its bytes are counted and the REQUESTs it receives
+   * are admitted or rejected (a wire whose connection does not count bytes, WebRTC, is left out).
+   */
+  watch (torrent: TorrentLike, wire: WireLike): void {
+    const pushed = patches.countPushed(wire)
+    const sent = patches.connSent(torrent, wire)
+    if (!sent) return
+    this.add(wire, pushed, sent)
+    patches.admitRequests(wire, () => this.admit())
+    wire.once('close', () => this.remove(wire))
+  }
+
+  /** Counts `wire`: `pushed()` bytes it handed to its connection, `sent()` bytes the connection handed on. */
+  add (wire: object, pushed: () => number, sent: () => number): void {
+    const s = sent()
+    this.meters.set(wire, { pushed, sent, sent0: s, lastSent: s })
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), TICK_MS)
+      this.timer.unref?.()
+    }
+  }
+
+  remove (wire: object): void {
+    this.meters.delete(wire)
+    if (this.meters.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
+  }
+
+  close (): void {
+    this.meters.clear()
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  /** Bytes handed to connections and not yet on their way. */
+  backlog (): number {
+    let b = 0
+    for (const m of this.meters.values()) b += Math.max(0, m.pushed() - (m.sent() - m.sent0))
+    return b
+  }
+
+  /** Whether the uplink holds as much as it can send soon (new requests would be rejected). */
+  full (): boolean {
+    return this.backlog() >= Math.max(MIN_QUEUE_BYTES, this.rate * TARGET_QUEUE_MS / 1000)
+  }
+
+  /** Whether a new request fits in the budget now. */
+  admit (): boolean {
+    const ok = !this.full()
+    if (ok) this.stats.admitted++; else this.stats.rejected++
+    return ok
+  }
+
+  private tick (): void {
+    let drained = 0
+    for (const m of this.meters.values()) {
+      const s = m.sent()
+      drained += Math.max(0, s - m.lastSent)
+      m.lastSent = s
+    }
+    const measured = drained * 1000 / TICK_MS
+    if (this.backlog() >= MIN_QUEUE_BYTES) this.rate = this.rate === 0 ? measured : 0.7 * this.rate + 0.3 * measured
+    else this.rate = Math.max(this.rate, measured)
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Wire upload and request timeouts: what the live layer's upload budget (lib/live/upload-budget.ts)
+ * and its slow-peer rule (lib/live/peer-policy.ts) need from a wire.
+ *   countPushed()       bytes the wire hands to its connection (messages and piece data)
+ *   connSent()          bytes the connection handed to the OS (a net.Socket counts them)
+ *   admitRequests()     a REQUEST the budget refuses is REJECTed at once (BEP 6)
+ *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
+ */
+import { connOf } from './torrent-peers.js'
+import { REJECT } from './wire-requests.js'
+import type { Requirement, TorrentLike, WireLike } from './types.js'
+
+export const REQUIRES: readonly Requirement[] = [
+  { where: 'Wire.prototype', path: '_onTimeout', is: 'function' },
+  { where: 'Wire.prototype', path: '_onTimeout', is: 'source', text: "emit('timeout')" },
+  { where: 'Wire.prototype', path: 'cancel', is: 'function' },
+  { where: 'Wire.prototype', path: 'push', is: 'function' },
+  { where: 'Wire.prototype', path: '_message', is: 'function' },
+  { where: 'wire', path: 'requests', is: 'array' },
+  { where: 'wire', path: 'amChoking', is: 'boolean' }
+]
+
+/** Counts the bytes a wire hands to its connection (after encryption). Returns the counter. */
+export function countPushed (wire: WireLike): () => number {
+  let n = 0
+  const push = wire.push
+  wire.push = function (this: WireLike, chunk: unknown, ...rest: unknown[]) {
+    if (chunk && typeof (chunk as Uint8Array).length === 'number') n += (chunk as Uint8Array).length
+    return push.call(this, chunk, ...rest)
+  }
+  return () => n
+}
+
+/**
+ * Bytes the wire's connection has handed to the OS so far, where it counts them (a net.Socket:
+ * bytesWritten minus what still waits in its buffer); null for other connections (WebRTC).
+ */
+export function connSent (torrent: TorrentLike, wire: WireLike): (() => number) | null {
+  const conn = connOf(torrent, wire) as { bytesWritten?: unknown, writableLength?: unknown } | null
+  if (!conn || typeof conn.bytesWritten !== 'number' || typeof conn.writableLength !== 'number') return null
+  return () => (conn.bytesWritten as number) - (conn.writableLength as number)
+}
+
+/**
+ * Requests that `admit()` refuses (an uplink already holding more than it can send soon) are
+ * rejected at once (BEP 6 REJECT) while we unchoke the peer; without the fast extension, dropped.
+ */
+export function admitRequests (wire: WireLike, admit: () => boolean): void {
+  const onRequest = wire._onRequest
+  wire._onRequest = function (this: WireLike, index: number, offset: number, length: number) {
+    if (!this.amChoking && !admit()) {
+      if (this.hasFast) this._message(REJECT, [index, offset, length], null)
+      return
+    }
+    return onRequest.call(this, index, offset, length)
+  }
+}
+
+/**
+ * A wire whose requests time out (no block for the wire's timeout while requests are pending):
+ * stock bittorrent-protocol fails the oldest request and emits 'timeout', on which WebTorrent
+ * destroys the wire. Where `keep()` says so, every pending request is cancelled instead (BEP 3
+ * CANCEL; WebTorrent asks other peers for those blocks) and the wire stays: a peer on a slow or
+ * lossy link that is busy serving others is still a neighbour worth having in a live swarm.
+ */
+export function onRequestTimeout (wire: WireLike, keep: () => boolean): void {
+  const stock = wire._onTimeout
+  wire._onTimeout = function (this: WireLike) {
+    if (this.destroyed || !keep()) return stock.call(this)
+    for (const r of [...this.requests]) this.cancel(r.piece, r.offset, r.length)
+  }
+}

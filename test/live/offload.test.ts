@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict'
+import WebTorrent from 'webtorrent'
+import { broadcast, enableLive } from '../../lib/index.js'
+import { startTracker, type Tracker } from '../../lib/cli/tracker.js'
+import { CLIENT_OPTS, bytes, collect, destroyAll, poll, tempDir, withTimeout } from '../support/clients.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const PL = 16384
+const VIEWERS = 12
+/** ~2 Mbit/s for about 10 s (a behaviour check, not a benchmark: scripts/bench.ts measures). */
+const RATE_BYTES_PER_S = 256 * 1024
+const SECONDS = 10
+
+/** A client that finds peers only through the given tracker (no DHT, LSD, uTP or --peer). */
+async function trackerClient (): Promise<any> {
+  const c = new WebTorrent({ ...CLIENT_OPTS, tracker: true })
+  enableLive(c)
+  if (!c.listening) await new Promise((resolve) => c.once('listening', resolve))
+  trackerClients.push(c)
+  return c
+}
+const trackerClients: any[] = []
+
+describe('a swarm formed by a tracker (every viewer told only the tracker)', function () {
+  this.timeout(180_000)
+  let tracker: Tracker | null = null
+  afterEach(async () => {
+    await Promise.all(trackerClients.splice(0).filter((c) => !c.destroyed).map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))))
+    await destroyAll()
+    await tracker?.close()
+    tracker = null
+  })
+
+  it(`${VIEWERS} viewers from: live are byte-identical and the broadcaster uploads at most 2× the stream`, async () => {
+    tracker = await startTracker(0, '127.0.0.1')
+    const announce = [tracker.announce[0]!] // HTTP only
+    const src = await trackerClient()
+    const bc = await broadcast(src, { name: 'show.bin', pieceLength: PL, announce })
+    const viewers: any[] = []
+    for (let k = 0; k < VIEWERS; k++) {
+      const c = await trackerClient()
+      viewers.push(c.add(bc.magnetURI, { live: true, from: 'live', path: tempDir(), announce }))
+    }
+    // Every viewer has met someone through the tracker before the stream starts.
+    await Promise.all(viewers.map((t) => poll(() => t.live.peerCount > 0, 30_000, 'viewers meet peers through the tracker')))
+    const outs = viewers.map((t) => collect(t.live.createReadStream()))
+    const data = bytes(RATE_BYTES_PER_S * SECONDS + 123, 12)
+    const step = 8192
+    const t0 = Date.now()
+    for (let off = 0; off < data.length; off += step) {
+      await bc.write(data.subarray(off, off + step))
+      const due = t0 + ((off + step) / RATE_BYTES_PER_S) * 1000
+      const wait = due - Date.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+    await bc.end()
+    const got = await withTimeout(Promise.all(outs), 60_000, 'every viewer reaches the end')
+    for (let k = 0; k < VIEWERS; k++) {
+      const start = viewers[k].live.startPiece as number
+      assert.ok(got[k]!.equals(data.subarray(start * PL)), `viewer ${k} holds the broadcast from its first piece (${start})`)
+    }
+    const ratio = bc.torrent.uploaded / data.length
+    const direct = viewers.filter((t) => t.wires.some((w: any) => w.remotePort === src.address().port)).length
+    console.log(`      source upload ratio ${ratio.toFixed(2)} (${VIEWERS} viewers, ${direct} with a wire to the broadcaster; relay ${JSON.stringify(bc.relay.stats)}, tier ${bc.relay.tier})`)
+    assert.ok(ratio <= 2, `the broadcaster uploaded ${ratio.toFixed(2)}× the stream`)
+  })
+})
