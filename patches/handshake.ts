@@ -22,7 +22,8 @@ import type { Requirement } from './types.js'
  */
 export const REQUIRES: readonly Requirement[] = [
   { where: 'peWire', path: '_encryptor', is: 'object' },
-  { where: 'peWire', path: '_encryptor.generateStepA1', is: 'source', text: 'this.dh.generateKeys()' }
+  { where: 'peWire', path: '_encryptor.generateStepA1', is: 'source', text: 'this.dh.generateKeys()' },
+  { where: 'peWire', path: '_encryptor.constructor', is: 'source', text: 'this._dh = null' }
 ]
 
 /** The 768-bit MSE prime (bittorrent-protocol mse.js DH_PRIME), generator 2. */
@@ -82,10 +83,24 @@ export class MseDiffieHellman {
 
 let done = false
 
+/**
+ * A Wire with protocol encryption on, or null where this build of bittorrent-protocol has none
+ * (its browser build maps mse.js away: WebRTC needs no MSE).
+ */
+export function peWire (): any {
+  try {
+    const w = new (Wire as any)('tcpOutgoing', 1)
+    if (w._encryptor) return w
+    w.destroy()
+  } catch {}
+  return null
+}
+
 /** Installs the BigInt handshake for every Wire of this process (idempotent). Throws if the contract moved. */
 export function fastMseHandshake (): void {
   if (done) return
-  const probe = new (Wire as any)('tcpOutgoing', 1)
+  const probe = peWire()
+  if (!probe) { done = true; return } // a build without MSE (browsers: no TCP): nothing to patch
   const enc = probe._encryptor
   const proto = enc ? Object.getPrototypeOf(enc) : null
   const desc = proto ? Object.getOwnPropertyDescriptor(proto, 'dh') : undefined

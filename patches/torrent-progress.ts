@@ -57,9 +57,12 @@ function coalesceUpdates (torrent: TorrentLike): void {
   torrent._update = function () {
     if (pending) return
     pending = true
-    setImmediate(run)
+    nextTurn(run)
   }
 }
+
+/** The next turn of the event loop (setImmediate where there is one: Node; browsers: a zero timeout). */
+const nextTurn: (fn: () => void) => void = typeof setImmediate === 'function' ? (fn) => { setImmediate(fn) } : (fn) => { setTimeout(fn, 0) }
 
 /**
  * The same cursor-based done and interest checks for an ordinary torrent that is filled piece by

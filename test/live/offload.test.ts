@@ -8,8 +8,12 @@ import { CLIENT_OPTS, bytes, collect, destroyAll, poll, tempDir, withTimeout } f
 
 const PL = 16384
 const VIEWERS = 12
-/** ~2 Mbit/s for about 10 s (a behaviour check, not a benchmark: scripts/bench.ts measures). */
-const RATE_BYTES_PER_S = 256 * 1024
+/**
+ * ~1 Mbit/s for about 10 s: a behaviour check, not a benchmark (scripts/bench.ts and the swarm lab
+ * measure). 13 clients share this process: at 2 Mbit/s on a loaded machine the swarm was too slow to
+ * relay within the fallback time, and the broadcaster served the rest (as it should).
+ */
+const RATE_BYTES_PER_S = 128 * 1024
 const SECONDS = 10
 
 /** A client that finds peers only through the given tracker (no DHT, LSD, uTP or --peer). */
