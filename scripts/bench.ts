@@ -2,7 +2,9 @@
  * `npm run bench`: live latency, source offload, catch-up and cost at scale, each measured against
  * its reference in the same run (Hypercore for latency, a stock WebTorrent torrent for catch-up).
  *
- *   node dist/scripts/bench.js [--quick] [--json] [--seed N] [--only latency,catchup,scale]
+ *   node dist/scripts/bench.js [--quick] [--json] [--seed N] [--only latency,tracker,catchup,scale]
+ *        [--tracker-viewers 12,50]  (the tracker-formed swarm: quick 12, full 12 and 50)
+ *        [--no-relay]   (the broadcaster announces every piece to every peer: the relay policy off)
  *        [--profile DIR]   (every peer process runs with node --cpu-prof, profiles written to DIR)
  *
  * Every peer is a separate Node process (scripts/bench/peer.ts) on loopback TCP; data goes to
@@ -14,6 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { harness, Peer, pct, poll, randomTopology, round, spawn, stopAll, type Topology } from './bench/harness.js'
+import { startTracker } from '../lib/cli/tracker.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -30,9 +33,10 @@ const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const KBPS = 4000
 const cfg = QUICK
-  ? { viewers: [10], pieceLengths: [16384, 65536], seconds: 10, catchupBytes: 64 * MiB, catchupPieceLengths: [16384], scaleCheckpoints: [64 * MiB, 256 * MiB, 1 * GiB] }
-  : { viewers: [10, 50], pieceLengths: [16384, 65536], seconds: 20, catchupBytes: 512 * MiB, catchupPieceLengths: [16384, 262144], scaleCheckpoints: [1 * GiB, 4 * GiB, 16 * GiB] }
+  ? { viewers: [10], trackerViewers: [12], pieceLengths: [16384, 65536], seconds: 10, catchupBytes: 64 * MiB, catchupPieceLengths: [16384], scaleCheckpoints: [64 * MiB, 256 * MiB, 1 * GiB] }
+  : { viewers: [10, 50], trackerViewers: [12, 50], pieceLengths: [16384, 65536], seconds: 20, catchupBytes: 512 * MiB, catchupPieceLengths: [16384, 262144], scaleCheckpoints: [1 * GiB, 4 * GiB, 16 * GiB] }
 if (opt('viewers')) cfg.viewers = opt('viewers')!.split(',').map(Number)
+if (opt('tracker-viewers')) cfg.trackerViewers = opt('tracker-viewers')!.split(',').map(Number)
 if (opt('piece-lengths')) cfg.pieceLengths = opt('piece-lengths')!.split(',').map(Number)
 if (opt('seconds')) cfg.seconds = Number(opt('seconds'))
 if (opt('catchup-mib')) cfg.catchupBytes = Number(opt('catchup-mib')) * MiB
@@ -200,6 +204,44 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
     r.viewerCpuPct = round(pct(cpuAfter.map((p, k) => 100 * (p.cpuMs - cpuBefore[k].cpuMs) / airMs), 50), 1)
     return r
   } finally { await stopAll(all) }
+}
+
+/**
+ * The same airing in a swarm formed as users form one: every viewer is told only a local
+ * bittorrent-tracker, which hands each of them the broadcaster and the other viewers, and WebTorrent
+ * connects as it likes (up to 55 peers). No hand-drawn graph: the relay policy decides how much the
+ * broadcaster uploads. Hops are not known here (reported as 1).
+ */
+async function trackerRun (n: number, pieceLength: number): Promise<LatencyRun> {
+  const tracker = await startTracker(0, '127.0.0.1')
+  const src = await new Peer('broadcaster').init({ tracker: true })
+  const viewers = await spawn('viewer', n, { tracker: true })
+  const all = [src, ...viewers]
+  const topo: Topology = { n, hops: [0, ...viewers.map(() => 1)], dial: [] } as unknown as Topology
+  try {
+    const { magnet } = await src.call('broadcast', { pieceLength, announce: [tracker.announce[0]], relay: !flag('no-relay') })
+    await Promise.all(viewers.map((v) => v.call('join', { magnet, from: 'start', read: false, peers: [] })))
+    await src.call('air', { pieceLength, pieces: WARM, kbps: KBPS })
+    await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= WARM), 90_000, `all ${n} viewers found the stream through the tracker`, 250)
+    const pieces = Math.max(10, Math.round(cfg.seconds * KBPS * 1000 / 8 / pieceLength))
+    const up0 = (await src.call('progress')).uploaded
+    const air = await src.call('air', { pieceLength, pieces, kbps: KBPS }, (cfg.seconds + 120) * 1000)
+    const end = air.first + pieces
+    try {
+      await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= end), 30_000, 'all viewers have every piece', 200)
+    } catch (err) { log(`  ${(err as Error).message}; counting the rest as missing`) }
+    const replies = await Promise.all(viewers.map((v) => v.call('times', { from: air.first, to: end })))
+    const r = summarize('webtorrent-live', topo, pieceLength, air.written, replies.map((x) => x.times))
+    r.byHop = []
+    const sp = await src.call('progress')
+    const vp = await Promise.all(viewers.map((v) => v.call('progress')))
+    // What the broadcaster uploaded while these pieces aired, over their bytes (warm-up excluded).
+    r.sourceUploadRatio = round((sp.uploaded - up0) / (pieces * pieceLength), 3)
+    const ups = vp.map((p) => p.uploaded / sp.published)
+    r.viewerUpload = { min: round(Math.min(...ups), 3), p50: round(pct(ups, 50), 3), max: round(Math.max(...ups), 3), zero: ups.filter((u) => u < 0.01).length }
+    r.signatureChecksPerHead = round(Math.max(...vp.map((p) => p.signatureChecks / Math.max(1, p.headsAccepted))), 3)
+    return r
+  } finally { await stopAll(all); await tracker.close() }
 }
 
 async function hypercoreRun (n: number, pieceLength: number, topo: Topology): Promise<LatencyRun> {
@@ -428,6 +470,17 @@ async function main (): Promise<void> {
       }
     }
   }
+  const tracked: LatencyRun[] = []
+  if (ONLY.has('latency') || ONLY.has('tracker')) {
+    for (const n of cfg.trackerViewers) {
+      log(`tracker-formed swarm: ${n} viewers find the broadcaster through a local tracker, 16 KiB pieces, ${cfg.seconds} s at ${KBPS / 1000} Mbit/s`)
+      const load = round(loadavg()[0]!, 1)
+      const topo = { n, hops: [], dial: [], edges: [], degree: [] } as unknown as Topology
+      tracked.push(await attempt('webtorrent-live', n, 16384, topo, () => trackerRun(n, 16384)))
+      tracked.at(-1)!.load = load
+      log(`  p50 ${tracked.at(-1)!.p50} p95 ${tracked.at(-1)!.p95} p99 ${tracked.at(-1)!.p99} ms, source upload ratio ${tracked.at(-1)!.sourceUploadRatio}`)
+    }
+  }
   const cus: CatchupResult[] = []
   if (ONLY.has('catchup')) {
     for (const pl of cfg.catchupPieceLengths) {
@@ -471,6 +524,14 @@ async function main (): Promise<void> {
       const h = runs.find((x) => x.system === 'hypercore' && x.viewers === r.viewers && x.pieceLength === r.pieceLength)
       out.push(`  ${r.viewers} viewers, ${r.pieceLength / 1024} KiB: ` + r.byHop.map((b) => `${b.hops} hop${b.hops > 1 ? 's' : ''} (${b.viewers}) ${b.p95} | ${h?.byHop.find((x) => x.hops === b.hops)?.p95 ?? '–'}`).join(', '))
     }
+  }
+  if (tracked.length) {
+    out.push('', `2. A tracker-formed swarm (as users form one): every viewer told only a local tracker, WebTorrent connects as it likes; 16 KiB pieces, ${KBPS / 1000} Mbit/s, ${cfg.seconds} s`)
+    out.push(table([
+      ['viewers', 'samples', 'missing', 'p50 ms', 'p95 ms', 'p99 ms', 'src upload', 'viewer upload min/p50/max', 'sig/head', 'load'],
+      ...tracked.map((r) => [String(r.viewers), String(r.samples), String(r.missing), String(r.p50), String(r.p95), String(r.p99), r.sourceUploadRatio === undefined ? '' : `${r.sourceUploadRatio}×`, r.viewerUpload ? `${r.viewerUpload.min}/${r.viewerUpload.p50}/${r.viewerUpload.max}×` : '', String(r.signatureChecksPerHead ?? ''), String(r.load)])
+    ]))
+    for (const r of tracked) if (r.error) out.push(`  ${r.viewers} viewers: run failed: ${r.error}`)
   }
   for (const r of runs) if (r.trace) out.push(`  trace ${r.viewers} viewers, ${r.pieceLength / 1024} KiB (p50/p95 ms): ` + Object.entries(r.trace).map(([k, [a, b]]) => `${k} ${a}/${b}`).join(', '))
   if (cus.length) {
@@ -521,6 +582,7 @@ async function main (): Promise<void> {
       viewer_rss_at_gib: sc ? sc.checkpoints.map((c) => c.gib) : null,
       broadcaster_cpu_s_per_gib: sc?.broadcasterCpuSPerGiB ?? null,
       runs,
+      tracker: tracked.map((r) => ({ viewers: r.viewers, source_upload_ratio: r.sourceUploadRatio ?? null, latency_p50_ms: r.p50, latency_p95_ms: r.p95, latency_p99_ms: r.p99, missing: r.missing, error: r.error ?? null })),
       catchup_piece_length: cu?.pieceLength ?? null,
       catchup: cus,
       scale: sc,

@@ -141,7 +141,8 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       const port = await listen((s) => replicate(s, false))
       return { port, key: core.key.toString('hex') }
     }
-    client = new WebTorrent({ ...CLIENT_OPTS, utPex: false })
+    // m.tracker: peers come from the torrent's trackers (the bench's tracker-formed swarm), not from --peers.
+    client = new WebTorrent({ ...CLIENT_OPTS, utPex: false, ...(m.tracker === true ? { tracker: true } : {}) })
     if (role === 'broadcaster' || role === 'viewer') enableLive(client)
     client.on('error', (err: Error) => process.send!({ event: 'error', message: err.message }))
     if (!client.listening) await new Promise((resolve) => client.once('listening', resolve))
@@ -149,7 +150,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   },
 
   async broadcast (m) {
-    bc = await broadcast(client, { name: 'bench.bin', pieceLength: m.pieceLength, path: dir! })
+    bc = await broadcast(client, { name: 'bench.bin', pieceLength: m.pieceLength, path: dir!, ...(m.announce ? { announce: m.announce } : {}), ...(m.relay === false ? { relay: false } : {}) })
     torrent = bc.torrent
     // Published: the piece is stored, signed into a head and announced (HEAD, then HAVE).
     torrent.on('verified', (i: number) => { if (recording) times.set(i, now()) })
