@@ -22,8 +22,8 @@ import type { Requirement } from './types.js'
  */
 export const REQUIRES: readonly Requirement[] = [
   { where: 'peWire', path: '_encryptor', is: 'object' },
-  { where: 'peWire', path: '_encryptor.generateStepA1', is: 'source', text: 'this.dh.generateKeys()' },
-  { where: 'peWire', path: '_encryptor.constructor', is: 'source', text: 'this._dh = null' }
+  { where: 'peWire', path: '_encryptor.generateStepA1', is: 'source', match: /this\.dh\.generateKeys\(\)/ },
+  { where: 'peWire', path: '_encryptor.constructor', is: 'source', match: /this\._dh\s*=\s*null/ }
 ]
 
 /** The 768-bit MSE prime (bittorrent-protocol mse.js DH_PRIME), generator 2. */

@@ -17,7 +17,7 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'torrent', path: 'lastPieceLength', is: 'number' },
   { where: 'torrent', path: '_rarityMap._numPieces', is: 'number' },
   { where: 'torrent', path: '_rarityMap._pieces', is: 'array' },
-  { where: 'Torrent.prototype', path: '_request', is: 'source', text: '_hashes[index]' },
+  { where: 'Torrent.prototype', path: '_request', is: 'source', match: /_hashes\[[\w$]+\]/ },
   { where: 'Piece', path: 'missing', is: 'number' },
   { where: 'Piece', path: 'reserve', is: 'function' },
   { where: 'BitField', path: 'buffer', is: 'bytes' }

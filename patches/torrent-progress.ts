@@ -26,9 +26,9 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Torrent.prototype', path: 'select', is: 'function' },
   { where: 'Torrent.prototype', path: '_update', is: 'function' },
   { where: 'Torrent.prototype', path: '_updateWireWrapper', is: 'function' },
-  { where: 'Torrent.prototype', path: '_onWireWithMetadata', is: 'source', text: 'alwaysChokeSeeders' },
+  { where: 'Torrent.prototype', path: '_onWireWithMetadata', is: 'source', match: /alwaysChokeSeeders/ },
   // smart ban (lib/live/smart-ban.ts) reads this warning: its text is a contract too
-  { where: 'Torrent.prototype', path: '_request', is: 'source', text: 'Piece ${index} failed verification' },
+  { where: 'Torrent.prototype', path: '_request', is: 'source', match: /Piece \$\{[\w$]+\} failed verification/ },
   { where: 'torrent', path: '_selections._items', is: 'array' },
   { where: 'torrent', path: 'bitfield.buffer', is: 'bytes' }
 ]

@@ -153,12 +153,13 @@ export interface ClientLike {
  *  - where: the object it lives on. '*.prototype': the class (checked on load); 'torrent': a live
  *    torrent once ready; 'wire': a fresh Wire; 'peWire': a fresh Wire with protocol encryption; 'Piece' / 'BitField': a fresh instance;
  *  - path: the member, dotted ('files.0._endPiece');
- *  - is: what it must be; 'source' means the function at `path` contains `text` in its code (for
- *    flags it sets and texts it emits that no type can show).
+ *  - is: what it must be; 'source' means the code of the function at `path` matches `match` (for
+ *    flags it sets and texts it emits that no type can show; written to match minified bundles too,
+ *    where parameters are renamed and 0x10 is written 16).
  */
 export interface Requirement {
   where: 'Torrent.prototype' | 'Wire.prototype' | 'File.prototype' | 'ut_metadata' | 'torrent' | 'wire' | 'peWire' | 'Piece' | 'BitField'
   path: string
   is: 'function' | 'array' | 'number' | 'boolean' | 'object' | 'map' | 'bytes' | 'source'
-  text?: string
+  match?: RegExp
 }

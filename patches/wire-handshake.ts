@@ -7,8 +7,8 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: '_sendExtendedHandshake', is: 'function' },
   { where: 'Wire.prototype', path: 'use', is: 'function' },
   { where: 'Wire.prototype', path: 'extended', is: 'function' },
-  { where: 'Wire.prototype', path: '_sendExtendedHandshake', is: 'source', text: '_extendedHandshakeSent' },
-  { where: 'ut_metadata', path: '', is: 'source', text: '_metadataComplete' },
+  { where: 'Wire.prototype', path: '_sendExtendedHandshake', is: 'source', match: /_extendedHandshakeSent/ },
+  { where: 'ut_metadata', path: '', is: 'source', match: /_metadataComplete/ },
   { where: 'wire', path: 'extendedHandshake', is: 'object' }
 ]
 

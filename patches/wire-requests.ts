@@ -13,7 +13,7 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: '_message', is: 'function' },
   { where: 'Wire.prototype', path: 'reject', is: 'function' },
   { where: 'Wire.prototype', path: 'piece', is: 'function' },
-  { where: 'Wire.prototype', path: 'reject', is: 'source', text: '_message(0x10' }, // REJECT's id, sent here directly
+  { where: 'Wire.prototype', path: 'reject', is: 'source', match: /_message\((?:0x10|16),/ }, // REJECT's id, sent here directly
   { where: 'wire', path: 'peerRequests', is: 'array' },
   { where: 'wire', path: 'requests', is: 'array' },
   { where: 'wire', path: 'allowedFastSet', is: 'array' },

@@ -13,7 +13,7 @@ import type { Requirement, TorrentLike, WireLike } from './types.js'
 export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: '_onTimeout', is: 'function' },
   { where: 'Wire.prototype', path: '_onRequest', is: 'function' },
-  { where: 'Wire.prototype', path: '_onTimeout', is: 'source', text: "emit('timeout')" },
+  { where: 'Wire.prototype', path: '_onTimeout', is: 'source', match: /emit\(["']timeout["']\)/ },
   { where: 'Wire.prototype', path: 'cancel', is: 'function' },
   { where: 'Wire.prototype', path: 'push', is: 'function' },
   { where: 'Wire.prototype', path: '_message', is: 'function' },

@@ -24,7 +24,7 @@ describe('patches/check.ts', () => {
     for (const [file, list] of REQUIREMENTS) {
       const src = readFileSync(join(dir, file), 'utf8').replace(/export const REQUIRES[\s\S]*?\n\]\n/, '')
       const used = new Set([...src.matchAll(/\.(_[a-zA-Z]\w*)/g)].map((m) => m[1]!))
-      const listed = new Set(list.flatMap((r) => [...r.path.split('.'), ...(r.text ? [...r.text.matchAll(/_[a-zA-Z]\w*/g)].map((m) => m[0]) : [])]))
+      const listed = new Set(list.flatMap((r) => [...r.path.split('.'), ...(r.match ? [...r.match.source.matchAll(/_[a-zA-Z]\w*/g)].map((m) => m[0]) : [])]))
       for (const m of used) assert.ok(listed.has(m), `patches/${file} uses ${m} but does not list it in REQUIRES`)
     }
   })
