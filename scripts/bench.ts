@@ -240,6 +240,7 @@ async function trackerRun (n: number, pieceLength: number): Promise<LatencyRun> 
     const ups = vp.map((p) => p.uploaded / sp.published)
     r.viewerUpload = { min: round(Math.min(...ups), 3), p50: round(pct(ups, 50), 3), max: round(Math.max(...ups), 3), zero: ups.filter((u) => u < 0.01).length }
     r.signatureChecksPerHead = round(Math.max(...vp.map((p) => p.signatureChecks / Math.max(1, p.headsAccepted))), 3)
+    log(`  relay ${JSON.stringify(sp.relay)}; source upload budget ${JSON.stringify(sp.uploadBudget)}; viewers rejected ${vp.reduce((a, p) => a + (p.uploadBudget?.rejected ?? 0), 0)} of ${vp.reduce((a, p) => a + (p.uploadBudget?.rejected ?? 0) + (p.uploadBudget?.admitted ?? 0), 0)} requests`)
     return r
   } finally { await stopAll(all); await tracker.close() }
 }

@@ -73,7 +73,7 @@ export class RelayPolicy {
   /** Peers told of each new piece first (adapts between 1 and MAX_TIER). */
   tier = 1
   /** Counters: pieces seeded through a first tier, copies announced first-hand, fallbacks (per wire). */
-  readonly stats = { seeded: 0, firstHand: 0, fallbacks: 0, toAll: 0 }
+  readonly stats = { seeded: 0, firstHand: 0, fallbacks: 0, toAll: 0, deferred: 0 }
 
   constructor (torrent: any, opts: RelayOptions = {}) {
     this.torrent = torrent
@@ -122,7 +122,7 @@ export class RelayPolicy {
       if (h.t0 > now - this.fallbackMs) break // insertion order is airing order
       // An uplink already full would only queue the fallback copies behind others: they wait
       // (the swarm may serve those wires meanwhile), up to MAX_HOLD_MS.
-      if (this.busy() && h.t0 > now - MAX_HOLD_MS) break
+      if (this.busy() && h.t0 > now - MAX_HOLD_MS) { this.stats.deferred++; break }
       this.release(index, true)
     }
     if (this.held.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }

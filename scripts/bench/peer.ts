@@ -279,6 +279,8 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       arrayBuffers: mem.arrayBuffers,
       uploaded: torrent?.uploaded ?? 0,
       downloaded: torrent?.downloaded ?? 0,
+      relay: bc ? { ...bc.relay.stats, tier: bc.relay.tier } : null,
+      uploadBudget: live ? { ...live.uploads.stats, rate: Math.round(live.uploads.rate) } : null,
       published: bc ? bc.length : 0,
       readBytes,
       signatureChecks: live?.signatureChecks ?? 0,
