@@ -4,6 +4,7 @@
  *
  *   node dist/scripts/bench.js [--quick] [--json] [--seed N] [--only latency,tracker,catchup,scale]
  *        [--tracker-viewers 12,50]  (the tracker-formed swarm: quick 12, full 12 and 50)
+ *        [--tracker-kbps 1000]  (its stream rate: 13 processes in a full mesh saturate 2 cores at 4 Mbit/s)
  *        [--no-relay]   (the broadcaster announces every piece to every peer: the relay policy off)
  *        [--profile DIR]   (every peer process runs with node --cpu-prof, profiles written to DIR)
  *
@@ -212,6 +213,9 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
  * connects as it likes (up to 55 peers). No hand-drawn graph: the relay policy decides how much the
  * broadcaster uploads. Hops are not known here (reported as 1).
  */
+/** The tracker phase's rate: 13 processes in a full mesh saturate 2 cores at 4 Mbit/s (latency became CPU queueing). */
+const TRACKER_KBPS = Number(opt('tracker-kbps') ?? 1000)
+
 async function trackerRun (n: number, pieceLength: number): Promise<LatencyRun> {
   const tracker = await startTracker(0, '127.0.0.1')
   const src = await new Peer('broadcaster').init({ tracker: true })
@@ -221,11 +225,11 @@ async function trackerRun (n: number, pieceLength: number): Promise<LatencyRun> 
   try {
     const { magnet } = await src.call('broadcast', { pieceLength, announce: [tracker.announce[0]], relay: !flag('no-relay') })
     await Promise.all(viewers.map((v) => v.call('join', { magnet, from: 'start', read: false, peers: [] })))
-    await src.call('air', { pieceLength, pieces: WARM, kbps: KBPS })
+    await src.call('air', { pieceLength, pieces: WARM, kbps: TRACKER_KBPS })
     await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= WARM), 90_000, `all ${n} viewers found the stream through the tracker`, 250)
-    const pieces = Math.max(10, Math.round(cfg.seconds * KBPS * 1000 / 8 / pieceLength))
+    const pieces = Math.max(10, Math.round(cfg.seconds * TRACKER_KBPS * 1000 / 8 / pieceLength))
     const up0 = (await src.call('progress')).uploaded
-    const air = await src.call('air', { pieceLength, pieces, kbps: KBPS }, (cfg.seconds + 120) * 1000)
+    const air = await src.call('air', { pieceLength, pieces, kbps: TRACKER_KBPS }, (cfg.seconds + 120) * 1000)
     const end = air.first + pieces
     try {
       await poll(async () => (await Promise.all(viewers.map((v) => v.call('progress')))).every((p) => p.contig >= end), 30_000, 'all viewers have every piece', 200)
@@ -474,7 +478,7 @@ async function main (): Promise<void> {
   const tracked: LatencyRun[] = []
   if (ONLY.has('latency') || ONLY.has('tracker')) {
     for (const n of cfg.trackerViewers) {
-      log(`tracker-formed swarm: ${n} viewers find the broadcaster through a local tracker, 16 KiB pieces, ${cfg.seconds} s at ${KBPS / 1000} Mbit/s`)
+      log(`tracker-formed swarm: ${n} viewers find the broadcaster through a local tracker, 16 KiB pieces, ${cfg.seconds} s at ${TRACKER_KBPS / 1000} Mbit/s`)
       const load = round(loadavg()[0]!, 1)
       const topo = { n, hops: [], dial: [], edges: [], degree: [] } as unknown as Topology
       tracked.push(await attempt('webtorrent-live', n, 16384, topo, () => trackerRun(n, 16384)))
@@ -527,7 +531,7 @@ async function main (): Promise<void> {
     }
   }
   if (tracked.length) {
-    out.push('', `2. A tracker-formed swarm (as users form one): every viewer told only a local tracker, WebTorrent connects as it likes; 16 KiB pieces, ${KBPS / 1000} Mbit/s, ${cfg.seconds} s`)
+    out.push('', `2. A tracker-formed swarm (as users form one): every viewer told only a local tracker, WebTorrent connects as it likes; 16 KiB pieces, ${TRACKER_KBPS / 1000} Mbit/s, ${cfg.seconds} s`)
     out.push(table([
       ['viewers', 'samples', 'missing', 'p50 ms', 'p95 ms', 'p99 ms', 'src upload', 'viewer upload min/p50/max', 'sig/head', 'load'],
       ...tracked.map((r) => [String(r.viewers), String(r.samples), String(r.missing), String(r.p50), String(r.p95), String(r.p99), r.sourceUploadRatio === undefined ? '' : `${r.sourceUploadRatio}×`, r.viewerUpload ? `${r.viewerUpload.min}/${r.viewerUpload.p50}/${r.viewerUpload.max}×` : '', String(r.signatureChecksPerHead ?? ''), String(r.load)])
