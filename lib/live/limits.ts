@@ -44,6 +44,8 @@ export const PAGE_TIMEOUT_MS = 10_000
 export const PAGES_IN_FLIGHT = 8
 /** After a HASH_REJECT or a timeout, the peer is asked again for those hashes after this long. */
 export const PAGE_RETRY_MS = 1000
+/** Timed-out page requests remembered per peer, so that their late answers are ignored (a busy honest peer answers late). */
+export const MAX_LATE_PAGES = 64
 
 // ---- corrupt pieces (smart-ban.ts) ------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import createDebug from 'debug'
 import { MAX_PAGE_HASHES, PIECE_HASH_BYTES } from '../protocol/constants.js'
 import type { Peer } from './peer.js'
 import type { LiveTorrent } from './live-torrent.js'
-import { PAGES_IN_FLIGHT, PAGE_RETRY_MS, PAGE_TIMEOUT_MS } from './limits.js'
+import { MAX_LATE_PAGES, PAGES_IN_FLIGHT, PAGE_RETRY_MS, PAGE_TIMEOUT_MS } from './limits.js'
 
 const debug = createDebug('webtorrent-live:pages')
 
@@ -16,6 +16,8 @@ interface PageRequest { peer: Peer, start: number, count: number, timer: ReturnT
 export class PageSync {
   /** Pages asked for, by the index they end at. */
   private pages = new Map<number, PageRequest>()
+  /** Requests each peer let time out (the newest MAX_LATE_PAGES): a late answer is ignored, not banned. */
+  private late = new WeakMap<Peer, string[]>()
   /** Pages received before the page above them: at most PAGES_IN_FLIGHT per gap, 10 KiB each. */
   private early = new Map<number, { peer: Peer, start: number, anchor: Uint8Array, hashes: Uint8Array }>()
 
@@ -66,7 +68,13 @@ export class PageSync {
     const count = hashesFlat.length / PIECE_HASH_BYTES
     const end = start + count
     const req = this.pages.get(end)
-    if (!req || req.peer !== peer || req.start !== start) return this.live.onPeerFault(peer, 'BAD_FIELD', 'unsolicited hash page')
+    if (!req || req.peer !== peer || req.start !== start) {
+      // Spec §8: an answer to a request that timed out is ignored; one never asked for is abuse.
+      const late = this.late.get(peer)
+      const i = late ? late.indexOf(`${start}+${count}`) : -1
+      if (late && i !== -1) { late.splice(i, 1); return }
+      return this.live.onPeerFault(peer, 'BAD_FIELD', 'unsolicited hash page')
+    }
     clearTimeout(req.timer)
     this.pages.delete(end)
     this.early.set(end, { peer, start, anchor, hashes: hashesFlat })
@@ -93,6 +101,10 @@ export class PageSync {
    */
   private onTimeout (peer: Peer, end: number, start: number): void {
     this.pages.delete(end)
+    const late = this.late.get(peer) ?? []
+    late.push(`${start}+${end - start}`)
+    if (late.length > MAX_LATE_PAGES) late.shift()
+    this.late.set(peer, late)
     debug('%s did not answer hashes [%d, %d)', peer.peerId, start, end)
     this.askOthersFirst(peer, start)
   }

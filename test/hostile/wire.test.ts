@@ -19,7 +19,7 @@ describe('hostile peers on the wire', function () {
   it('4a. a hash page with a wrong hash: BAD_CHAIN, banned', () => cases.badPages('hashes'))
   it('4b. a hash page with a wrong anchor: BAD_CHAIN, banned', () => cases.badPages('anchor'))
   it('4c. a hash page for a range nobody asked: BAD_FIELD, banned', () => cases.badPages('range'))
-  it('4d. a hash request never answered: the page comes from another peer after the timeout', () => cases.badPages('silent'))
+  it('4d. a hash request never answered: the page comes from another peer after the timeout; the late answer is ignored, not banned', () => cases.badPages('silent'))
   it('6a. HAVEs for absurd indices (2^31, 2^32−1): banned; a HAVE just ahead is tolerated', () => cases.absurdIndices('have'))
   it('6b. requests for pieces that do not exist, absurd indices and lengths: banned, no data', () => cases.absurdIndices('request'))
   it('7. bitfields of the wrong length: too long banned, short tolerated', cases.badBitfield)

@@ -371,6 +371,10 @@ export async function badPages (variant: 'hashes' | 'anchor' | 'range' | 'silent
   await finish(s)
   if (variant === 'silent') {
     assert.ok(Date.now() - t0 >= PAGE_TIMEOUT_MS - 500, 'the page came from another peer after the timeout')
+    // The genuine answer, late (a busy honest peer): ignored (spec §8), not banned as unsolicited.
+    atk.send({ type: 'hashes', start: req.start, anchor, hashes: real })
+    await barrier(atk, s.tv.live)
+    assert.equal(atk.destroyed, false, 'a late answer to a timed-out page request is not abuse')
     atk.destroy()
   }
   assert.equal(s.tv.live.stats.pagesReceived > 0, true)
