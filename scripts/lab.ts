@@ -27,7 +27,8 @@ const USAGE = `usage: npm run lab -- [options]
   --buffer-ms N           playback buffer for the continuity index (default 3000)
   --delay MIN-MAX         one-way delay range, ms (default 10-150)
   --mix SHARE:X,…         viewer uplink classes, X = multiple of the stream rate (default 0.2:0.5,0.5:1.5,0.3:4)
-  --resource-index R      viewers' total uplink ÷ their total demand (default: the mix's own, 2.05)
+  --resource-index R      viewers' total uplink ÷ their total demand (default: the mix's own, 2.05);
+                          --ri R is the same option
   --source-uplink X       broadcaster uplink, multiple of the stream rate (default 8; 'inf' for none)
   --loss P                segment loss probability, each loss a retransmission stall (default 0.001)
   --join-rate N           viewers joining per second (default 5)
@@ -49,6 +50,18 @@ const num = (name: string, dflt: number, min = 0, max = Infinity): number => {
   return x
 }
 if (flag('help')) { process.stderr.write(USAGE + '\n'); process.exit(0) }
+// --ri is the short name of --resource-index; an unknown option is misuse (exit 2), never ignored.
+for (let i = 0; i < argv.length; i++) if (argv[i] === '--ri') argv[i] = '--resource-index'
+const FLAGS = ['quick', 'json', 'help']
+const OPTIONS = ['viewers', 'kbps', 'piece-length', 'buffer-ms', 'delay', 'mix', 'resource-index', 'source-uplink', 'loss',
+  'join-rate', 'steady', 'churn', 'per-process', 'announce-interval', 'seed']
+for (let i = 0; i < argv.length; i++) {
+  const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : null
+  if (name !== null && FLAGS.includes(name)) continue
+  if (name !== null && OPTIONS.includes(name) && i + 1 < argv.length) { i++; continue }
+  process.stderr.write(`lab: ${argv[i]}: ${name !== null && OPTIONS.includes(name) ? 'expects a value' : 'unknown option'}\n${USAGE}\n`)
+  process.exit(2)
+}
 
 const QUICK = flag('quick')
 const JSON_OUT = flag('json')
