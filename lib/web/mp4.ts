@@ -5,6 +5,7 @@
  * Pure: no DOM, no Node.
  */
 import { av1Codec, avcCodec, hevcCodec, mp4aCodec, opusCodec, vp9Codec } from './codecs.js'
+import { concat } from '../protocol/bytes.js'
 
 export interface Box {
   type: string
@@ -199,10 +200,4 @@ export async function readMp4Init (chunks: AsyncIterable<Uint8Array>): Promise<U
   throw new Error('the stream ended before its moov box: not a fragmented MP4')
 }
 
-export function concat (parts: Uint8Array[]): Uint8Array {
-  const n = parts.reduce((a, p) => a + p.length, 0)
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) { out.set(p, o); o += p.length }
-  return out
-}
+export { concat }

@@ -10,6 +10,7 @@
  */
 import { BoxReader, concat } from './mp4.js'
 import { containerOf, findMediaStart, mimeOf, readInit, readInitAndRest, type Container } from './media.js'
+import { chunksOf } from './chunks.js'
 
 /** What the feeder needs from `torrent.live`. */
 export interface LiveSource {
@@ -49,19 +50,6 @@ export interface FeedStats {
 
 /** How far past the live edge a start point (moof, Cluster) must have turned up. */
 const MAX_SEEK_BYTES = 64 * 1024 * 1024
-
-async function * chunksOf (s: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const r = s.getReader()
-  try {
-    for (;;) {
-      const x = await r.read()
-      if (x.done) return
-      yield x.value
-    }
-  } finally {
-    try { await r.cancel() } catch {}
-  }
-}
 
 export class MediaFeeder {
   readonly video: HTMLVideoElement

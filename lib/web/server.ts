@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { containerOf, readInit } from './media.js'
 import { broadcastHtml } from './broadcast-page/html.js'
+import { chunksOf } from './chunks.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -94,15 +95,6 @@ function html (title: string): string {
 </body>
 </html>
 `
-}
-
-async function * chunksOf (s: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const r = s.getReader()
-  try {
-    for (;;) { const x = await r.read(); if (x.done) return; yield x.value }
-  } finally {
-    try { await r.cancel() } catch {}
-  }
 }
 
 export async function serveWebPage (opts: WebPageOptions): Promise<WebPage> {
