@@ -216,12 +216,17 @@ async function liveRun (n: number, pieceLength: number, topo: Topology): Promise
 /** The tracker phase's rate: 13 processes in a full mesh saturate 2 cores at 4 Mbit/s (latency became CPU queueing). */
 const TRACKER_KBPS = Number(opt('tracker-kbps') ?? 1000)
 
+/** A tracker-formed swarm has no drawn graph: every viewer is reported at one hop. */
+function trackerTopology (n: number): Topology {
+  return { n, hops: [0, ...Array.from({ length: n }, () => 1)], dial: [], edges: [], degree: [] } as unknown as Topology
+}
+
 async function trackerRun (n: number, pieceLength: number): Promise<LatencyRun> {
   const tracker = await startTracker(0, '127.0.0.1')
   const src = await new Peer('broadcaster').init({ tracker: true })
   const viewers = await spawn('viewer', n, { tracker: true })
   const all = [src, ...viewers]
-  const topo: Topology = { n, hops: [0, ...viewers.map(() => 1)], dial: [] } as unknown as Topology
+  const topo = trackerTopology(n)
   try {
     const { magnet } = await src.call('broadcast', { pieceLength, announce: [tracker.announce[0]], relay: !flag('no-relay') })
     await Promise.all(viewers.map((v) => v.call('join', { magnet, from: 'start', read: false, peers: [] })))
@@ -480,8 +485,7 @@ async function main (): Promise<void> {
     for (const n of cfg.trackerViewers) {
       log(`tracker-formed swarm: ${n} viewers find the broadcaster through a local tracker, 16 KiB pieces, ${cfg.seconds} s at ${TRACKER_KBPS / 1000} Mbit/s`)
       const load = round(loadavg()[0]!, 1)
-      const topo = { n, hops: [], dial: [], edges: [], degree: [] } as unknown as Topology
-      tracked.push(await attempt('webtorrent-live', n, 16384, topo, () => trackerRun(n, 16384)))
+      tracked.push(await attempt('webtorrent-live', n, 16384, trackerTopology(n), () => trackerRun(n, 16384)))
       tracked.at(-1)!.load = load
       log(`  p50 ${tracked.at(-1)!.p50} p95 ${tracked.at(-1)!.p95} p99 ${tracked.at(-1)!.p99} ms, source upload ratio ${tracked.at(-1)!.sourceUploadRatio}`)
     }

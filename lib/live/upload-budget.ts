@@ -52,7 +52,7 @@ export class UploadBudget {
   }
 
   /** Counts `wire`: `pushed()` bytes it handed to its connection, `sent()` bytes the connection handed on. */
-  add (wire: object, pushed: () => number, sent: () => number): void {
+  private add (wire: object, pushed: () => number, sent: () => number): void {
     const s = sent()
     this.meters.set(wire, { pushed, sent, sent0: s, lastSent: s })
     if (!this.timer) {
@@ -61,7 +61,7 @@ export class UploadBudget {
     }
   }
 
-  remove (wire: object): void {
+  private remove (wire: object): void {
     this.meters.delete(wire)
     if (this.meters.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
   }
