@@ -61,6 +61,11 @@ function coalesceUpdates (torrent: TorrentLike): void {
   }
 }
 
+/** Asks WebTorrent to run its request scheduler again (coalesced, see P11): after a back-off ends, no peer event may come to do it. */
+export function requestUpdate (torrent: TorrentLike): void {
+  if (!torrent.destroyed) torrent._update()
+}
+
 /** The next turn of the event loop (setImmediate where there is one: Node; browsers: a zero timeout). */
 const nextTurn: (fn: () => void) => void = typeof setImmediate === 'function' ? (fn) => { setImmediate(fn) } : (fn) => { setTimeout(fn, 0) }
 

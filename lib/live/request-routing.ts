@@ -4,6 +4,7 @@
  * requests timed out after it had served us (slow, not hostile: see peer-policy.ts) is asked only
  * for pieces no other peer offers, for SLOW_PEER_MS. Consulted through patches.filterRequests.
  */
+import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 import { REJECTED_BACKOFF_MS, SLOW_PEER_MS } from './limits.js'
 
@@ -16,12 +17,29 @@ export class RequestRouting {
   private slowUntil = new WeakMap<object, number>()
   private rejectedUntil = new WeakMap<object, number>()
   private holders = new Map<number, { at: number, good: WireLike[] }>()
+  private wake: ReturnType<typeof setTimeout> | null = null
+  private wakeAt = 0
 
   constructor (private readonly torrent: TorrentLike) {}
 
   /** The peer rejected a request of ours. */
   rejected (wire: WireLike): void {
-    this.rejectedUntil.set(wire, Date.now() + REJECTED_BACKOFF_MS)
+    const until = Date.now() + REJECTED_BACKOFF_MS
+    this.rejectedUntil.set(wire, until)
+    // When the back-off ends, nothing else may wake WebTorrent's scheduler (a source that waits
+    // for us sends no new HAVE): ask it to run again then, or the rejected blocks are never re-asked.
+    this.wakeAt = Math.max(this.wakeAt, until)
+    if (!this.wake) this.armWake()
+  }
+
+  /** One timer: fires when the latest back-off ends (re-armed if a later one began meanwhile). */
+  private armWake (): void {
+    this.wake = setTimeout(() => {
+      this.wake = null
+      patches.requestUpdate(this.torrent)
+      if (this.wakeAt > Date.now()) this.armWake()
+    }, Math.max(1, this.wakeAt - Date.now() + 1))
+    this.wake.unref?.()
   }
 
   /** The peer's requests timed out, after it had served us. */
