@@ -83,6 +83,19 @@ function countWires (n: LabNode, torrent: any): void {
   })
 }
 
+/**
+ * Peers from the tracker reach WebTorrent in a callback that has lost the node's async context
+ * (bittorrent-tracker's fetch), and WebTorrent dials them from there: each of a node's torrents
+ * adds peers in that node's context, so the shaper knows who dials (else the socket goes unshaped,
+ * or is charged to another node). `add` and `addPeer` are WebTorrent's public API.
+ */
+function dialAs (node: number, client: any): void {
+  client.on('add', (torrent: any) => {
+    const addPeer = torrent.addPeer.bind(torrent)
+    torrent.addPeer = (...args: unknown[]) => runAs(node, () => addPeer(...args))
+  })
+}
+
 function newNode (node: number, client: any): LabNode {
   return { node, client, torrent: null, joinAt: 0, leftAt: 0, firstReadAt: 0, readBytes: 0, readEnded: false, readError: null, hash: createHash('sha256'), verified: new Map(), received: new Map(), pieceUp: 0, pieceDown: 0, bans: 0, wires: 0 }
 }
@@ -107,6 +120,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     const ports: Array<[number, number]> = []
     for (const node of m.nodes as number[]) {
       const client = runAs(node, () => enableLive(new WebTorrent({ ...CLIENT_OPTS, ...(m.plaintext ? { secure: 0 } : {}) })))
+      dialAs(node, client)
       client.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${node}: ${err.message}` }))
       if (!client.listening) await new Promise((resolve) => client.once('listening', resolve))
       nodes.set(node, newNode(node, client))
