@@ -5,6 +5,12 @@
  *   P9 a peer's bitfield buffer is kept longer than ours: WebTorrent's per-HAVE "is this peer a
  *      seeder?" check loops over every piece when the two lengths are equal (O(stream) per HAVE);
  *      with unequal lengths it returns at once. A growing stream has no seeders anyway.
+ *   P12 a HAVE for a piece we already hold (where `quiet` says so) sets the peer's bit and nothing
+ *      else: WebTorrent answers every 'have' with a pass over every wire's request pipeline, and in
+ *      a live mesh each neighbour announces each piece, mostly after we have it (with 49
+ *      neighbours, ~45 of 49 passes per piece changed nothing). Such a HAVE cannot make us
+ *      interested or change what we request; WebTorrent's rarity counts skip it (they rank
+ *      pieces we lack).
  */
 import BitField from 'bitfield'
 import type { Requirement, WireLike } from './types.js'
@@ -28,11 +34,13 @@ export interface BitfieldOptions {
   onAbuse: (why: string) => void
   /** The protocol's hard limit on pieces (a BITFIELD longer than it is abuse at once). */
   hardLimit: number
+  /** P12: a HAVE of this piece only sets the peer's bit (no 'have' event); for pieces we hold. */
+  quiet?: (index: number) => boolean
 }
 
 const pendingBitfields = new WeakMap<object, Uint8Array>()
 
-export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit }: BitfieldOptions): void {
+export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit, quiet }: BitfieldOptions): void {
   wire.peerPieces = new BitField(0, { grow: limit() + 1 })
   roomFor(wire.peerPieces, limit())
   // A BITFIELD may arrive before we have heard how long the stream is (stock WebTorrent sends it
@@ -64,6 +72,7 @@ export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit }: Bi
     const bytes = Math.ceil((max + 1) / 8) // BitField keeps `grow` in bytes
     if (typeof this.peerPieces.grow === 'number' && this.peerPieces.grow < bytes) this.peerPieces.grow = bytes
     roomFor(this.peerPieces, max)
+    if (quiet && !this.peerPieces.get(index) && quiet(index)) { this.peerPieces.set(index, true); return }
     return onHave.call(this, index)
   }
 }

@@ -2,6 +2,7 @@
  * Wire upload and request timeouts: what the live layer's upload budget (lib/live/upload-budget.ts)
  * and its slow-peer rule (lib/live/peer-policy.ts) need from a wire.
  *   countPushed()       bytes the wire hands to its connection (messages and piece data)
+ *   owedBytes()         bytes of the peer's admitted requests not answered yet
  *   connSent()          bytes the connection handed to the OS (a net.Socket counts them)
  *   admitRequests()     a REQUEST the budget refuses is REJECTed at once (BEP 6)
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
@@ -30,6 +31,18 @@ export function countPushed (wire: WireLike): () => number {
     return push.call(this, chunk, ...rest)
   }
   return () => n
+}
+
+/**
+ * Bytes the peer asked of us that we admitted and have not answered yet (its requests queued in
+ * `peerRequests` while the store reads them): promised upload, not yet counted by `countPushed`.
+ */
+export function owedBytes (wire: WireLike): () => number {
+  return () => {
+    let n = 0
+    for (const r of wire.peerRequests) n += r.length
+    return n
+  }
 }
 
 /**

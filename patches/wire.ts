@@ -17,9 +17,11 @@ export interface WireOptions {
   hardLimit?: number
   /** Whether we hold a piece (a REQUEST for another is abuse); without it, not checked. */
   has?: (index: number) => boolean
+  /** A HAVE of this piece only sets the peer's bit, with no 'have' event (see wire-bitfield.ts P12). */
+  quietHave?: (index: number) => boolean
 }
 
-export function adaptWire (wire: WireLike, { limit, onAbuse, pieces, hardLimit = 2 ** 26, has }: WireOptions): void {
-  adaptBitfield(wire, { limit, onAbuse, hardLimit })
+export function adaptWire (wire: WireLike, { limit, onAbuse, pieces, hardLimit = 2 ** 26, has, quietHave }: WireOptions): void {
+  adaptBitfield(wire, { limit, onAbuse, hardLimit, ...(quietHave ? { quiet: quietHave } : {}) })
   adaptRequests(wire, { pieces: pieces ?? (() => limit() + 1), onAbuse, ...(has ? { has } : {}) })
 }

@@ -150,9 +150,9 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       patches.adaptWire(wire, {
         limit: () => this.policy.haveLimit(wire),
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),
-        pieces: () => this.torrent.pieces.length,
-        hardLimit: MAX_PIECES,
-        has: (i) => this.has(i)
+        pieces: () => this.torrent.pieces.length, hardLimit: MAX_PIECES,
+        has: (i) => this.has(i),
+        quietHave: (i) => this.role === 'viewer' && this.has(i) // the broadcaster's replication watch counts every HAVE
       })
       wire.use(Ext)
       patches.noDelay(torrent, wire)

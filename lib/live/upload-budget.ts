@@ -5,7 +5,8 @@
  * less than a REJECT in one round trip. (Stock WebTorrent unchokes up to 10 peers and queues
  * every request they send: on a narrow uplink the queue grows until the requesters time out.)
  *
- *   backlog = Σ over wires (bytes the wire handed to its socket − bytes the socket handed to the OS)
+ *   backlog = Σ over wires (bytes of requests admitted and not answered yet
+ *             + bytes the wire handed to its socket − bytes the socket handed to the OS)
  *   rate    = the uplink's drain rate: while saturated (backlog ≥ MIN_QUEUE_BYTES) an average of what
  *             drained per tick; otherwise the highest rate seen (what drained is all we offered)
  *   admit   ⇔ backlog < max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS)
@@ -29,7 +30,7 @@ export const TICK_MS = 250
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 
-interface Meter { pushed: () => number, sent: () => number, sent0: number, lastSent: number }
+interface Meter { owed: () => number, pushed: () => number, sent: () => number, sent0: number, lastSent: number }
 
 export class UploadBudget {
   private meters = new Map<object, Meter>()
@@ -46,15 +47,18 @@ export class UploadBudget {
     const pushed = patches.countPushed(wire)
     const sent = patches.connSent(torrent, wire)
     if (!sent) return
-    this.add(wire, pushed, sent)
+    this.add(wire, patches.owedBytes(wire), pushed, sent)
     patches.admitRequests(wire, () => this.admit())
     wire.once('close', () => this.remove(wire))
   }
 
-  /** Counts `wire`: `pushed()` bytes it handed to its connection, `sent()` bytes the connection handed on. */
-  private add (wire: object, pushed: () => number, sent: () => number): void {
+  /**
+   * Counts `wire`: `owed()` bytes admitted and not answered yet, `pushed()` bytes it handed to its
+   * connection, `sent()` bytes the connection handed on.
+   */
+  private add (wire: object, owed: () => number, pushed: () => number, sent: () => number): void {
     const s = sent()
-    this.meters.set(wire, { pushed, sent, sent0: s, lastSent: s })
+    this.meters.set(wire, { owed, pushed, sent, sent0: s, lastSent: s })
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), TICK_MS)
       this.timer.unref?.()
@@ -72,10 +76,10 @@ export class UploadBudget {
     this.timer = null
   }
 
-  /** Bytes handed to connections and not yet on their way. */
+  /** Bytes promised (admitted requests) or handed to connections, and not yet on their way. */
   backlog (): number {
     let b = 0
-    for (const m of this.meters.values()) b += Math.max(0, m.pushed() - (m.sent() - m.sent0))
+    for (const m of this.meters.values()) b += m.owed() + Math.max(0, m.pushed() - (m.sent() - m.sent0))
     return b
   }
 

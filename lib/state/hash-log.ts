@@ -13,6 +13,13 @@ import type { SignedHead } from '../protocol/head.js'
 import type { Hashes } from '../protocol/sha.js'
 
 export const CHECKPOINT = 64
+/**
+ * Chain values computed between checkpoints are remembered, the newest this many: a peer in a
+ * mesh hears each head from every neighbour and sends each a tail anchored a little behind the
+ * edge, so the same few positions near the edge are asked for again and again (without the memo,
+ * up to CHECKPOINT SHA-256 steps each time: most of a lab viewer's CPU).
+ */
+export const CHAIN_MEMO = 1024
 
 export interface Interval {
   start: number
@@ -35,6 +42,8 @@ export class HashLog {
   readonly genesis: Uint8Array
   private buf = new Uint8Array(64 * PIECE_HASH_BYTES)
   private checkpoints = new Map<number, Uint8Array>()
+  /** Verified chain values between checkpoints (position → c), oldest first; at most CHAIN_MEMO. */
+  private memo = new Map<number, Uint8Array>()
   /** Sorted, disjoint, non-adjacent-with-equal-chain runs. */
   readonly intervals: Interval[] = []
 
@@ -92,13 +101,21 @@ export class HashLog {
       if (p === iv.start) return iv.cStart
       if (p === iv.end) return iv.cEnd
       if (p > iv.start && p < iv.end) {
+        const known = this.memo.get(p)
+        if (known) return known
         let q = Math.floor(p / CHECKPOINT) * CHECKPOINT
         let c = q > iv.start ? this.checkpoints.get(q) : undefined
         if (!c) { q = iv.start; c = iv.cStart }
-        return runChain(this.hashes, c, this.buf.subarray(q * PIECE_HASH_BYTES, p * PIECE_HASH_BYTES))
+        return runChain(this.hashes, c, this.buf.subarray(q * PIECE_HASH_BYTES, p * PIECE_HASH_BYTES), (i, v) => this.remember(q + i + 1, v))
       }
     }
     return null
+  }
+
+  private remember (p: number, c: Uint8Array): void {
+    if (this.memo.has(p)) return
+    if (this.memo.size >= CHAIN_MEMO) this.memo.delete(this.memo.keys().next().value as number)
+    this.memo.set(p, c)
   }
 
   /**
