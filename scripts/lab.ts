@@ -203,16 +203,20 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
     const views = reports.flatMap((r: any) => r.viewers)
     const net = reports.reduce((a: any, r: any) => { for (const k of Object.keys(r.net)) a[k] = (a[k] ?? 0) + r.net[k]; return a }, {})
     const rssMiB = reports.reduce((a: number, r: any) => a + r.rss, 0) / 1048576
+    const cpuS = reports.reduce((a: number, r: any) => a + r.cpuMs, 0) / 1000
     const fig = figures({ pieceLength, pieceMs, bufferMs, seed, multiple: model.multiple }, src, views)
     return {
       ...fig,
       wall_s: round((Date.now() - started) / 1000, 0),
       processes: procs.length + 1,
       lab_rss_mib: round(rssMiB, 0),
+      lab_cpu_s: round(cpuS, 0),
       load_1m_end: round(loadavg()[0]!, 1),
       sockets_shaped: net.shaped,
       sockets_unattributed: net.unattributed,
       wires_misattributed: net.wiresMismatched,
+      wires: net.wiresChecked,
+      wires_duplicate: net.wiresDuplicate,
       source_max_backlog_kib: round(src.maxBacklog / 1024, 0),
       source_wires: src.wires
     }

@@ -2,7 +2,15 @@
  * Head sync: steps 2 and 4 of a HEAD's way (see the DEV DOCS in live-torrent.ts). A decoded HEAD
  * from a peer is checked here (StreamState.acceptHead: one signature check per distinct new head,
  * in arrival order), handed to the controller to apply (LiveTorrent.applyHead), and forwarded to
- * every other peer that lacks it (send), with the tail of hashes that peer is missing.
+ * the other peers that lack it (send), with the tail of hashes each is missing.
+ *
+ * Forwarding is bounded (spec §8, "Heads"): in a mesh every neighbour forwards every head, so a
+ * viewer with 50 neighbours received and sent 50 HEADs (~180 bytes each) per piece: 60% of a 16 KiB
+ * piece stream's rate in control bytes on every uplink, more than a narrow uplink carries. A viewer
+ * forwards a new head at once to HEAD_FANOUT peers lacking it, chosen at random, and to every
+ * peer lacking it that has gone quiet (no head to or from it, no HAVE from it, for HEAD_QUIET_MS:
+ * a peer that depends on us); HEAD_SWEEP_MS after the newest head, if no newer one came, to every
+ * peer still lacking it. The broadcaster, and an end, go to every peer at once.
  */
 import createDebug from 'debug'
 import { MAX_TAIL_HASHES, PIECE_HASH_BYTES } from '../protocol/constants.js'
@@ -15,16 +23,25 @@ import type { LiveTorrent } from './live-torrent.js'
 
 const debug = createDebug('webtorrent-live:head')
 
+/** A viewer forwards a new head at once to this many peers lacking it (random), besides quiet ones. */
+export const HEAD_FANOUT = 8
+/** A peer with no head to or from it, and no HAVE from it, for this long gets each new head at once. */
+export const HEAD_QUIET_MS = 1000
+/** This long after the newest head (if none newer came), every peer still lacking it gets it. */
+export const HEAD_SWEEP_MS = 1000
+
 export class HeadSync {
   /** Heads received before we were ready (the newest per peer). */
   private pending = new Map<Peer, { head: SignedHead, tail: Tail | null }>()
   /** Heads are checked one at a time, in the order they came. */
   private queue: Promise<unknown> = Promise.resolve()
+  private sweep: ReturnType<typeof setTimeout> | null = null
 
   constructor (private readonly live: LiveTorrent) {}
 
   /** A decoded HEAD from `peer`. Its count is a claim until the head verifies. */
   onHead (peer: Peer, head: SignedHead, tail: Tail | null): void {
+    peer.heard()
     if (peer.claim(head.count)) this.live.policy.onClaim(peer)
     if (!this.live.ready) { this.pending.set(peer, { head, tail }); return }
     this.enqueue(peer, head, tail)
@@ -38,6 +55,7 @@ export class HeadSync {
   }
 
   forget (peer: Peer): void { this.pending.delete(peer) }
+
 
   /** Resolves once every head received so far has been checked. */
   idle (): Promise<void> { return this.queue.then(() => {}, () => {}) }
@@ -75,7 +93,30 @@ export class HeadSync {
     live.stats.headsAccepted++
     const n = tail ? tail.hashes.length / PIECE_HASH_BYTES : 0
     live.applyHead(head, head.count - n, head.count)
-    for (const p of live.peers) if (p !== peer) this.send(p)
+    this.forward(head)
+  }
+
+  /** Step 4 for a head accepted from a peer: at once to some peers, to the rest a little later. */
+  private forward (head: SignedHead): void {
+    const live = this.live
+    const r = rank(head)
+    const lacking = [...live.peers].filter((p) => p.supported && p.knownRank < r)
+    if (head.ended || lacking.length <= HEAD_FANOUT) { for (const p of lacking) this.send(p); return }
+    const now = Date.now()
+    const others: Peer[] = []
+    for (const p of lacking) { if (now - p.heardAt >= HEAD_QUIET_MS) this.send(p); else others.push(p) }
+    for (let k = 0; k < HEAD_FANOUT && k < others.length; k++) { // a partial Fisher-Yates shuffle
+      const j = k + Math.floor(Math.random() * (others.length - k))
+      const p = others[j]!
+      others[j] = others[k]!
+      this.send(p)
+    }
+    if (this.sweep) clearTimeout(this.sweep)
+    this.sweep = setTimeout(() => {
+      this.sweep = null
+      if (!live.destroyed && live.state?.head && rank(live.state.head) === r) this.announce()
+    }, HEAD_SWEEP_MS)
+    this.sweep.unref?.()
   }
 
   /** Step 4: forward. Sends the current head to `peer` if it lacks it, with the hashes it is missing. */
@@ -85,6 +126,7 @@ export class HeadSync {
     if (!state || !h || !peer.supported || peer.knownRank >= rank(h)) return
     peer.send({ type: 'head', head: h, tail: state.tailFor(peer.knownCount, MAX_TAIL_HASHES) })
     peer.knows(h.count, rank(h))
+    peer.heard()
   }
 
   /** Sends the current head to every peer that lacks it. */

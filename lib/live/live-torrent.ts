@@ -152,7 +152,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),
         pieces: () => this.torrent.pieces.length, hardLimit: MAX_PIECES,
         has: (i) => this.has(i),
-        quietHave: (i) => this.role === 'viewer' && this.has(i) // the broadcaster's replication watch counts every HAVE
+        quietHave: (i) => { this.peerOf(wire)?.heard(); return this.role === 'viewer' && this.has(i) } // the broadcaster's replication counts every HAVE
       })
       wire.use(Ext)
       patches.noDelay(torrent, wire)

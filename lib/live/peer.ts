@@ -6,6 +6,8 @@
  *  - knownCount: the highest head count this peer has shown us or been sent (it can serve the
  *    hashes below it), lowered for a while by a page back-off (askOthersFirst);
  *  - knownRank: the rank of the newest head sent to or received from it;
+ *  - heardAt: when a head last went to it, or it last showed it is following the stream (a HEAD
+ *    or a HAVE from it): head-sync.ts forwards at once to a peer that has gone quiet;
  *  - claimedCount: how many pieces it says it has (live_n, or an unverified head's count): only a
  *    claim, which sizes what it may announce until it is proved (peer-policy.ts).
  */
@@ -21,6 +23,7 @@ export class Peer {
   supported = false
   knownRank = -1
   claimedCount = 0
+  heardAt = 0
   private known = 0
   /** Page back-off: pages ending above this go to other peers for now (null: none). */
   private backoff: number | null = null
@@ -40,6 +43,9 @@ export class Peer {
     if (this.backoff !== null) this.backoff = Math.max(this.backoff, count)
     this.knownRank = Math.max(this.knownRank, rank)
   }
+
+  /** A head went to it, or it showed us it follows the stream (a HEAD or a HAVE from it). */
+  heard (now = Date.now()): void { this.heardAt = now }
 
   /** A claim of `n` pieces (bounded by the protocol); claims only grow. Whether it grew. */
   claim (n: unknown): boolean {

@@ -29,7 +29,7 @@ export function runAs<T> (node: number, fn: () => T): T {
 }
 
 /** unattributed: peer sockets left unshaped; other: connections to non-lab ports (the tracker), never shaped. */
-export const netStats = { shaped: 0, unattributed: 0, other: 0, wiresChecked: 0, wiresMismatched: 0 }
+export const netStats = { shaped: 0, unattributed: 0, other: 0, wiresChecked: 0, wiresMismatched: 0, wiresDuplicate: 0 }
 
 /** port a node listens on → node. */
 const registry = new Map<number, number>()

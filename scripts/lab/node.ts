@@ -75,6 +75,8 @@ function countWires (n: LabNode, torrent: any): void {
     n.wires++
     const remote = wire.type === 'tcpIncoming' ? nodeOfAddress(wire.remoteAddress) : nodeOfPort(Number(wire.remotePort))
     checkWire(n.node, remote)
+    // A second open wire to the same peer (both dialled each other: WebTorrent keeps both).
+    if ((torrent.wires as any[]).some((w) => w !== wire && !w.destroyed && w.peerId === wire.peerId)) netStats.wiresDuplicate++
     wire.on('upload', (bytes: number) => { n.pieceUp += bytes })
     wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => {
       n.pieceDown += buffer.length
