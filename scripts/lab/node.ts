@@ -89,12 +89,15 @@ function countWires (n: LabNode, torrent: any): void {
  * Peers from the tracker reach WebTorrent in a callback that has lost the node's async context
  * (bittorrent-tracker's fetch), and WebTorrent dials them from there: each of a node's torrents
  * adds peers in that node's context, so the shaper knows who dials (else the socket goes unshaped,
- * or is charged to another node). `add` and `addPeer` are WebTorrent's public API.
+ * or is charged to another node). `add`, `addPeer` and `removePeer` are WebTorrent's public API.
  */
 function dialAs (node: number, client: any): void {
   client.on('add', (torrent: any) => {
-    const addPeer = torrent.addPeer.bind(torrent)
-    torrent.addPeer = (...args: unknown[]) => runAs(node, () => addPeer(...args))
+    // WebTorrent dials queued peers from addPeer and from removePeer (a closing socket makes room).
+    for (const name of ['addPeer', 'removePeer']) {
+      const fn = torrent[name].bind(torrent)
+      torrent[name] = (...args: unknown[]) => runAs(node, () => fn(...args))
+    }
   })
 }
 
