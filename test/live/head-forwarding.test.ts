@@ -1,0 +1,46 @@
+/**
+ * Bounded HEAD forwarding (lib/live/head-sync.ts, spec §8 "Bounded forwarding"): a viewer with
+ * more neighbours than HEAD_FANOUT does not send every head to every one of them, yet each
+ * neighbour ends up with the newest head (the sweep), and an END reaches all of them at once.
+ * The neighbours are raw ut_live peers (test/support/hostile/attacker.ts) that only listen.
+ */
+import assert from 'node:assert/strict'
+import { HEAD_FANOUT, HEAD_SWEEP_MS } from '../../lib/live/head-sync.js'
+import type { Message } from '../../lib/protocol/messages.js'
+import { destroyAll, withTimeout } from '../support/clients.js'
+import { Attacker } from '../support/hostile/attacker.js'
+import { poll, sleep, stage } from '../support/hostile/cases.js'
+
+type HeadMsg = Extract<Message, { type: 'head' }>
+const headsOf = (a: Attacker): HeadMsg[] => a.received.filter((m): m is HeadMsg => m.type === 'head')
+const newest = (a: Attacker): number => Math.max(-1, ...headsOf(a).map((m) => m.head.count))
+
+describe('bounded HEAD forwarding', function () {
+  this.timeout(60_000)
+  afterEach(destroyAll)
+
+  it('a viewer with 3 × HEAD_FANOUT listeners sends fewer HEADs than heads × listeners, yet each gets the newest head, and the END', async () => {
+    const s = await stage({ pieces: 60, first: 10 })
+    const listeners = Array.from({ length: 3 * HEAD_FANOUT }, () => Attacker.connect(s.port, s.infoHash))
+    await withTimeout(Promise.all(listeners.map((l) => l.ready)), 20_000, 'listeners handshaken')
+    await poll(() => listeners.every((l) => newest(l) === s.first), 10_000, 'every listener has the current head')
+    const before = listeners.map((l) => headsOf(l).length)
+
+    // 20 more heads, one per piece, faster than HEAD_QUIET_MS: forwarding is by fanout.
+    const heads = 20
+    for (let k = s.first; k < s.first + heads; k++) {
+      await s.bc.write(s.data.subarray(s.pl * k, s.pl * (k + 1)))
+      await sleep(20)
+    }
+    const count = s.first + heads
+    await poll(() => s.tv.live.count === count, 10_000, 'the viewer has every head')
+    await poll(() => listeners.every((l) => newest(l) === count), HEAD_SWEEP_MS + 10_000, 'every listener has the newest head (the sweep)')
+    const sent = listeners.reduce((a, l, i) => a + headsOf(l).length - before[i]!, 0)
+    assert.ok(sent < heads * listeners.length * 0.75, `${sent} HEADs for ${heads} heads to ${listeners.length} listeners`)
+
+    // The END goes to every listener at once (no sweep needed, none missed).
+    await s.bc.end()
+    await poll(() => listeners.every((l) => headsOf(l).some((m) => m.head.ended)), 10_000, 'every listener has the END')
+    for (const l of listeners) l.destroy()
+  })
+})
