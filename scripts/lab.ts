@@ -221,7 +221,8 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       wires: net.wiresChecked,
       wires_duplicate: net.wiresDuplicate,
       source_max_backlog_kib: round(src.maxBacklog / 1024, 0),
-      source_wires: src.wires
+      source_wires: src.wires,
+      source_relay: src.relay
     }
   } finally {
     await stopEverything()

@@ -234,7 +234,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     }
     const src = nodes.get(0)
     const source = src && bc
-      ? { writtenAt, aired, sha256: sourceHash.copy().digest('hex'), pieceUp: src.pieceUp, wireBytes: shaper.counter(0).wireBytes, maxBacklog: shaper.counter(0).maxBacklog, wires: src.wires }
+      ? { writtenAt, aired, sha256: sourceHash.copy().digest('hex'), pieceUp: src.pieceUp, wireBytes: shaper.counter(0).wireBytes, maxBacklog: shaper.counter(0).maxBacklog, wires: src.wires, relay: { ...bc.relay.stats, tier: bc.relay.tier } }
       : null
     return { viewers, source, net: { ...netStats }, rss: process.memoryUsage().rss, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 }
   },
