@@ -38,7 +38,8 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'torrent', path: '_rarityMap._numPieces', is: 'number' },
   { where: 'torrent', path: '_rarityMap._onWireHave', is: 'function' },
   { where: 'torrent', path: '_rarityMap._onWireBitfield', is: 'function' },
-  { where: 'torrent', path: '_rarityMap._initWire', is: 'function' },
+  // the wire's close handler it keeps as wire._onClose (replaced here for the window)
+  { where: 'torrent', path: '_rarityMap._initWire', is: 'source', match: /\._onClose\b/ },
   { where: 'torrent', path: '_rarityMap._cleanupWireEvents', is: 'function' },
   { where: 'torrent', path: '_rarityMap.recalculate', is: 'function' },
   { where: 'torrent', path: '_rarityMap.getRarestPiece', is: 'function' },
@@ -114,7 +115,7 @@ function drop<T> (arr: T[], from: number, below: number): T[] {
     rebuiltAt.set(out, len)
     return out
   }
-  for (let i = from; i < below && i < len; i++) delete arr[i] // eslint-disable-line @typescript-eslint/no-array-delete
+  for (let i = from; i < below && i < len; i++) delete arr[i]
   return arr
 }
 
