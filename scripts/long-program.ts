@@ -37,6 +37,12 @@ const gc = process.argv.includes('--gc') ? (globalThis as { gc?: () => void }).g
 if (process.argv.includes('--gc') && !gc) throw new Error('--gc needs node --expose-gc')
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+/** Bytes a torrent's hash log holds: its hash buffer and its checkpoints (a Map of 32-byte values, ~190 B each in V8). */
+function logBytes (torrent: any): number {
+  const log = torrent.live?.state?.log
+  return (log?.buf?.byteLength ?? 0) + (log?.checkpoints?.size ?? 0) * 190
+}
+
 /** Releases a torrent's per-piece state below `below`, and its hash log's if the log can forget. */
 function slide (torrent: any, below: number): void {
   releasePieces(torrent, below)
@@ -65,7 +71,7 @@ async function main (): Promise<void> {
   let last = { t: performance.now(), cpu: process.cpuUsage() }
   let verified = 0
   t.on('verified', () => { verified++ })
-  if (!json) console.log(`pieces      wall ms/1k  cpu ms/1k  rss MiB  heap MiB  ext MiB${WINDOW ? `   (window ${WINDOW})` : ''}`)
+  if (!json) console.log(`pieces      wall ms/1k  cpu ms/1k  rss MiB  heap MiB  ext MiB  log MiB${WINDOW ? `   (window ${WINDOW})` : ''}`)
   for (let i = 0; i < N; i += BATCH) {
     const n = Math.min(BATCH, N - i)
     const chunk = Buffer.concat(Array.from({ length: n }, (_, k) => pieceBytes(i + k)))
@@ -78,9 +84,9 @@ async function main (): Promise<void> {
       const cpu = process.cpuUsage(last.cpu)
       gc?.()
       const m = process.memoryUsage()
-      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20, ext_mib: (m.external + m.arrayBuffers) / 2 ** 20 }
+      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20, ext_mib: (m.external + m.arrayBuffers) / 2 ** 20, log_mib: (logBytes(bc.torrent) + logBytes(t)) / 2 ** 20 }
       rows.push(row)
-      if (!json) console.log(`${String(row.pieces).padEnd(11)} ${row.wall_ms_per_1k.toFixed(1).padStart(10)} ${row.cpu_ms_per_1k.toFixed(1).padStart(10)} ${row.rss_mib.toFixed(0).padStart(8)} ${row.heap_mib.toFixed(0).padStart(9)} ${row.ext_mib.toFixed(0).padStart(8)}`)
+      if (!json) console.log(`${String(row.pieces).padEnd(11)} ${row.wall_ms_per_1k.toFixed(1).padStart(10)} ${row.cpu_ms_per_1k.toFixed(1).padStart(10)} ${row.rss_mib.toFixed(0).padStart(8)} ${row.heap_mib.toFixed(0).padStart(9)} ${row.ext_mib.toFixed(0).padStart(8)} ${row.log_mib.toFixed(0).padStart(8)}`)
       last = { t: now, cpu: process.cpuUsage() }
     }
   }
@@ -99,7 +105,7 @@ async function main (): Promise<void> {
     last_rss_mib: end?.rss_mib ?? null,
     window: WINDOW || null,
     // RSS and heap at 1 M, 5 M and 10 M pieces (the issue's checkpoints), when the run got there
-    at: Object.fromEntries(rows.filter((r) => [1e6, 5e6, 1e7].some((p) => Math.abs(r.pieces! - p) < BATCH)).map((r) => [r.pieces, { rss_mib: Math.round(r.rss_mib!), heap_mib: Math.round(r.heap_mib!), cpu_ms_per_1k: Math.round(r.cpu_ms_per_1k! * 10) / 10 }])),
+    at: Object.fromEntries(rows.filter((r) => [1e6, 5e6, 1e7].some((p) => Math.abs(r.pieces! - p) < BATCH)).map((r) => [r.pieces, { rss_mib: Math.round(r.rss_mib!), heap_mib: Math.round(r.heap_mib!), log_mib: Math.round(r.log_mib!), cpu_ms_per_1k: Math.round(r.cpu_ms_per_1k! * 10) / 10 }])),
     viewer_signature_checks: t.live.signatureChecks,
     heads: t.live.stats.headsAccepted
   }
