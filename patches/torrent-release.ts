@@ -9,6 +9,10 @@
  *   _rarityMap._pieces how many peers have i (kept for 'rarest', unused by 'sequential'), 8 B, and
  *                      recalculated over every piece on each new wire:      windowed (see below)
  *   _selections        ranges, merged (selectGrowing keeps them short)             trimmed to the window
+ *   store.mem[i]       immediate-chunk-store 2.2.0 (WebTorrent's wrapper around every store): the
+ *                      chunk while its put is in flight, then null for good: an array slot, 8 B
+ *                                                                                 deleted below; a put
+ *                                                                                 done deletes its slot
  *   bitfield, each wire's peerPieces                                   1 bit  kept (they are what
  *                      BITFIELD and HAVE speak; 10 M pieces: 1.25 MB each)
  *   _hashes            not held: read from the hash log (torrent-growth.ts hashesFrom)
@@ -43,6 +47,9 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'torrent', path: '_rarityMap._cleanupWireEvents', is: 'function' },
   { where: 'torrent', path: '_rarityMap.recalculate', is: 'function' },
   { where: 'torrent', path: '_rarityMap.getRarestPiece', is: 'function' },
+  // immediate-chunk-store (a public package, but its `mem` array is internal): torrent.store
+  { where: 'torrent', path: 'store.mem', is: 'array' },
+  { where: 'torrent', path: 'store.store.put', is: 'function' },
   { where: 'Torrent.prototype', path: '_request', is: 'function' },
   { where: 'Torrent.prototype', path: '_select', is: 'function' },
   // the getter, read on the prototype (no bitfield there: 0); replaced on the instance
@@ -100,6 +107,8 @@ export function releasePieces (torrent: TorrentLike, below: number): number {
   torrent._critical = drop(torrent._critical, from, to)
   const rm = torrent._rarityMap
   if (rm?._pieces) rm._pieces = drop(rm._pieces, from, to)
+  const ims = immediateStore(torrent)
+  if (ims) ims.mem = drop(ims.mem, from, to)
   return Math.max(0, last - from)
 }
 
@@ -164,6 +173,29 @@ function install (torrent: TorrentLike, r: Released): void {
     }
   })
   windowRarity(torrent, r)
+  const ims = immediateStore(torrent)
+  if (ims) {
+    // Its put leaves mem[index] = null behind (a slot per piece for good): here the slot goes.
+    ims.put = function (index: number, buf: Uint8Array, cb: (err: Error | null) => void = () => {}) {
+      ims.mem[index] = buf
+      ims.store.put(index, buf, (err: Error | null) => {
+        if (ims.mem[index] === buf) delete ims.mem[index]
+        cb(err)
+      })
+    }
+  }
+}
+
+interface ImmediateStoreLike {
+  mem: Array<Uint8Array | null>
+  store: { put (index: number, buf: Uint8Array, cb: (err: Error | null) => void): void }
+  put (index: number, buf: Uint8Array, cb?: (err: Error | null) => void): void
+}
+
+/** WebTorrent's ImmediateChunkStore around the torrent's store (it keeps a chunk in `mem` while it is put), if that is what it is. */
+function immediateStore (torrent: TorrentLike): ImmediateStoreLike | null {
+  const s = torrent.store as unknown as Partial<ImmediateStoreLike> | null
+  return s && Array.isArray(s.mem) && typeof s.store?.put === 'function' ? s as ImmediateStoreLike : null
 }
 
 /**

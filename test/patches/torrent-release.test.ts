@@ -46,6 +46,7 @@ describe('releasePieces (patches/torrent-release.ts)', function () {
       assert.equal(held(t.pieces, i), false, `pieces[${i}] released`)
       assert.equal(held(t._reservations, i), false, `_reservations[${i}] released`)
       assert.equal(held(t._rarityMap._pieces, i), false, `_rarityMap._pieces[${i}] released`)
+      assert.equal(held(t.store.mem, i), false, `store.mem[${i}] released`)
     }
     assert.equal(t.pieces[2000], null, 'pieces above the release are kept')
     assert.equal(t.pieces.length, 3000, 'indices do not move')
@@ -71,6 +72,7 @@ describe('releasePieces (patches/torrent-release.ts)', function () {
     assert.ok(Buffer.concat(parts).equals(data.subarray(2950 * PL)), 'bytes after the release are the broadcast bytes')
     assert.equal(t.downloaded, 4000 * PL)
     assert.equal(Object.keys(t.pieces).length, 1050)
+    assert.ok(Object.keys(t.store.mem).length < 64, 'the immediate store holds only puts in flight')
   })
 
   it('a viewer released before it grows (joining at a window) creates no state below it and asks for no piece below it', async () => {
