@@ -15,7 +15,8 @@
  * the viewer's reader is always within N of the edge (--ahead ≤ N). Bitfields, the store's bytes and
  * its written-set stay: they are the window's store, not this. `--gc` runs a full GC before each
  * row (node --expose-gc), so RSS and heap show what is held, not what is not yet collected.
- * Columns: heap (V8 objects), ext (ArrayBuffers outside the heap: the hash log's 20 B a piece).
+ * Columns: heap (V8 objects), ext (memory outside the heap, ArrayBuffers included), log (the hash
+ * logs' buffers and checkpoints, part of heap + ext).
  */
 import { createHash } from 'node:crypto'
 import { broadcast } from '../lib/index.js'
@@ -84,7 +85,7 @@ async function main (): Promise<void> {
       const cpu = process.cpuUsage(last.cpu)
       gc?.()
       const m = process.memoryUsage()
-      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20, ext_mib: (m.external + m.arrayBuffers) / 2 ** 20, log_mib: (logBytes(bc.torrent) + logBytes(t)) / 2 ** 20 }
+      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20, ext_mib: m.external / 2 ** 20, log_mib: (logBytes(bc.torrent) + logBytes(t)) / 2 ** 20 }
       rows.push(row)
       if (!json) console.log(`${String(row.pieces).padEnd(11)} ${row.wall_ms_per_1k.toFixed(1).padStart(10)} ${row.cpu_ms_per_1k.toFixed(1).padStart(10)} ${row.rss_mib.toFixed(0).padStart(8)} ${row.heap_mib.toFixed(0).padStart(9)} ${row.ext_mib.toFixed(0).padStart(8)} ${row.log_mib.toFixed(0).padStart(8)}`)
       last = { t: now, cpu: process.cpuUsage() }
