@@ -14,6 +14,7 @@ import utMetadata from 'ut_metadata'
 import type { Requirement } from './types.js'
 import { REQUIRES as GROWTH } from './torrent-growth.js'
 import { REQUIRES as PROGRESS } from './torrent-progress.js'
+import { REQUIRES as RELEASE } from './torrent-release.js'
 import { REQUIRES as PEERS } from './torrent-peers.js'
 import { REQUIRES as BITFIELD } from './wire-bitfield.js'
 import { REQUIRES as REQUESTS } from './wire-requests.js'
@@ -32,6 +33,7 @@ export const SUPPORTED_WEBTORRENT = '>=3.0.21 <3.1.0'
 export const REQUIREMENTS: ReadonlyArray<readonly [file: string, list: readonly Requirement[]]> = [
   ['torrent-growth.ts', GROWTH],
   ['torrent-progress.ts', PROGRESS],
+  ['torrent-release.ts', RELEASE],
   ['torrent-peers.ts', PEERS],
   ['wire-bitfield.ts', BITFIELD],
   ['wire-requests.ts', REQUESTS],

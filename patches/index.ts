@@ -6,6 +6,7 @@ export { checkInternals, checkClient, checkTorrentClass, checkReady, PINNED_WEBT
 export type { TorrentLike, WireLike, ClientLike, StoreLike } from './types.js'
 export { grow, hashesFrom } from './torrent-growth.js'
 export { adaptTorrent, fastDone, selectGrowing, setWantedFrom, setEnded, markHave, trustVerified, checkDone, failedPiece, requestUpdate } from './torrent-progress.js'
+export { releasePieces, releasedBelow } from './torrent-release.js'
 export { filterPeers, filterRequests, connOf, noDelay } from './torrent-peers.js'
 export { adaptWire, type WireOptions } from './wire.js'
 export { retryPendingBitfield, hasPendingBitfield } from './wire-bitfield.js'

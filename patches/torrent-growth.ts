@@ -7,6 +7,7 @@
  */
 import Piece from 'torrent-piece'
 import type { Requirement, TorrentLike } from './types.js'
+import { releasedBelow } from './torrent-release.js'
 
 export const REQUIRES: readonly Requirement[] = [
   { where: 'torrent', path: 'pieces', is: 'array' },
@@ -31,7 +32,10 @@ export function grow (torrent: TorrentLike, count: number, length: number): void
   const first = torrent.pieces.length
   if (count < first) return
   const pl = torrent.pieceLength
-  for (let i = first; i < count; i++) {
+  // Pieces below a release (torrent-release.ts) get no state: a viewer joining a long stream at its window.
+  const from = Math.min(count, Math.max(first, releasedBelow(torrent)))
+  if (from > first) { torrent.pieces.length = from; torrent._reservations.length = from }
+  for (let i = from; i < count; i++) {
     const len = i === count - 1 ? length - (count - 1) * pl : pl
     torrent._hashes[i] = ''
     torrent.pieces[i] = new Piece(len)
@@ -64,7 +68,7 @@ export function grow (torrent: TorrentLike, count: number, length: number): void
   if (count > first) f.done = false
   const rm = torrent._rarityMap
   if (rm && rm._numPieces !== count) {
-    for (let i = rm._numPieces; i < count; i++) {
+    for (let i = Math.max(rm._numPieces, releasedBelow(torrent)); i < count; i++) {
       let n = 0
       for (const w of torrent.wires) if (w.peerPieces.get(i)) n++
       rm._pieces[i] = n

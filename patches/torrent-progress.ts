@@ -114,7 +114,7 @@ function installCursors (torrent: TorrentLike, announceComplete: boolean): void 
     const n = pieces.length
     const floor = Math.max(0, Math.min(n, wantedFrom.get(this) ?? 0))
     if (interestFrom < floor) interestFrom = floor
-    while (interestFrom < n && pieces[interestFrom] === null) interestFrom++
+    while (interestFrom < n && !pieces[interestFrom]) interestFrom++ // verified (null) or released (torrent-release.ts)
     let interested = false
     for (let i = interestFrom; i < n; i++) {
       if (pieces[i] && wire.peerPieces.get(i)) { interested = true; break }

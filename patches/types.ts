@@ -123,7 +123,8 @@ export interface TorrentLike extends EmitterLike {
   _hashes: string[]
   _reservations: unknown[][]
   _selections?: { _items: SelectionLike[] }
-  _rarityMap?: { _numPieces: number, _pieces: number[] }
+  _critical: boolean[]
+  _rarityMap?: RarityMapLike
   _peers: Map<string, { wire?: WireLike | null, conn?: unknown }>
   addPeer (peer: unknown, source?: unknown): boolean
   removePeer (peer: string): void
@@ -139,6 +140,20 @@ export interface TorrentLike extends EmitterLike {
   _updateWireInterest (wire: WireLike): void
   _verifyPieces (cb: (err: Error | null) => void): void
   _request (wire: WireLike, index: number, hotswap?: boolean): boolean
+  _select (start?: number, end?: number, priority?: number, notify?: () => void, isStreamSelection?: boolean): void
+}
+
+/** WebTorrent's RarityMap (lib/rarity-map.js): how many peers have each piece. */
+export interface RarityMapLike {
+  destroyed?: boolean
+  _numPieces: number
+  _pieces: number[]
+  _onWireHave: (index: number) => void
+  _onWireBitfield: () => void
+  _initWire (wire: WireLike): void
+  _cleanupWireEvents (wire: WireLike): void
+  recalculate (): void
+  getRarestPiece (filter?: (i: number) => boolean): number
 }
 
 export interface ClientLike {

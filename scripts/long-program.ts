@@ -4,12 +4,23 @@
  * pieces, the cost of the last batch (wall ms and CPU ms per 1 000 pieces, both peers in this
  * process) and the process's memory. Flat per-piece cost and bounded memory are the targets:
  * nothing per piece may do work proportional to the stream's length.
- *   node dist/scripts/long-program.js [--pieces 1000000] [--piece-length 1024] [--batch 64] [--every 50000] [--json]
+ *   node dist/scripts/long-program.js [--pieces 1000000] [--piece-length 1024] [--batch 64] [--every 50000]
+ *                                     [--window N] [--json]
  * Prints figures; asserts nothing. The viewer's output is compared with the broadcast at the end
  * (a running SHA-256 on both sides).
+ *
+ * --window N: the memory side of a sliding window, measured alone. Every `--every` pieces, both
+ * torrents release WebTorrent's per-piece state below count − N (patches.releasePieces) and their
+ * hash logs forget below it when the log can (a `forget(below)` method, added with the window);
+ * the viewer's reader is always within N of the edge (--ahead ≤ N). Bitfields, the store's bytes and
+ * its written-set stay: they are the window's store, not this. `--gc` runs a full GC before each
+ * row (node --expose-gc), so RSS and heap show what is held, not what is not yet collected.
+ * Columns: heap (V8 objects), ext (memory outside the heap, ArrayBuffers included), log (the hash
+ * logs' buffers and checkpoints, part of heap + ext).
  */
 import { createHash } from 'node:crypto'
 import { broadcast } from '../lib/index.js'
+import { releasePieces } from '../patches/index.js'
 import { destroyAll, join, makeClient } from '../test/support/clients.js'
 
 function arg (name: string, def: number): number {
@@ -20,8 +31,25 @@ const N = arg('pieces', 1_000_000)
 const PL = arg('piece-length', 1024)
 const BATCH = arg('batch', 64)
 const EVERY = arg('every', 50_000)
-const MAX_AHEAD = arg('ahead', 2048)
+const WINDOW = arg('window', 0)
+const MAX_AHEAD = Math.min(arg('ahead', 2048), WINDOW > 0 ? WINDOW : Infinity)
 const json = process.argv.includes('--json')
+const gc = process.argv.includes('--gc') ? (globalThis as { gc?: () => void }).gc : undefined
+if (process.argv.includes('--gc') && !gc) throw new Error('--gc needs node --expose-gc')
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** Bytes a torrent's hash log holds: its hash buffer and its checkpoints (a Map of 32-byte values, ~190 B each in V8). */
+function logBytes (torrent: any): number {
+  const log = torrent.live?.state?.log
+  return (log?.buf?.byteLength ?? 0) + (log?.checkpoints?.size ?? 0) * 190
+}
+
+/** Releases a torrent's per-piece state below `below`, and its hash log's if the log can forget. */
+function slide (torrent: any, below: number): void {
+  releasePieces(torrent, below)
+  const log = torrent.live?.state?.log
+  if (typeof log?.forget === 'function') log.forget(below)
+}
 
 function pieceBytes (i: number): Buffer {
   const b = Buffer.alloc(PL)
@@ -44,7 +72,7 @@ async function main (): Promise<void> {
   let last = { t: performance.now(), cpu: process.cpuUsage() }
   let verified = 0
   t.on('verified', () => { verified++ })
-  if (!json) console.log('pieces      wall ms/1k  cpu ms/1k  rss MiB  heap MiB')
+  if (!json) console.log(`pieces      wall ms/1k  cpu ms/1k  rss MiB  heap MiB  ext MiB  log MiB${WINDOW ? `   (window ${WINDOW})` : ''}`)
   for (let i = 0; i < N; i += BATCH) {
     const n = Math.min(BATCH, N - i)
     const chunk = Buffer.concat(Array.from({ length: n }, (_, k) => pieceBytes(i + k)))
@@ -52,12 +80,14 @@ async function main (): Promise<void> {
     await bc.write(chunk)
     while (i + n - verified > MAX_AHEAD) await new Promise((resolve) => setTimeout(resolve, 1))
     if (Math.floor((i + n) / EVERY) !== Math.floor(i / EVERY)) {
+      if (WINDOW > 0) { slide(bc.torrent, i + n - WINDOW); slide(t, i + n - WINDOW) }
       const now = performance.now()
       const cpu = process.cpuUsage(last.cpu)
+      gc?.()
       const m = process.memoryUsage()
-      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20 }
+      const row = { pieces: i + n, wall_ms_per_1k: (now - last.t) / EVERY * 1000, cpu_ms_per_1k: (cpu.user + cpu.system) / 1000 / EVERY * 1000, rss_mib: m.rss / 2 ** 20, heap_mib: m.heapUsed / 2 ** 20, ext_mib: m.external / 2 ** 20, log_mib: (logBytes(bc.torrent) + logBytes(t)) / 2 ** 20 }
       rows.push(row)
-      if (!json) console.log(`${String(row.pieces).padEnd(11)} ${row.wall_ms_per_1k.toFixed(1).padStart(10)} ${row.cpu_ms_per_1k.toFixed(1).padStart(10)} ${row.rss_mib.toFixed(0).padStart(8)} ${row.heap_mib.toFixed(0).padStart(9)}`)
+      if (!json) console.log(`${String(row.pieces).padEnd(11)} ${row.wall_ms_per_1k.toFixed(1).padStart(10)} ${row.cpu_ms_per_1k.toFixed(1).padStart(10)} ${row.rss_mib.toFixed(0).padStart(8)} ${row.heap_mib.toFixed(0).padStart(9)} ${row.ext_mib.toFixed(0).padStart(8)} ${row.log_mib.toFixed(0).padStart(8)}`)
       last = { t: now, cpu: process.cpuUsage() }
     }
   }
@@ -74,6 +104,9 @@ async function main (): Promise<void> {
     cost_growth: first && end ? end.cpu_ms_per_1k! / first.cpu_ms_per_1k! : null,
     first_rss_mib: first?.rss_mib ?? null,
     last_rss_mib: end?.rss_mib ?? null,
+    window: WINDOW || null,
+    // RSS and heap at 1 M, 5 M and 10 M pieces (the issue's checkpoints), when the run got there
+    at: Object.fromEntries(rows.filter((r) => [1e6, 5e6, 1e7].some((p) => Math.abs(r.pieces! - p) < BATCH)).map((r) => [r.pieces, { rss_mib: Math.round(r.rss_mib!), heap_mib: Math.round(r.heap_mib!), log_mib: Math.round(r.log_mib!), cpu_ms_per_1k: Math.round(r.cpu_ms_per_1k! * 10) / 10 }])),
     viewer_signature_checks: t.live.signatureChecks,
     heads: t.live.stats.headsAccepted
   }

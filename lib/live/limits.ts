@@ -53,6 +53,12 @@ export const MAX_LATE_PAGES = 64
 export const MAX_SUSPECT_PIECES = 1024
 /** Blocks (or digests) kept per piece in flight: a piece has at most this many blocks we asked for. */
 export const MAX_BLOCKS_PER_PIECE = 1024
+/**
+ * Pieces whose received blocks are kept until they verify or fail, at most (the oldest are
+ * forgotten first): a piece that never completes (released below a window, the viewer gone past
+ * it) would otherwise keep its blocks for the life of the torrent.
+ */
+export const MAX_PIECES_IN_FLIGHT = 4096
 
 // ---- pieces on disk (selection.ts) ------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import { toHex } from '../protocol/bytes.js'
 import { hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
-import { MAX_BLOCKS_PER_PIECE, MAX_SUSPECT_PIECES } from './limits.js'
+import { MAX_BLOCKS_PER_PIECE, MAX_PIECES_IN_FLIGHT, MAX_SUSPECT_PIECES } from './limits.js'
 
 /** A block received for a piece in flight (data kept until the piece verifies or fails). */
 interface Block { wire: WireLike, offset: number, length: number, data: Uint8Array | null, digest: string | null }
@@ -36,7 +36,11 @@ export class SmartBan {
   noteBlock (index: number, offset: number, data: Uint8Array, wire: WireLike): void {
     if (!(data instanceof Uint8Array)) return
     let list = this.blocks.get(index)
-    if (!list) { list = []; this.blocks.set(index, list) }
+    if (!list) {
+      while (this.blocks.size >= MAX_PIECES_IN_FLIGHT) this.blocks.delete(this.blocks.keys().next().value as number)
+      list = []
+      this.blocks.set(index, list)
+    }
     if (list.length < MAX_BLOCKS_PER_PIECE) list.push({ wire, offset, length: data.length, data, digest: null })
   }
 
@@ -70,7 +74,11 @@ export class SmartBan {
       kept.push({ wire: b.wire, offset: b.offset, length: b.length, data: null, digest: toHex(hashes.sha1(b.data!)) })
     }
     this.suspects.delete(index)
-    while (this.suspects.size >= MAX_SUSPECT_PIECES) this.suspects.delete(this.suspects.keys().next().value as number)
+    while (this.suspects.size >= MAX_SUSPECT_PIECES) {
+      const oldest = this.suspects.keys().next().value as number
+      this.suspects.delete(oldest)
+      this.solo.delete(oldest) // solo entries exist for suspects only: bounded with them
+    }
     this.suspects.set(index, kept)
     this.solo.set(index, null)
   }
