@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { testCard } from '../../lib/web/testcard.js'
+import { ffmpegPath, testCard, testCardArgs } from '../../lib/web/testcard.js'
 import { Cli, cleanup } from '../support/cli.js'
 import { buildBundles, Env, haveChromium, sleep, stats, waitStats } from './helpers.js'
 
@@ -40,10 +40,7 @@ describe('browsers: the web page from the command line', function () {
   it('broadcast - --web PORT: a WebM (VP9 + Opus, as MediaRecorder writes) plays while it airs', async function () {
     const enc = spawnSync(process.env.FFMPEG ?? 'ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' })
     if (!/libvpx-vp9/.test(enc.stdout) || !/libopus/.test(enc.stdout)) { console.warn('    (this ffmpeg cannot encode VP9 + Opus: skipped)'); this.skip() }
-    const ff = spawn(process.env.FFMPEG ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin',
-      '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=25', '-re', '-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=25',
-      '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-b:v', '400k', '-c:a', 'libopus',
-      '-f', 'webm', '-cluster_time_limit', '1000', '-live', '1', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const ff = spawn(ffmpegPath(), testCardArgs({ seconds: 25, container: 'webm' }), { stdio: ['ignore', 'pipe', 'inherit'] })
     const cli = new Cli(['broadcast', '-', '--name', 'card.webm', '--web', '0', '--no-dht', '--json'], { stdin: 'pipe' })
     ff.stdout.pipe(cli.proc.stdin!)
     cli.proc.stdin!.on('error', () => {})
