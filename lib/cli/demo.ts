@@ -10,8 +10,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { broadcast } from '../live/broadcaster.js'
-import { enableLive, type LiveView } from '../live/enable.js'
+import { broadcast, type LiveTorrentLike } from '../live/broadcaster.js'
+import { enableLive } from '../live/enable.js'
+import type { SignedHead } from '../protocol/head.js'
 import { bool, int, parse, type Spec } from './args.js'
 import { atExit, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder } from './common.js'
 import { serveLive, type LiveHttp } from './http.js'
@@ -19,7 +20,6 @@ import { startTracker } from './tracker.js'
 import { allowBrowserPeers, prepareWeb, withOwnTrackerUrls } from '../web/attach.js'
 import { testCardArgs } from '../web/testcard.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const DEFAULT_SECONDS = 180
 
@@ -96,7 +96,7 @@ export async function runDemo (argv: string[]): Promise<void> {
   allowBrowserPeers(b, '127.0.0.1')
   atExit(() => destroyClient(b))
   const tv = b.add(withOwnTrackerUrls(bc.magnetURI, 'viewer'), { live: true, from: 'start', path: join(dir, 'viewer') })
-  const viewer = tv.live as LiveView
+  const viewer = (tv as LiveTorrentLike).live
   // The tracker introduces them; should it be slow to, a direct connection keeps the demo going.
   const nudge = setTimeout(() => { if (tv.numPeers === 0) tv.addPeer(`127.0.0.1:${String(a.address().port)}`) }, 3000)
   nudge.unref()
@@ -134,8 +134,8 @@ export async function runDemo (argv: string[]): Promise<void> {
   received.catch(() => {})
 
   const edge = new EdgeClock()
-  viewer.on('head', (hd: any) => edge.head(hd.count))
-  bc.live.on('head', (hd: any) => out.eventThrottled('head', { pieces: hd.count, bytes: hd.length }, 1000))
+  viewer.on('head', (hd: SignedHead) => edge.head(hd.count))
+  bc.live.on('head', (hd: SignedHead) => out.eventThrottled('head', { pieces: hd.count, bytes: hd.length }, 1000))
   const t0 = Date.now()
   const airRate = new RateMeter()
   const status = (force = false): void => {
@@ -144,7 +144,7 @@ export async function runDemo (argv: string[]): Promise<void> {
     for (let i = 0; i < viewer.count; i++) if (viewer.has(i)) have++
     let next = 0
     while (viewer.has(next)) next++
-    out.status(`t=${secs.toFixed(0)}s  aired ${bc.live.count} pieces ${fmtBytes(bc.length)} (${fmtRate(airRate.sample(bc.length))})  viewer ${have} pieces, ${edge.behind(next, viewer.count).toFixed(1)} s behind  peers ${tv.numPeers as number}  sig checks ${viewer.signatureChecks}`, force)
+    out.status(`t=${secs.toFixed(0)}s  aired ${bc.live.count} pieces ${fmtBytes(bc.length)} (${fmtRate(airRate.sample(bc.length))})  viewer ${have} pieces, ${edge.behind(next, viewer.count).toFixed(1)} s behind  peers ${tv.numPeers}  sig checks ${viewer.signatureChecks}`, force)
   }
   const timer = setInterval(status, 500)
   timer.unref()
