@@ -4,7 +4,6 @@ import { broadcast } from '../../lib/index.js'
 import { ffmpegPath, testCardArgs } from '../../lib/web/testcard.js'
 import { buildBundles, Env, haveChromium, playsWhileAiring, waitStats } from './helpers.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const PL = 16384
 const FFMPEG = ffmpegPath()
 
@@ -43,7 +42,7 @@ describe('browsers: WebM plays in the page', function () {
       // It started at a Cluster: the bytes there are the Cluster's ID.
       const at = Buffer.from(await new Promise<Uint8Array>((resolve, reject) => {
         const r = bc.live.stream({ startPiece: Math.floor(l2.player.startOffset / PL) }).getReader()
-        r.read().then((x: any) => { r.cancel().catch(() => {}); resolve(x.value) }, reject)
+        r.read().then((x) => { r.cancel().catch(() => {}); resolve(x.value!) }, reject)
       }))
       assert.equal(at.subarray(l2.player.startOffset % PL, l2.player.startOffset % PL + 4).toString('hex'), '1f43b675')
       assert.ok(l2.player.currentTime > 2, 'and at a media time far from 0')

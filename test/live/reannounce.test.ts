@@ -7,17 +7,17 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import WebTorrent from 'webtorrent'
 import { startTracker, type LocalTracker } from '../../lib/web/tracker.js'
-import { reannounce } from '../../patches/index.js'
+import { reannounce, type ClientLike } from '../../patches/index.js'
 import { CLIENT_OPTS, destroyAll, tempDir, withTimeout } from '../support/clients.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 describe('re-announce (re-tune-in)', function () {
   this.timeout(30_000)
   let tracker: LocalTracker | null = null
-  let client: any
+  let client: ClientLike | null = null
   afterEach(async () => {
-    if (client && !client.destroyed) await new Promise<void>((resolve) => client.destroy(() => resolve()))
+    const c = client
+    if (c && !c.destroyed) await new Promise<void>((resolve) => c.destroy(() => resolve()))
     client = null
     await tracker?.close()
     tracker = null
@@ -32,8 +32,8 @@ describe('re-announce (re-tune-in)', function () {
     const seen: string[] = []
     for (const ev of ['start', 'update', 'stop', 'complete']) server.on(ev, () => seen.push(ev))
 
-    client = new WebTorrent({ ...CLIENT_OPTS, tracker: true })
-    const torrent = client.add(`magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(announce)}`, { path: tempDir() })
+    const c: ClientLike = client = new WebTorrent({ ...CLIENT_OPTS, tracker: true })
+    const torrent = c.add(`magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(announce)}`, { path: tempDir() })
     await withTimeout(new Promise<void>((resolve) => server.once('start', () => resolve())), 15_000, 'the first announce')
     assert.deepEqual(seen, ['start'])
 

@@ -1,5 +1,4 @@
 /** Waiting in tests: on events and conditions, each with a timeout. Never a sleep to prove a negative. */
-import type { EventEmitter } from 'node:events'
 
 export function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>
@@ -9,12 +8,15 @@ export function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promis
   ])
 }
 
-export function once<T = unknown> (emitter: Pick<EventEmitter, 'once'>, event: string): Promise<T> {
+/** Anything with once(): a Node EventEmitter, a Wire, a torrent. */
+interface Once<T> { once (event: string, fn: (value: T) => void): unknown }
+
+export function once<T = unknown> (emitter: Once<T>, event: string): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve))
 }
 
 /** Resolves when the predicate holds, checking on every event of the given emitter. */
-export async function until (emitter: Pick<EventEmitter, 'once'>, event: string, pred: () => boolean): Promise<void> {
+export async function until (emitter: Once<unknown>, event: string, pred: () => boolean): Promise<void> {
   while (!pred()) await once(emitter, event)
 }
 
