@@ -121,7 +121,7 @@ function runCheck (): Error | null {
   problems.push(...check('BitField', new BitField(8)))
   const wire = new Wire() as { destroy (): void }
   try { problems.push(...check('wire', wire)) } finally { wire.destroy() }
-  const pe = peWire() as { destroy (): void } | null // null in a build without MSE (browsers)
+  const pe = peWire() // null in a build without MSE (browsers)
   if (pe) try { problems.push(...check('peWire', pe)) } finally { pe.destroy() }
   return problems.length === 0 ? null : internalsError(problems)
 }

@@ -9,14 +9,12 @@
  */
 import type { Requirement, TorrentLike } from './types.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 /** Public members of torrent-discovery, bittorrent-tracker and bittorrent-dht only. */
 export const REQUIRES: readonly Requirement[] = []
 
 /** Announces the torrent to its trackers and the DHT now (nothing without discovery). */
 export function reannounce (torrent: TorrentLike | null | undefined): void {
-  const d = torrent?.discovery as any
+  const d = torrent?.discovery
   if (!torrent || !d || d.destroyed || torrent.destroyed) return
   try { d.tracker?.update?.() } catch {}
   const dht = d.dht
@@ -24,7 +22,7 @@ export function reannounce (torrent: TorrentLike | null | undefined): void {
   try {
     const port = torrent.client?.address?.()?.port ?? 0
     dht.lookup(torrent.infoHash, () => {
-      if (!dht.destroyed && !torrent.destroyed) try { dht.announce(torrent.infoHash, port, () => {}) } catch {}
+      if (!dht.destroyed && !torrent.destroyed) try { dht.announce?.(torrent.infoHash, port, () => {}) } catch {}
     })
   } catch {}
 }

@@ -9,9 +9,8 @@
  *
  * Members used: File.prototype[Symbol.asyncIterator] (the instance's is replaced).
  */
-import type { Requirement } from './types.js'
+import type { FileLike, Requirement, TorrentLike } from './types.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const REQUIRES: readonly Requirement[] = [
   { where: 'File.prototype', path: '@@asyncIterator', is: 'function' },
@@ -21,10 +20,10 @@ export const REQUIRES: readonly Requirement[] = [
 export type ByteRange = { start?: number, end?: number }
 
 /** Makes torrent.files[0] read through `read` (called with the caller's { start, end }, end inclusive). */
-export function followFile (torrent: any, read: (range: ByteRange) => AsyncGenerator<Uint8Array>): void {
-  const f = torrent.files?.[0]
+export function followFile (torrent: TorrentLike, read: (range: ByteRange) => AsyncGenerator<Uint8Array>): void {
+  const f = torrent.files?.[0] as (FileLike & { [Symbol.asyncIterator]?: (opts?: ByteRange | null) => AsyncGenerator<Uint8Array> }) | undefined
   if (!f) return
-  f[Symbol.asyncIterator] = function (this: any, opts?: ByteRange | null) {
+  f[Symbol.asyncIterator] = function (this: FileLike, opts?: ByteRange | null) {
     if (opts === null) return read({ start: 0, end: this.length - 1 }) // WebTorrent's server: the length it sent
     return read({ ...(opts?.start !== undefined ? { start: opts.start } : {}), ...(opts?.end !== undefined ? { end: opts.end } : {}) })
   }

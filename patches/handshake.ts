@@ -12,9 +12,10 @@
  * one throwaway Wire. Its lazy `dh` getter is what is replaced (checked: REQUIRES below).
  */
 import Wire from 'bittorrent-protocol'
-import type { Requirement } from './types.js'
+import type { Requirement, WireLike } from './types.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/** A Wire with PE on: its encryptor (MessageStreamEncryptor) is where the handshake lives. */
+type PeWire = WireLike & { _encryptor?: object }
 
 /**
  * What this file relies on: a Wire built with PE enabled holds `_encryptor`, whose prototype has a
@@ -87,9 +88,9 @@ let done = false
  * A Wire with protocol encryption on, or null where this build of bittorrent-protocol has none
  * (its browser build maps mse.js away: WebRTC needs no MSE).
  */
-export function peWire (): any {
+export function peWire (): PeWire | null {
   try {
-    const w = new (Wire as any)('tcpOutgoing', 1)
+    const w: PeWire = new Wire('tcpOutgoing', 1)
     if (w._encryptor) return w
     w.destroy()
   } catch {}
@@ -112,7 +113,7 @@ export function fastMseHandshake (): void {
   }
   Object.defineProperty(proto, 'dh', {
     configurable: true,
-    get (this: any) {
+    get (this: { _dh?: MseDiffieHellman }) {
       if (!this._dh) this._dh = new MseDiffieHellman()
       return this._dh
     }

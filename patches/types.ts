@@ -101,6 +101,7 @@ export interface TorrentLike extends EmitterLike {
   infoHash: string
   name: string
   info?: unknown
+  metadata?: Uint8Array | null
   pieceLength: number
   lastPieceLength: number
   length: number
@@ -111,6 +112,8 @@ export interface TorrentLike extends EmitterLike {
   progress: number
   uploaded: number
   downloaded: number
+  uploadSpeed: number
+  downloadSpeed: number
   numPeers: number
   pieces: Array<Piece | null>
   bitfield: BitField
@@ -118,7 +121,12 @@ export interface TorrentLike extends EmitterLike {
   wires: WireLike[]
   store: StoreLike | null
   client?: ClientLike
-  discovery?: { destroyed?: boolean, complete?: () => void, tracker?: { update?: () => void }, dht?: unknown }
+  discovery?: {
+    destroyed?: boolean
+    complete?: () => void
+    tracker?: { update?: () => void }
+    dht?: { destroyed?: boolean, lookup?: (infoHash: string, cb: () => void) => unknown, announce?: (infoHash: string, port: number, cb: () => void) => unknown } | false
+  }
   alwaysChokeSeeders: boolean
   _hashes: string[]
   _reservations: unknown[][]
@@ -156,11 +164,13 @@ export interface RarityMapLike {
   getRarestPiece (filter?: (i: number) => boolean): number
 }
 
-export interface ClientLike {
+export interface ClientLike extends EmitterLike {
   destroyed: boolean
   torrents: TorrentLike[]
+  listening?: boolean
   add (torrentId: unknown, opts?: Record<string, unknown>): TorrentLike
   address? (): { port: number } | null
+  destroy (cb?: (err?: Error) => void): void
 }
 
 /**

@@ -10,9 +10,9 @@
  * Progress and the table go to stderr; with --json, one JSON object is the last line of stdout.
  * Every run stops by itself and removes its temporary folders. Targets are printed, never asserted.
  */
-import { Server } from 'bittorrent-tracker'
 import { rmSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
+import { startTracker } from '../lib/web/tracker.js'
 import { buildModel, DEFAULT_MIX, mixMean, parseMix, rng, type ModelParams } from './lab/links.js'
 import { Proc } from './lab/proc.js'
 import { figures, round } from './lab/report.js'
@@ -108,22 +108,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-async function startTracker (): Promise<{ announce: string, close: () => Promise<void> }> {
-  const server = new Server({ udp: false, http: true, ws: false, stats: false, interval: announceInterval * 1000 })
-  server.on('warning', () => {})
-  server.on('error', (err: Error) => log(`tracker: ${err.message}`))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  return {
-    announce: `http://127.0.0.1:${server.http.address().port}/announce`,
-    close: () => new Promise<void>((resolve) => { try { server.close(() => resolve()) } catch { resolve() } })
-  }
-}
-
 async function runOnce (viewers: number): Promise<Record<string, unknown>> {
   const started = Date.now()
   const params: ModelParams = { viewers, seed, rate, delayMin, delayMax, mix, resourceIndex, sourceUplink, loss }
   const model = buildModel(params)
-  const tracker = await startTracker()
+  const tracker = await startTracker({ ws: false, interval: announceInterval * 1000, onError: (err) => log(`tracker: ${err.message}`) })
   const source = new Proc('source', 'source', log)
   live.add(source)
   const procs: Array<{ proc: Proc, nodes: number[] }> = []
@@ -145,7 +134,7 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       for (const r of rs) { ports.push(...r.ports); dirs.add(r.dir) }
     }
     await Promise.all(all.map(({ proc }) => proc.call('setup', { params, ports })))
-    const { magnet } = await source.call('broadcast', { pieceLength, announce: tracker.announce })
+    const { magnet } = await source.call('broadcast', { pieceLength, announce: tracker.announce[0] })
 
     const joinSpanMs = 1000 * (viewers - 1) / joinRate
     const airMs = 2000 + joinSpanMs + steady * 1000

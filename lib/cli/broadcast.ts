@@ -6,7 +6,9 @@ import { streamKeyLink } from '../live/bep46.js'
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { Readable } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import { broadcast, type Broadcaster } from '../live/broadcaster.js'
+import type { SignedHead } from '../protocol/head.js'
 import { decodeKeyFile, type KeyPair } from '../live/keys.js'
 import { isValidPieceLength } from '../protocol/info.js'
 import { toHex } from '../protocol/bytes.js'
@@ -14,9 +16,8 @@ import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageErro
 import { prepareWeb } from '../web/attach.js'
 import { writeNewFile } from './out-file.js'
 import { checkPortFree, ingest, listenInput, type ListenInput } from './ingest.js'
-import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder } from './common.js'
+import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder, type CliClient } from './common.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const BROADCAST_USAGE = `usage: webtorrent-live broadcast INPUT [options]
        webtorrent-live broadcast --listen rtmp://HOST:PORT/APP/KEY [options]
@@ -120,7 +121,7 @@ async function openInput (input: Input, offset: number, signal: AbortSignal, out
     throw new UserError(`cannot read ${input.url}: ${cause?.message ?? (err as Error).message}`)
   }
   if (!res.ok || !res.body) throw new UserError(`cannot read ${input.url}: HTTP ${res.status} ${res.statusText}`)
-  return Readable.fromWeb(res.body as any)
+  return Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>)
 }
 
 function rememberedPort (state: string): number | null {
@@ -190,7 +191,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   // knew it by address (--peer, WebTorrent's reconnects) find it again.
   const remembered = portFlag === undefined && state ? rememberedPort(state) : null
   const net = { port: portFlag ?? remembered ?? 0, peers, announce, dht: !bool(p, 'no-dht') }
-  let client: any
+  let client: CliClient
   try {
     client = await makeClient(net)
   } catch (err) {
@@ -252,13 +253,13 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const t0 = Date.now()
   let ingested = 0
   const inRate = new RateMeter()
-  live.on('head', (h: any) => {
+  live.on('head', (h: SignedHead) => {
     edge.head(h.count)
     out.eventThrottled('head', { pieces: h.count, bytes: h.length })
   })
   const status = (force = false): void => {
     const secs = (Date.now() - t0) / 1000
-    out.status(`${live.ended ? 'ended' : 'live'}  pieces ${live.count}  ${fmtBytes(bc.length)}  in ${fmtRate(inRate.sample(ingested))}  peers ${torrent.numPeers as number}  up ${fmtRate(torrent.uploadSpeed as number)}  ${secs.toFixed(0)} s`, force)
+    out.status(`${live.ended ? 'ended' : 'live'}  pieces ${live.count}  ${fmtBytes(bc.length)}  in ${fmtRate(inRate.sample(ingested))}  peers ${torrent.numPeers}  up ${fmtRate(torrent.uploadSpeed)}  ${secs.toFixed(0)} s`, force)
   }
   const timer = setInterval(status, 500)
   timer.unref()

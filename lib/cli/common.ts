@@ -2,7 +2,8 @@
  * What every command shares: the output contract (human progress on stderr, a redrawn status line
  * on a TTY, `--json` events on stdout), WebTorrent clients, torrent identifiers, clean exits.
  */
-import { dhtVerify, parseStreamKeyLink } from '../live/bep46.js'
+import { dhtVerify, parseStreamKeyLink, type DhtLike } from '../live/bep46.js'
+import type { ClientLike, TorrentLike } from '../../patches/index.js'
 import WebTorrent from 'webtorrent'
 import bencode from 'bencode'
 import { decode as decodeMagnet } from 'magnet-uri'
@@ -12,7 +13,12 @@ import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { UserError } from './args.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/** A WebTorrent client as the CLI drives it (its public API). */
+export interface CliClient extends ClientLike {
+  dht: DhtLike | false
+  peerId: string
+  address (): { port: number }
+}
 
 // ---- output ------------------------------------------------------------------------------------
 
@@ -162,8 +168,8 @@ export function portError (err: unknown, port: number | undefined, flag: string,
 }
 
 /** A WebTorrent client listening on its port; rejects with a UserError when the port is in use. */
-export async function makeClient (net: NetOptions): Promise<any> {
-  const client = new WebTorrent({
+export async function makeClient (net: NetOptions): Promise<CliClient> {
+  const client: CliClient = new WebTorrent({
     // DHT nodes that verify Ed25519 store BEP 44 items: stream-key (BEP 46) pointers work through us.
     dht: net.dht ? { verify: dhtVerify } : false,
     lsd: net.dht,
@@ -174,7 +180,7 @@ export async function makeClient (net: NetOptions): Promise<any> {
     torrentPort: net.port
   })
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: any): void => {
+    const onError = (err: unknown): void => {
       reject(portError(err, net.port, '--port', 'the BitTorrent client'))
     }
     client.once('error', onError)
@@ -184,7 +190,7 @@ export async function makeClient (net: NetOptions): Promise<any> {
   return client
 }
 
-export function destroyClient (client: any, ms = 3000): Promise<void> {
+export function destroyClient (client: ClientLike | null | undefined, ms = 3000): Promise<void> {
   return new Promise((resolve) => {
     if (!client || client.destroyed) { resolve(); return }
     const t = setTimeout(resolve, ms)
@@ -194,7 +200,7 @@ export function destroyClient (client: any, ms = 3000): Promise<void> {
 }
 
 /** Connects a torrent to the --peer addresses once its infohash is known. */
-export function connectPeers (torrent: any, peers: string[]): void {
+export function connectPeers (torrent: TorrentLike, peers: string[]): void {
   if (peers.length === 0) return
   const go = (): void => { for (const p of peers) torrent.addPeer(p) }
   if (torrent.infoHash) go(); else torrent.once('infoHash', go)

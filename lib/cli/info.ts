@@ -1,4 +1,5 @@
 /** `webtorrent-live info MAGNET_OR_TORRENT_FILE`: what a live stream is, from its first verified head. */
+import type { LiveTorrentLike } from '../live/broadcaster.js'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { toHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
@@ -7,7 +8,6 @@ import { atExit, connectPeers, destroyClient, exit, makeClient, Output, tempFold
 import { isNotLive, whenLive } from './live-check.js'
 import { finalOf } from './watch.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const INFO_USAGE = `usage: webtorrent-live info MAGNET_OR_TORRENT_FILE [options]
 
@@ -40,9 +40,9 @@ export async function runInfo (argv: string[]): Promise<void> {
   const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
   atExit(() => destroyClient(client))
   const dir = tempFolder('webtorrent-live-info-')
-  let torrent: any
+  let torrent: LiveTorrentLike
   try {
-    torrent = client.add(id, { live: true, from: 'live', path: dir, announce })
+    torrent = client.add(id, { live: true, from: 'live', path: dir, announce }) as LiveTorrentLike
   } catch (err) {
     throw new UserError(`cannot add ${p.positionals[0]!}: ${(err as Error).message}`)
   }

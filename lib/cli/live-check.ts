@@ -5,11 +5,10 @@
  */
 import { parseLiveInfo } from '../protocol/info.js'
 import { UserError } from './args.js'
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import type { TorrentLike } from '../../patches/index.js'
 
 /** The one-line reason a torrent with this info dict cannot be watched; null when it is live. */
-export function notLiveReason (torrent: any): string | null {
+export function notLiveReason (torrent: TorrentLike): string | null {
   const r = parseLiveInfo(torrent.info)
   if (r.ok) return null
   const ih = String(torrent.infoHash)
@@ -24,7 +23,7 @@ export function notLiveReason (torrent: any): string | null {
  * Resolves once the metadata is here and live; rejects with a UserError (notLiveReason) when it is
  * not. Never settles if the torrent closes first (its error is reported where it happens).
  */
-export function whenLive (torrent: any): Promise<void> {
+export function whenLive (torrent: TorrentLike): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = (): void => {
       const why = notLiveReason(torrent)

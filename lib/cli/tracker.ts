@@ -1,9 +1,7 @@
 /** `webtorrent-live tracker [--port PORT]`: a local BitTorrent tracker (HTTP and WebSocket). */
-import { Server } from 'bittorrent-tracker'
 import { bool, int, parse, str, type Spec } from './args.js'
 import { atExit, exit, onSignal, Output, portError } from './common.js'
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import { startTracker as startLocalTracker, type LocalTracker } from '../web/tracker.js'
 
 export const TRACKER_USAGE = `usage: webtorrent-live tracker [--port PORT] [--host HOST] [--json] [--quiet]
 
@@ -16,30 +14,14 @@ export const TRACKER_SPEC: Spec = {
   positionals: [0, 0]
 }
 
-export interface Tracker {
-  server: any
-  port: number
-  /** Announce URLs reachable on this machine: http first, then ws. */
-  announce: string[]
-  close (): Promise<void>
-}
+export type Tracker = LocalTracker
 
-/** Starts a tracker on host:port (HTTP + WebSocket). */
+/** Starts a tracker on host:port (HTTP + WebSocket), for this machine's peers and browsers. */
 export async function startTracker (port: number, host = '0.0.0.0'): Promise<Tracker> {
-  const server = new Server({ udp: false, http: true, ws: true, stats: true })
-  server.on('warning', () => {})
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: unknown): void => reject(portError(err, port, '--port', 'the tracker'))
-    server.on('error', onError) // not once: the HTTP and WebSocket servers may each report the clash
-    server.listen(port, host, () => { server.removeListener('error', onError); resolve() })
-  })
-  const actual = server.http.address().port as number
-  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
-  return {
-    server,
-    port: actual,
-    announce: [`http://${local}:${actual}/announce`, `ws://${local}:${actual}`],
-    close: () => new Promise<void>((resolve) => { try { server.close(() => resolve()) } catch { resolve() } })
+  try {
+    return await startLocalTracker({ port, host, stats: true })
+  } catch (err) {
+    throw portError(err, port, '--port', 'the tracker')
   }
 }
 

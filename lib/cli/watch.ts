@@ -8,6 +8,7 @@ import { createWriteStream, existsSync, rmdirSync, statSync } from 'node:fs'
 import { join, resolve as resolvePath } from 'node:path'
 import type { Writable } from 'node:stream'
 import { parseStreamKeyLink, resolveStreamKeyLink } from '../live/bep46.js'
+import type { LiveTorrentLike } from '../live/broadcaster.js'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { toHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
@@ -18,7 +19,6 @@ import { allowBrowserPeers } from '../web/attach.js'
 import { isNotLive, whenLive } from './live-check.js'
 import { openOutput } from './out-file.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** With no peer connected for this long, watch says so ('no-peers'); then every NO_PEERS_EVERY_MS while it lasts. */
 export const NO_PEERS_MS = 10_000
@@ -75,17 +75,17 @@ export const WATCH_SPEC: Spec = {
 }
 
 /** ./NAME for a stream: the last segment of its name, or its infohash when that is no file name. */
-export function defaultOutName (torrent: any): string {
+export function defaultOutName (torrent: { name?: unknown, infoHash?: unknown }): string {
   const last = String(torrent.name ?? '').split(/[/\\]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim()
   return last === '' || last === '.' || last === '..' ? String(torrent.infoHash) : last
 }
 
 /** The final torrent named by the signed end: `live.final` once served, else from the ended head. */
-export function finalOf (torrent: any, head: SignedHead): { infoHash: string, magnetURI: string } {
+export function finalOf (torrent: { live?: unknown, name?: unknown, announce?: string[] | undefined }, head: SignedHead): { infoHash: string, magnetURI: string } {
   const f = (torrent.live as { final?: { infoHash: string, magnetURI: string } | null }).final
   if (f) return { infoHash: f.infoHash, magnetURI: f.magnetURI }
   const infoHash = head.finalInfoHash ? toHex(head.finalInfoHash) : ''
-  const tr = ((torrent.announce ?? []) as string[]).map((a) => `&tr=${encodeURIComponent(a)}`).join('')
+  const tr = (torrent.announce ?? []).map((a) => `&tr=${encodeURIComponent(a)}`).join('')
   return { infoHash, magnetURI: `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(String(torrent.name ?? ''))}${tr}` }
 }
 
@@ -113,7 +113,7 @@ async function pump (live: LiveView, dest: Writable, onBytes: (n: number) => voi
 
 function startPlayer (cmd: string, args: string[], url: string, out: Output): ChildProcess {
   const child = spawn(cmd, [...args, url], { stdio: 'ignore', shell: false })
-  child.once('error', (err: any) => {
+  child.once('error', (err: NodeJS.ErrnoException) => {
     out.error(err?.code === 'ENOENT' ? `${cmd} is not installed (or not on PATH); open ${url} in a player yourself` : `cannot start ${cmd}: ${String(err?.message ?? err)}`)
   })
   return child
@@ -159,7 +159,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   }
   client.on('error', fail)
 
-  let torrent: any
+  let torrent: LiveTorrentLike
   let addId: string | Uint8Array = id
   if (typeof id === 'string' && parseStreamKeyLink(id)) {
     // magnet:?xs=urn:btpk:<key>: the stream the key points to now, found through the DHT (BEP 46).
@@ -175,7 +175,7 @@ export async function runWatch (argv: string[]): Promise<void> {
     }
   }
   try {
-    torrent = client.add(addId, { live: true, from, path: dir, announce })
+    torrent = client.add(addId, { live: true, from, path: dir, announce }) as LiveTorrentLike
   } catch (err) {
     throw new UserError(`cannot add ${p.positionals[0]!}: ${(err as Error).message}`)
   }
@@ -283,8 +283,8 @@ export async function runWatch (argv: string[]): Promise<void> {
   }
   if (toStdout) {
     // A reader that stops early (`| head -c N`) is not a failure: exit 0 quietly.
-    const closed = (err: any): boolean => { if (err?.code !== 'EPIPE') return false; void exit(0); return true }
-    process.stdout.on('error', (err: any) => { if (!closed(err)) fail(err) })
+    const closed = (err: NodeJS.ErrnoException): boolean => { if (err?.code !== 'EPIPE') return false; void exit(0); return true }
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (!closed(err)) fail(err) })
     jobs.push(pump(live, process.stdout, (n) => { if (!target) { written += n; count(n) } }, false).catch((err) => {
       if (closed(err)) return new Promise<number>(() => {})
       throw err

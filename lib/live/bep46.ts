@@ -15,9 +15,19 @@ import { ed25519, hashes } from '../crypto/index.js'
 import { fromHex, toHex } from '../protocol/bytes.js'
 import { strictEd25519Reject } from '../protocol/ed25519-strict.js'
 import { LiveError } from '../protocol/result.js'
+import type { LiveTorrentLike } from './broadcaster.js'
 import type { KeyPair } from './keys.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/** The members of a bittorrent-dht DHT that BEP 46 uses (BEP 44 put and get). */
+export interface DhtLike {
+  ready?: boolean
+  once (event: 'ready', fn: () => void): unknown
+  put (item: { k: Uint8Array, v: Record<string, unknown>, seq: number, sig: Uint8Array }, cb: (err: Error | null, hash: unknown, n: number) => void): unknown
+  get (target: Uint8Array, opts: { verify: typeof dhtVerify, cache: boolean }, cb: (err: Error | null, res?: DhtItem | null) => void): unknown
+}
+
+/** A mutable item as bittorrent-dht returns it (unchecked: from the network). */
+interface DhtItem { v?: { ih?: unknown, live?: unknown }, seq?: unknown }
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
@@ -56,7 +66,7 @@ function signedPart (seq: number, v: unknown): Uint8Array {
 /** Stores the pointer under the key in the DHT. Resolves with the number of nodes that took it. */
 let lastSeq = 0
 
-export async function publishPointer (dht: any, keyPair: KeyPair, infoHash: string, live: boolean, seq = nextSeq()): Promise<number> {
+export async function publishPointer (dht: DhtLike | null | false | undefined, keyPair: KeyPair, infoHash: string, live: boolean, seq = nextSeq()): Promise<number> {
   if (!dht) throw new LiveError('NO_DHT', 'this client has no DHT')
   const v: Record<string, unknown> = { ih: Buffer.from(fromHex(infoHash)) }
   if (live) v.live = 1
@@ -76,14 +86,14 @@ function nextSeq (): number {
 }
 
 /** Looks the key's pointer up in the DHT (newest valid seq wins); null if none is found. */
-export function resolvePointer (dht: any, publicKey: Uint8Array): Promise<StreamPointer | null> {
+export function resolvePointer (dht: DhtLike | null | false | undefined, publicKey: Uint8Array): Promise<StreamPointer | null> {
   if (!dht) return Promise.reject(new LiveError('NO_DHT', 'this client has no DHT'))
   return new Promise((resolve, reject) => {
-    dht.get(Buffer.from(pointerTarget(publicKey)), { verify: dhtVerify, cache: false }, (err: Error | null, res: any) => {
+    dht.get(Buffer.from(pointerTarget(publicKey)), { verify: dhtVerify, cache: false }, (err: Error | null, res?: DhtItem | null) => {
       if (err) return reject(err)
       const ih = res?.v?.ih
       if (!res || !(ih instanceof Uint8Array) || ih.length !== 20 || typeof res.seq !== 'number') return resolve(null)
-      resolve({ infoHash: toHex(ih), live: res.v.live === 1, seq: res.seq })
+      resolve({ infoHash: toHex(ih), live: res.v?.live === 1, seq: res.seq })
     })
   })
 }
@@ -108,7 +118,7 @@ export function streamKeyLink (publicKey: Uint8Array, name?: string): string {
  * Resolves a stream-key link through the DHT to a magnet for the stream it points to now:
  * `{ magnetURI, live }` (live: add it with `{ live: true }`; otherwise it is the final torrent).
  */
-export async function resolveStreamKeyLink (client: any, link: string): Promise<{ magnetURI: string, infoHash: string, live: boolean }> {
+export async function resolveStreamKeyLink (client: { dht?: DhtLike | null | false }, link: string): Promise<{ magnetURI: string, infoHash: string, live: boolean }> {
   const pk = parseStreamKeyLink(link)
   if (!pk) throw new LiveError('BAD_ARGUMENT', 'not a magnet:?xs=urn:btpk: link')
   const p = await resolvePointer(client.dht, pk)
@@ -124,11 +134,11 @@ export const REPUBLISH_MS = 30 * 60 * 1000
  * final torrent is served, republished every 30 minutes (BEP 44 items expire). Failures are
  * reported as 'warning' events on `torrent.live`; the stream never depends on them.
  */
-export function keepStreamPointer (bc: { torrent: any, keyPair: KeyPair }): { published: Promise<number>, stop (): void } {
+export function keepStreamPointer (bc: { torrent: LiveTorrentLike, keyPair: KeyPair }): { published: Promise<number>, stop (): void } {
   const live = bc.torrent.live
-  const dht = bc.torrent.client?.dht
-  let current = live.final ? { ih: live.final.infoHash as string, live: false } : { ih: bc.torrent.infoHash as string, live: true }
-  const whenReady = (): Promise<void> => dht.ready ? Promise.resolve() : new Promise((resolve) => dht.once('ready', resolve))
+  const dht = (bc.torrent.client as { dht?: DhtLike } | undefined)?.dht
+  let current = live.final ? { ih: live.final.infoHash, live: false } : { ih: bc.torrent.infoHash, live: true }
+  const whenReady = (): Promise<void> => !dht || dht.ready === true ? Promise.resolve() : new Promise((resolve) => dht.once('ready', resolve))
   const publish = (): Promise<number> => whenReady().then(() => publishPointer(dht, bc.keyPair, current.ih, current.live))
   const report = (p: Promise<number>): Promise<number> => { p.catch((err) => live.emit('warning', err)); return p }
   let published = report(publish())

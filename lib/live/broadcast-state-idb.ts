@@ -19,10 +19,10 @@ import { PIECE_HASH_BYTES, SIGNATURE_BYTES } from '../protocol/constants.js'
 import { LiveError } from '../protocol/result.js'
 import IdbStore from '../store/idb-store.js'
 import * as patches from '../../patches/index.js'
+import type { TorrentLike } from '../../patches/index.js'
 import type { BroadcastStatePersist } from './broadcast-state-types.js'
 import { decodeKeyFile, encodeKeyFile, type KeyPair } from './keys.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const KV = 'kv'
 const HASHES = 'hashes'
@@ -80,7 +80,7 @@ export class BroadcastStateIdb implements BroadcastStatePersist {
 
   /** Holds the state for this tab (Web Locks, where the browser has them) until close(). */
   private async lock (): Promise<void> {
-    const locks = (globalThis.navigator as any)?.locks
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks
     if (!locks?.request) return
     await new Promise<void>((resolve, reject) => {
       locks.request(this.dbName, { ifAvailable: true }, (lock: unknown) => {
@@ -168,7 +168,7 @@ export class BroadcastStateIdb implements BroadcastStatePersist {
   /** IdbStore puts call back once their strict transaction is complete: nothing more to flush. */
   async syncData (): Promise<void> {}
 
-  async restoreData (torrent: any, head: SignedHead | null): Promise<void> {
+  async restoreData (torrent: TorrentLike, head: SignedHead | null): Promise<void> {
     const truncate = patches.rawStore(torrent)?.truncate?.bind(patches.rawStore(torrent))
     if (typeof truncate !== 'function') throw new LiveError('BAD_STATE', 'a broadcaster state in IndexedDB needs its IdbStore')
     // Pieces beyond the head were never announced: drop them.

@@ -10,8 +10,8 @@
  */
 import type { SignedHead } from '../protocol/head.js'
 import type { KeyPair } from './keys.js'
+import type { TorrentLike } from '../../patches/index.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface BroadcastStatePersist {
   /** Where the state lives, for messages (a folder, or an IndexedDB database name). */
@@ -33,12 +33,12 @@ export interface BroadcastStatePersist {
   /** WebTorrent torrent options that put the stream's bytes in this state (path or store). */
   torrentOptions (): Record<string, unknown>
   /** Makes the pieces already put into the torrent's store durable. */
-  syncData (torrent: any): Promise<void>
+  syncData (torrent: TorrentLike): Promise<void>
   /**
    * Drops stored bytes beyond `head` (never announced) and makes the pieces it commits to
    * readable from the torrent's store again. `head` null: a new stream, no bytes.
    */
-  restoreData (torrent: any, head: SignedHead | null): Promise<void>
+  restoreData (torrent: TorrentLike, head: SignedHead | null): Promise<void>
   /** Releases the state (files, database, the tab's lock). */
   close (): void
 }

@@ -18,6 +18,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import * as patches from '../../patches/index.js'
+import type { TorrentLike } from '../../patches/index.js'
 import type { BroadcastStatePersist } from './broadcast-state-types.js'
 import { decodeHeadBody, encodeHeadBody, HEAD_BODY_BYTES, type SignedHead } from '../protocol/head.js'
 import { PIECE_HASH_BYTES, SIGNATURE_BYTES } from '../protocol/constants.js'
@@ -45,7 +46,6 @@ export function writeFileDurable (path: string, bytes: Uint8Array | string, mode
   fsyncPath(join(path, '..'))
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** `#broadcast-state` in Node: the state folder. */
 export function openBroadcastState (dir: string): BroadcastStatePersist {
@@ -129,12 +129,12 @@ export class BroadcastStateDir implements BroadcastStatePersist {
 
   torrentOptions (): Record<string, unknown> { return { path: this.dataDir } }
 
-  async syncData (torrent: any): Promise<void> {
+  async syncData (torrent: TorrentLike): Promise<void> {
     const s = patches.rawStore(torrent)
     if (typeof s?.sync === 'function') s.sync()
   }
 
-  async restoreData (torrent: any, head: SignedHead | null): Promise<void> {
+  async restoreData (torrent: TorrentLike, head: SignedHead | null): Promise<void> {
     const length = head?.length ?? 0
     // Bytes beyond the head were never announced: drop them.
     truncateData(torrent, length)
@@ -150,7 +150,7 @@ export class BroadcastStateDir implements BroadcastStatePersist {
   }
 }
 
-function truncateData (torrent: any, length: number): void {
+function truncateData (torrent: TorrentLike, length: number): void {
   const path = patches.rawStore(torrent)?.path
   if (typeof path !== 'string') return
   let size = 0

@@ -20,8 +20,11 @@ import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
 import { Replication, type ReplicationStatus } from './replication.js'
 import { RelayPolicy, type RelayOptions } from './relay-policy.js'
+import type { ClientLike, StoreLike, TorrentLike } from '../../patches/index.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** A torrent enableLive added live: WebTorrent's torrent with its controller. */
+export type LiveTorrentLike = TorrentLike & { live: LiveView }
 
 export interface BroadcastOptions {
   name: string
@@ -58,7 +61,7 @@ export { finalTorrent, type FinalTorrent } from './final.js'
 export const DEFAULT_PIECE_LENGTH = 16 * 1024
 
 export class Broadcaster {
-  readonly torrent: any
+  readonly torrent: LiveTorrentLike
   readonly live: LiveView
   readonly keyPair: KeyPair
   readonly pieceLength: number
@@ -76,7 +79,7 @@ export class Broadcaster {
   /** Who hears of each new piece first (relay-policy.ts): the swarm carries the live edge. */
   readonly relay: RelayPolicy
 
-  constructor (torrent: any, keyPair: KeyPair, persist: BroadcastStatePersist | null = null, resumed: SignedHead | null = null, relay: RelayOptions | false = {}) {
+  constructor (torrent: LiveTorrentLike, keyPair: KeyPair, persist: BroadcastStatePersist | null = null, resumed: SignedHead | null = null, relay: RelayOptions | false = {}) {
     this.torrent = torrent
     this.persist = persist
     this.live = torrent.live
@@ -238,13 +241,14 @@ export class Broadcaster {
   }
 }
 
-function put (store: any, index: number, buf: Uint8Array): Promise<void> {
+function put (store: StoreLike | null, index: number, buf: Uint8Array): Promise<void> {
+  if (!store) return Promise.reject(new LiveError('DESTROYED', 'the broadcast torrent is closed'))
   return new Promise((resolve, reject) => store.put(index, buf, (err: Error | null) => err ? reject(err) : resolve()))
 }
 
 /** Starts a broadcast on a WebTorrent client; resolves when the stream is ready for peers. */
-export async function broadcast (client: any, opts: BroadcastOptions): Promise<Broadcaster> {
-  enableLive(client)
+export async function broadcast (client: unknown, opts: BroadcastOptions): Promise<Broadcaster> {
+  const c = enableLive(client) as ClientLike & { dht?: unknown }
   const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, relay, ...rest } = opts
   const persist = typeof stateDir === 'string' ? openBroadcastState(stateDir) : stateDir ?? null
   if (persist) await persist.open()
@@ -275,7 +279,7 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
   }
   const addOpts: Record<string, unknown> = { ...rest, live: true, role: 'broadcaster', announce, skipVerify: true }
   if (persist) Object.assign(addOpts, persist.torrentOptions())
-  const torrent = client.add(torrentBytes, addOpts)
+  const torrent = c.add(torrentBytes, addOpts) as LiveTorrentLike
   await new Promise<void>((resolve, reject) => {
     const onErr = (err: Error): void => reject(err)
     torrent.once('error', onErr)
@@ -286,12 +290,12 @@ export async function broadcast (client: any, opts: BroadcastOptions): Promise<B
   const bc = new Broadcaster(torrent, keyPair, persist, head, relay)
   // BEP 46: where the client has a DHT, point the stream's key at it (optional, never required).
   // Imported lazily: BEP 46 is Node-only, and the browser bundle replaces bep46.js with nothing.
-  if (client.dht && opts.dhtPointer !== false) bc.pointer = (await import('./bep46.js')).keepStreamPointer(bc)
+  if (c.dht && opts.dhtPointer !== false) bc.pointer = (await import('./bep46.js')).keepStreamPointer(bc)
   return bc
 }
 
 /** Re-applies a persisted head: its hashes, its pieces on disk, the head itself (same signature). */
-async function restore (torrent: any, persist: BroadcastStatePersist, head: SignedHead): Promise<void> {
-  const live = torrent.live as LiveView
+async function restore (torrent: LiveTorrentLike, persist: BroadcastStatePersist, head: SignedHead): Promise<void> {
+  const live = torrent.live
   await live.resume(head, await persist.takeHashes(head.count), persist.label, () => persist.restoreData(torrent, head))
 }

@@ -3,18 +3,25 @@
  * Non-live torrents on the same client are untouched.
  */
 import DefaultStore from '#default-store'
-import { checkClient, checkTorrentClass, fastMseHandshake, followFile } from '../../patches/index.js'
+import { checkClient, checkTorrentClass, fastMseHandshake, followFile, type TorrentLike } from '../../patches/index.js'
 import { LiveError } from '../protocol/result.js'
 import { LiveTorrent, type LiveOptions } from './live-torrent.js'
 import { createReadStream, createWebStream, liveBytes, type ReadOptions } from './reader.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const ENABLED = Symbol.for('webtorrent-live.enabled')
 
 export interface EnableOptions {
   /** Store constructor for live torrents (default: on disk in Node, in memory in browsers). */
-  store?: new (chunkLength: number, opts: any) => any
+  store?: new (chunkLength: number, opts: Record<string, unknown>) => object
+}
+
+type AddCallback = (torrent: TorrentLike) => void
+
+/** What enableLive changes on a client: its add(), wrapped once. */
+interface EnablingClient {
+  add: (this: unknown, id: unknown, opts?: Record<string, unknown> | AddCallback, cb?: AddCallback) => TorrentLike
+  [ENABLED]?: boolean
 }
 
 export interface AddLiveOptions extends LiveOptions {
@@ -33,15 +40,16 @@ export interface LiveView extends LiveTorrent {
  * internals patches/ can adapt: its constructor's version must be in SUPPORTED_WEBTORRENT and the
  * members patches/ uses must exist on it (an app may hold another copy of WebTorrent than ours).
  */
-export function enableLive (client: any, options: EnableOptions = {}): any {
+export function enableLive<C> (client: C, options: EnableOptions = {}): C {
   checkClient(client)
-  if (client[ENABLED]) return client
+  const c = client as unknown as EnablingClient
+  if (c[ENABLED]) return client
   // Protocol-encryption handshakes in BigInt instead of a DiffieHellman whose prime OpenSSL re-tests
   // per connection (17 ms → 0.3 ms of CPU; same bytes): for every wire of the process.
   fastMseHandshake()
-  const add = client.add
+  const add = c.add
   const Store = options.store ?? DefaultStore
-  client.add = function (this: any, id: unknown, opts?: any, cb?: any) {
+  c.add = function (this: unknown, id: unknown, opts?: Record<string, unknown> | AddCallback, cb?: AddCallback) {
     if (typeof opts === 'function') { cb = opts; opts = undefined }
     if (!opts || opts.live !== true) return add.call(this, id, opts, cb)
     const { live: _l, from, liveEdgePieces, headPieces, role, ...rest } = opts
@@ -53,14 +61,14 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
     const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
     try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }
-    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role }) as LiveView
+    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role } as LiveOptions & { role?: 'broadcaster' | 'viewer' }) as LiveView
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
-    torrent.live = ctl
+    ;(torrent as TorrentLike & { live?: LiveView }).live = ctl
     // torrent.files[0].createReadStream() and friends follow the growing file (patches/file.ts).
     torrent.once('metadata', () => { if (!torrent.destroyed && ctl.info) followFile(torrent, (range) => liveBytes(ctl, range)) })
     return torrent
   }
-  client[ENABLED] = true
+  c[ENABLED] = true
   return client
 }

@@ -11,10 +11,9 @@ import { toHex } from '../protocol/bytes.js'
 import { createFinalInfo, encodeInfo } from '../protocol/info.js'
 import { LiveError } from '../protocol/result.js'
 import * as patches from '../../patches/index.js'
-import type { TorrentLike } from '../../patches/index.js'
+import type { StoreLike, TorrentLike } from '../../patches/index.js'
 import type { LiveTorrent } from './live-torrent.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface FinalTorrent {
   infoHash: string
@@ -43,22 +42,24 @@ export function magnetFor (infoHash: string, name: string, announce: string[] = 
  * A chunk store for the final torrent that reads and writes the live torrent's store: the same
  * bytes at the same indices. Closing or destroying it leaves the live torrent's storage alone.
  */
-export function sharedStore (liveTorrent: any): any {
-  const target = (): any => liveTorrent.store
+type Done = (err: Error | null, buf?: Uint8Array) => void
+
+export function sharedStore (liveTorrent: TorrentLike): StoreLike & { chunkLength: number, close (cb?: Done): void, destroy (cb?: Done): void } {
+  const target = (): StoreLike | null => liveTorrent.store
   return {
     chunkLength: liveTorrent.pieceLength,
-    get (index: number, opts: any, cb?: any) {
+    get (index: number, opts: { offset?: number, length?: number } | null | Done, cb?: Done) {
       const s = target()
       if (!s) { const done = typeof opts === 'function' ? opts : cb; return queueMicrotask(() => done?.(new Error('Storage is closed'))) }
       s.get(index, opts, cb)
     },
-    put (index: number, buf: Uint8Array, cb?: any) {
+    put (index: number, buf: Uint8Array, cb?: (err: Error | null) => void) {
       const s = target()
       if (!s) return queueMicrotask(() => cb?.(new Error('Storage is closed')))
       s.put(index, buf, cb)
     },
-    close (cb?: any) { queueMicrotask(() => cb?.(null)) },
-    destroy (cb?: any) { queueMicrotask(() => cb?.(null)) }
+    close (cb?: Done) { queueMicrotask(() => cb?.(null)) },
+    destroy (cb?: Done) { queueMicrotask(() => cb?.(null)) }
   }
 }
 

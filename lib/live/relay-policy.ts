@@ -27,7 +27,7 @@
  * end the broadcaster is a plain seeder.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+import type { TorrentLike, WireLike } from '../../patches/index.js'
 
 export interface RelayOptions {
   /** Whether the broadcaster's uplink is full now (the torrent's upload budget): fallbacks wait. */
@@ -56,17 +56,17 @@ export const LOW_FALLBACKS = 0.25
 /** Pieces held back at once, at most (the oldest are released to everyone first). */
 export const MAX_HELD = 4096
 
-interface Held { t0: number, told: Set<any> }
+interface Held { t0: number, told: Set<WireLike> }
 
 export class RelayPolicy {
-  private readonly torrent: any
+  private readonly torrent: TorrentLike
   private readonly fallbackMs: number
   private readonly busy: () => boolean
   private held = new Map<number, Held>()
   private turn = 0
   private rotation = 0
   /** Per wire: the share of other wires that held the pieces it was first told of, by their fallback (EWMA). */
-  private score = new WeakMap<any, number>()
+  private score = new WeakMap<WireLike, number>()
   private open: boolean
   private timer: ReturnType<typeof setInterval> | null = null
   private ewma = 0
@@ -75,7 +75,7 @@ export class RelayPolicy {
   /** Counters: pieces seeded through a first tier, copies announced first-hand, fallbacks (per wire). */
   readonly stats = { seeded: 0, firstHand: 0, fallbacks: 0, toAll: 0, deferred: 0 }
 
-  constructor (torrent: any, opts: RelayOptions = {}) {
+  constructor (torrent: TorrentLike, opts: RelayOptions = {}) {
     this.torrent = torrent
     this.open = opts.enabled !== false
     this.fallbackMs = Math.max(0, opts.fallbackMs ?? FALLBACK_MS)
@@ -85,7 +85,7 @@ export class RelayPolicy {
 
   /** A new piece is stored and verified here: tell the first tier (or everyone, see FULL_FANOUT). */
   announce (index: number): void {
-    const wires = (this.torrent.wires as any[]).filter((w) => !w.destroyed && !w.peerPieces.get(index))
+    const wires = this.torrent.wires.filter((w) => !w.destroyed && !w.peerPieces.get(index))
     if (!this.open || wires.length <= FULL_FANOUT) {
       this.stats.toAll++
       for (const w of wires) w.have(index)
@@ -133,16 +133,16 @@ export class RelayPolicy {
    * fallback (they relay well: a wide uplink, good neighbours), one turn in EXPLORE at random or in
    * rotation, and peers never tried first (optimistically scored 1).
    */
-  private pickTier (pool: any[]): Set<any> {
-    const told = new Set<any>()
+  private pickTier (pool: WireLike[]): Set<WireLike> {
+    const told = new Set<WireLike>()
     const n = Math.min(this.tier, pool.length)
     const ranked = [...pool].sort((a, b) => (this.score.get(b) ?? 1) - (this.score.get(a) ?? 1))
     for (let k = 0; told.size < n && k < ranked.length; k++) {
       if (this.rotation++ % EXPLORE === 0) {
         this.turn = (this.turn + 1) % pool.length
-        told.add(pool[this.turn])
+        told.add(pool[this.turn]!)
       }
-      if (told.size < n) told.add(ranked[k])
+      if (told.size < n) told.add(ranked[k]!)
     }
     return told
   }
@@ -153,7 +153,7 @@ export class RelayPolicy {
     this.held.delete(index)
     let late = 0
     let covered = 0
-    for (const w of this.torrent.wires as any[]) {
+    for (const w of this.torrent.wires) {
       if (w.destroyed || h.told.has(w)) continue
       if (w.peerPieces.get(index)) { covered++; continue }
       w.have(index)

@@ -21,8 +21,8 @@
  */
 import { EventEmitter } from 'node:events'
 import BitField from 'bitfield'
+import type { TorrentLike, WireLike } from '../../patches/index.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface ReplicationStatus {
   /** No piece exists only here. */
@@ -63,14 +63,14 @@ export class Replication extends EventEmitter {
   get peers (): number { return this.wires.size }
 
   /** Counts the announcements of `torrent`'s wires, now and from now on. */
-  watch (torrent: any): void {
+  watch (torrent: TorrentLike | null): void {
     if (!torrent || this.torrents.has(torrent)) return
     this.torrents.add(torrent)
     for (const w of torrent.wires ?? []) this.add(w)
-    torrent.on('wire', (w: any) => this.add(w))
+    torrent.on('wire', (w: WireLike) => this.add(w))
   }
 
-  private add (wire: any): void {
+  private add (wire: WireLike): void {
     if (this.wires.has(wire) || wire.destroyed) return
     const mine = new BitField(0, { grow: Infinity }) // what this wire counts for
     this.wires.set(wire, mine)

@@ -31,7 +31,19 @@ declare module 'torrent-piece' {
     missing: number
   }
 }
-declare module 'bittorrent-tracker' { export const Server: any; const Client: any; export default Client }
+declare module 'bittorrent-tracker' {
+  import type { EventEmitter } from 'node:events'
+  import type { Server as HttpServer } from 'node:http'
+  export interface ServerOptions { http?: boolean, udp?: boolean, ws?: boolean, stats?: boolean, interval?: number }
+  /** The tracker server: 'start', 'update', 'stop', 'complete' per announce; 'error', 'warning'. */
+  export class Server extends EventEmitter {
+    constructor (opts?: ServerOptions)
+    /** Also carries the WebSocket server when ws is on; null only with neither http nor ws. */
+    http: HttpServer | null
+    listen (port: number, hostname: string, onListening?: () => void): void
+    close (cb?: () => void): void
+  }
+}
 declare module 'bittorrent-dht' { const DHT: any; export default DHT }
 declare module 'webtorrent/lib/torrent.js' { const Torrent: any; export default Torrent }
 declare module 'webtorrent/lib/file.js' { const File: any; export default File }

@@ -11,9 +11,13 @@
  * already names a ws:// or wss:// one.
  */
 import { startWsTracker, type WsTracker } from './tracker.js'
-import { serveWebPage, type WebPage } from './server.js'
+import { serveWebPage, type WebPage, type WebPageOptions } from './server.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/** The part of a WebTorrent client's options that reaches its trackers (bittorrent-tracker's rtcConfig). */
+interface TrackerOptionsHolder {
+  peerId?: string
+  tracker?: boolean | { rtcConfig?: { iceServers?: unknown[], [key: string]: unknown }, [key: string]: unknown }
+}
 
 export interface PrepareWebOptions {
   /** Port of the page (0: any free port). */
@@ -37,17 +41,18 @@ export interface WebSetup {
   /** The embedded tracker, if one was started. */
   tracker: WsTracker | null
   /** Serves the page for this broadcast (anything with magnetURI and live: a Broadcaster, or a torrent). */
-  serve (source: { magnetURI: string, live: any }): Promise<WebPage>
+  serve (source: { magnetURI: string, live: NonNullable<WebPageOptions['live']> | null }): Promise<WebPage>
   close (): Promise<void>
 }
 
 /** Makes a WebTorrent client's tracker connections offer WebRTC that works without STUN (loopback, LAN). */
-export function allowBrowserPeers (client: any, bindAddress?: string | null): void {
-  if (!client.tracker) throw new Error('this WebTorrent client has trackers off (tracker: false): browsers cannot find it')
-  if (typeof client.tracker !== 'object') client.tracker = {}
-  const rtcConfig: Record<string, unknown> = { maxMessageSize: 262144, ...(client.tracker.rtcConfig ?? {}), iceServers: client.tracker.rtcConfig?.iceServers ?? [] }
+export function allowBrowserPeers (client: object, bindAddress?: string | null): void {
+  const c = client as TrackerOptionsHolder
+  if (!c.tracker) throw new Error('this WebTorrent client has trackers off (tracker: false): browsers cannot find it')
+  const tracker = typeof c.tracker === 'object' ? c.tracker : (c.tracker = {})
+  const rtcConfig: Record<string, unknown> = { maxMessageSize: 262144, ...(tracker.rtcConfig ?? {}), iceServers: tracker.rtcConfig?.iceServers ?? [] }
   if (bindAddress) rtcConfig.bindAddress = bindAddress
-  client.tracker.rtcConfig = rtcConfig
+  tracker.rtcConfig = rtcConfig
 }
 
 /**
@@ -78,7 +83,7 @@ export function withOwnTrackerUrls (magnetURI: string, tag: string): string {
   return `${head}?${params.join('&')}`
 }
 
-export async function prepareWeb (client: any, opts: PrepareWebOptions): Promise<WebSetup> {
+export async function prepareWeb (client: object, opts: PrepareWebOptions): Promise<WebSetup> {
   const host = opts.host ?? '127.0.0.1'
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1'
   allowBrowserPeers(client, opts.bindAddress === undefined ? (loopback ? '127.0.0.1' : null) : opts.bindAddress)
@@ -101,7 +106,7 @@ export async function prepareWeb (client: any, opts: PrepareWebOptions): Promise
         host,
         magnetURI: () => source.magnetURI,
         trackerUrl: trackerUrl!,
-        broadcasterPeerId: client.peerId,
+        broadcasterPeerId: (client as TrackerOptionsHolder).peerId ?? null,
         live: source.live,
         ...(opts.title ? { title: opts.title } : {})
       }

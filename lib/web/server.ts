@@ -19,7 +19,6 @@ import { containerOf, readInit } from './media.js'
 import { broadcastHtml } from './broadcast-page/html.js'
 import { chunksOf } from './chunks.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface WebPageOptions {
   /** Port to listen on (0: any free port). */
@@ -111,7 +110,7 @@ export async function serveWebPage (opts: WebPageOptions): Promise<WebPage> {
     return init
   }
   const send = (res: ServerResponse, status: number, type: string, body: string | Uint8Array): void => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body as any) })
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
     res.end(body)
   }
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -179,8 +179,7 @@ describe('browsers (headless Chromium, WebRTC)', function () {
       await waitStats(live, (s) => s.final !== null, 30_000, 'the live-edge viewer has the final torrent')
       await live.evaluate(() => (window as any).wtl.replay())
       const r1 = await waitStats(live, (s) => s.player.startOffset === 0 && s.player.currentTime > 0.5 && !s.player.paused, 40_000, 'replay from the first byte')
-      await sleep(1500)
-      const r2 = await stats(live)
+      const r2 = await waitStats(live, (s) => s.player.currentTime > r1.player.currentTime + 0.5, 30_000, 'the replay goes on')
       assert.ok(r2.player.currentTime > r1.player.currentTime + 0.5, `replay: currentTime ${r1.player.currentTime} → ${r2.player.currentTime}`)
       assert.equal(r2.verified, r2.count, 'the live-edge viewer now holds the whole recording')
     } finally {

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { initLength, mimeOf } from '../../lib/web/media.js'
+import { ffmpegPath, testCardArgs } from '../../lib/web/testcard.js'
 import { CHROMIUM, CHROMIUM_ARGS, haveChromium } from './helpers.js'
 
-const FFMPEG = process.env.FFMPEG ?? 'ffmpeg'
-const VIDEO = ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=1']
-const AUDIO = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1']
+const FFMPEG = ffmpegPath()
+/** The test card's inputs a case encodes: one second of pattern, of tone, or both. */
+type Inputs = 'video' | 'audio' | 'both'
 const FMP4 = ['-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']
 const WEBM = ['-f', 'webm', '-cluster_time_limit', '1000']
 
@@ -20,37 +21,38 @@ function encoders (): Set<string> {
 }
 
 /** One case: ffmpeg arguments (inputs and codecs), the container, and the codec string(s) expected. */
-interface Case { name: string, need: string[], args: string[], mime: string, /** why Chromium need not take it */ notInChromium?: string }
+interface Case { name: string, need: string[], inputs: Inputs, args: string[], mime: string, /** why Chromium need not take it */ notInChromium?: string }
 
 const CASES: Case[] = [
   // H.264: avc1 + profile_idc, constraint flags, level_idc (RFC 6381 §3.3).
-  { name: 'libx264 High 3.0', need: ['libx264'], args: [...VIDEO, '-c:v', 'libx264', '-profile:v', 'high', '-level', '3.0', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="avc1.64001e"' },
-  { name: 'libx264 Constrained Baseline 3.1', need: ['libx264'], args: [...VIDEO, '-c:v', 'libx264', '-profile:v', 'baseline', '-level', '3.1', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="avc1.42c01f"' },
+  { name: 'libx264 High 3.0', need: ['libx264'], inputs: 'video', args: ['-c:v', 'libx264', '-profile:v', 'high', '-level', '3.0', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="avc1.64001e"' },
+  { name: 'libx264 Constrained Baseline 3.1', need: ['libx264'], inputs: 'video', args: ['-c:v', 'libx264', '-profile:v', 'baseline', '-level', '3.1', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="avc1.42c01f"' },
   // HEVC (14496-15 Annex E): Main = profile 1, compatibility flags 1 and 2 (reversed: 6); Main 10 =
   // profile 2, flag 2 (reversed: 4); level 3.1 = 93; x265 sets progressive_source and frame_only (90).
-  { name: 'libx265 Main 3.1 (hvc1)', need: ['libx265'], args: [...VIDEO, '-c:v', 'libx265', '-x265-params', 'log-level=error:level-idc=31', '-pix_fmt', 'yuv420p', '-tag:v', 'hvc1', ...FMP4], mime: 'video/mp4; codecs="hvc1.1.6.L93.90"' },
-  { name: 'libx265 Main 10 3.1 (hev1)', need: ['libx265'], args: [...VIDEO, '-c:v', 'libx265', '-x265-params', 'log-level=error:level-idc=31', '-pix_fmt', 'yuv420p10le', ...FMP4], mime: 'video/mp4; codecs="hev1.2.4.L93.90"' },
+  { name: 'libx265 Main 3.1 (hvc1)', need: ['libx265'], inputs: 'video', args: ['-c:v', 'libx265', '-x265-params', 'log-level=error:level-idc=31', '-pix_fmt', 'yuv420p', '-tag:v', 'hvc1', ...FMP4], mime: 'video/mp4; codecs="hvc1.1.6.L93.90"' },
+  { name: 'libx265 Main 10 3.1 (hev1)', need: ['libx265'], inputs: 'video', args: ['-c:v', 'libx265', '-x265-params', 'log-level=error:level-idc=31', '-pix_fmt', 'yuv420p10le', ...FMP4], mime: 'video/mp4; codecs="hev1.2.4.L93.90"' },
   // AV1: av01.profile.level(2 digits)tier.bitdepth; 320x240 is level 2.0 (seq_level_idx 0).
-  { name: 'libsvtav1 8-bit', need: ['libsvtav1'], args: [...VIDEO, '-c:v', 'libsvtav1', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="av01.0.00M.08"' },
-  { name: 'libsvtav1 10-bit', need: ['libsvtav1'], args: [...VIDEO, '-c:v', 'libsvtav1', '-pix_fmt', 'yuv420p10le', ...FMP4], mime: 'video/mp4; codecs="av01.0.00M.10"' },
+  { name: 'libsvtav1 8-bit', need: ['libsvtav1'], inputs: 'video', args: ['-c:v', 'libsvtav1', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="av01.0.00M.08"' },
+  { name: 'libsvtav1 10-bit', need: ['libsvtav1'], inputs: 'video', args: ['-c:v', 'libsvtav1', '-pix_fmt', 'yuv420p10le', ...FMP4], mime: 'video/mp4; codecs="av01.0.00M.10"' },
   // VP9: vp09.profile.level.bitdepth (two digits each); 320x240 at 25 fps is level 2.0 (20).
-  { name: 'libvpx-vp9 profile 0', need: ['libvpx-vp9'], args: [...VIDEO, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="vp09.00.20.08"' },
-  { name: 'libvpx-vp9 profile 2 (10-bit)', need: ['libvpx-vp9'], args: [...VIDEO, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-pix_fmt', 'yuv420p10le', ...FMP4], mime: 'video/mp4; codecs="vp09.02.20.10"' },
+  { name: 'libvpx-vp9 profile 0', need: ['libvpx-vp9'], inputs: 'video', args: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-pix_fmt', 'yuv420p', ...FMP4], mime: 'video/mp4; codecs="vp09.00.20.08"' },
+  { name: 'libvpx-vp9 profile 2 (10-bit)', need: ['libvpx-vp9'], inputs: 'video', args: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-pix_fmt', 'yuv420p10le', ...FMP4], mime: 'video/mp4; codecs="vp09.02.20.10"' },
   // AAC: mp4a.40 + the audio object type of the AudioSpecificConfig.
-  { name: 'aac LC', need: ['aac'], args: [...AUDIO, '-c:a', 'aac', ...FMP4], mime: 'audio/mp4; codecs="mp4a.40.2"' },
-  { name: 'aac Main', need: ['aac'], args: [...AUDIO, '-c:a', 'aac', '-profile:a', 'aac_main', ...FMP4], mime: 'audio/mp4; codecs="mp4a.40.1"', notInChromium: 'Chromium decodes AAC LC and HE-AAC only' },
-  { name: 'libopus in MP4', need: ['libopus'], args: [...AUDIO, '-c:a', 'libopus', ...FMP4], mime: 'audio/mp4; codecs="opus"' },
-  { name: 'H.264 + AAC', need: ['libx264', 'aac'], args: [...VIDEO, ...AUDIO, '-c:v', 'libx264', '-profile:v', 'high', '-level', '3.0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', ...FMP4], mime: 'video/mp4; codecs="avc1.64001e, mp4a.40.2"' },
+  { name: 'aac LC', need: ['aac'], inputs: 'audio', args: ['-c:a', 'aac', ...FMP4], mime: 'audio/mp4; codecs="mp4a.40.2"' },
+  { name: 'aac Main', need: ['aac'], inputs: 'audio', args: ['-c:a', 'aac', '-profile:a', 'aac_main', ...FMP4], mime: 'audio/mp4; codecs="mp4a.40.1"', notInChromium: 'Chromium decodes AAC LC and HE-AAC only' },
+  { name: 'libopus in MP4', need: ['libopus'], inputs: 'audio', args: ['-c:a', 'libopus', ...FMP4], mime: 'audio/mp4; codecs="opus"' },
+  { name: 'H.264 + AAC', need: ['libx264', 'aac'], inputs: 'both', args: ['-c:v', 'libx264', '-profile:v', 'high', '-level', '3.0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', ...FMP4], mime: 'video/mp4; codecs="avc1.64001e, mp4a.40.2"' },
   // WebM: the track entries' CodecIDs; V_AV1's CodecPrivate is an av1C record.
-  { name: 'WebM VP9 + Opus', need: ['libvpx-vp9', 'libopus'], args: [...VIDEO, ...AUDIO, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-c:a', 'libopus', ...WEBM], mime: 'video/webm; codecs="vp9, opus"' },
-  { name: 'WebM VP8 + Vorbis', need: ['libvpx', 'libvorbis'], args: [...VIDEO, ...AUDIO, '-c:v', 'libvpx', '-deadline', 'realtime', '-c:a', 'libvorbis', ...WEBM], mime: 'video/webm; codecs="vp8, vorbis"' },
-  { name: 'WebM AV1 + Opus', need: ['libsvtav1', 'libopus'], args: [...VIDEO, ...AUDIO, '-c:v', 'libsvtav1', '-c:a', 'libopus', ...WEBM], mime: 'video/webm; codecs="av01.0.00M.08, opus"' },
-  { name: 'WebM Opus only', need: ['libopus'], args: [...AUDIO, '-c:a', 'libopus', ...WEBM], mime: 'audio/webm; codecs="opus"' }
+  { name: 'WebM VP9 + Opus', need: ['libvpx-vp9', 'libopus'], inputs: 'both', args: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-c:a', 'libopus', ...WEBM], mime: 'video/webm; codecs="vp9, opus"' },
+  { name: 'WebM VP8 + Vorbis', need: ['libvpx', 'libvorbis'], inputs: 'both', args: ['-c:v', 'libvpx', '-deadline', 'realtime', '-c:a', 'libvorbis', ...WEBM], mime: 'video/webm; codecs="vp8, vorbis"' },
+  { name: 'WebM AV1 + Opus', need: ['libsvtav1', 'libopus'], inputs: 'both', args: ['-c:v', 'libsvtav1', '-c:a', 'libopus', ...WEBM], mime: 'video/webm; codecs="av01.0.00M.08, opus"' },
+  { name: 'WebM Opus only', need: ['libopus'], inputs: 'audio', args: ['-c:a', 'libopus', ...WEBM], mime: 'audio/webm; codecs="opus"' }
 ]
 
 /** The initialisation segment of what ffmpeg writes to a pipe (as a live source does), via a file in dir. */
-function makeInit (dir: string, name: string, args: string[]): Uint8Array {
-  const r = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 })
+function makeInit (dir: string, name: string, inputs: Inputs, args: string[]): Uint8Array {
+  const card = testCardArgs({ seconds: 1, realtime: false, video: inputs !== 'audio', audio: inputs !== 'video', encode: args })
+  const r = spawnSync(FFMPEG, card, { maxBuffer: 64 * 1024 * 1024 })
   if (r.status !== 0) throw new Error(`ffmpeg (${name}) failed: ${r.stderr.toString()}`)
   const file = join(dir, name.replace(/[^a-z0-9]+/gi, '-'))
   writeFileSync(file, r.stdout)
@@ -96,7 +98,7 @@ describe('codec strings from initialisation segments (lib/web/codecs, mp4, webm)
     it(`${c.name}: ${c.mime}`, function () {
       const missing = c.need.filter((e) => !have.has(e))
       if (missing.length) { console.warn(`    (this ffmpeg has no ${missing.join(', ')} encoder: skipped)`); this.skip() }
-      const init = makeInit(dir, c.name, c.args)
+      const init = makeInit(dir, c.name, c.inputs, c.args)
       assert.equal(mimeOf(init), c.mime)
       seen.push({ name: c.name, mime: c.mime, ...(c.notInChromium ? { notInChromium: c.notInChromium } : {}) })
     })
@@ -104,7 +106,7 @@ describe('codec strings from initialisation segments (lib/web/codecs, mp4, webm)
 
   it('HE-AAC (audio object type 5), HE-AACv2 (29) and an escaped type (42: USAC) from the AudioSpecificConfig', function () {
     if (!have.has('aac')) this.skip()
-    const lc = makeInit(dir, 'aac-for-he', [...AUDIO, '-c:a', 'aac', ...FMP4])
+    const lc = makeInit(dir, 'aac-for-he', 'audio', ['-c:a', 'aac', ...FMP4])
     assert.equal(mimeOf(withAudioObjectType(lc, 5)), 'audio/mp4; codecs="mp4a.40.5"')
     assert.equal(mimeOf(withAudioObjectType(lc, 29)), 'audio/mp4; codecs="mp4a.40.29"')
     assert.equal(mimeOf(withAudioObjectType(lc, 42)), 'audio/mp4; codecs="mp4a.40.42"')
@@ -113,7 +115,7 @@ describe('codec strings from initialisation segments (lib/web/codecs, mp4, webm)
 
   it('libaom-av1: names the codec from av1C, or says that the av1C box is empty', function () {
     if (!have.has('libaom-av1')) { console.warn('    (this ffmpeg has no libaom-av1 encoder: skipped)'); this.skip() }
-    const init = makeInit(dir, 'libaom', [...VIDEO, '-c:v', 'libaom-av1', '-cpu-used', '8', '-pix_fmt', 'yuv420p', ...FMP4])
+    const init = makeInit(dir, 'libaom', 'video', ['-c:v', 'libaom-av1', '-cpu-used', '8', '-pix_fmt', 'yuv420p', ...FMP4])
     // ffmpeg 5.1 writes libaom's av1C before the encoder has a sequence header: an empty box.
     let mime: string | null = null
     try { mime = mimeOf(init) } catch (err) { assert.match((err as Error).message, /av01 track's av1C box is empty/) }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fc from 'fast-check'
 import { findMediaStart, initLength, mimeOf } from '../../lib/web/media.js'
+import { ffmpegPath, testCardArgs } from '../../lib/web/testcard.js'
 
 /**
  * The page parses bytes that only the broadcaster's signature vouches for: a hostile or broken
@@ -19,8 +20,7 @@ function total (f: () => unknown): void {
 }
 
 function ffmpegInit (args: string[]): Uint8Array | null {
-  const r = spawnSync(process.env.FFMPEG ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25:duration=1', '-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=1', ...args, 'pipe:1'], { maxBuffer: 1 << 26 })
+  const r = spawnSync(ffmpegPath(), testCardArgs({ seconds: 1, width: 160, height: 120, realtime: false, audio: true, encode: args }), { maxBuffer: 1 << 26 })
   if (r.status !== 0) return null
   const b = new Uint8Array(r.stdout)
   return b.subarray(0, initLength(b))

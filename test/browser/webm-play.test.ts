@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { broadcast } from '../../lib/index.js'
+import { ffmpegPath, testCardArgs } from '../../lib/web/testcard.js'
 import { buildBundles, Env, haveChromium, playsWhileAiring, waitStats } from './helpers.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const PL = 16384
-const FFMPEG = process.env.FFMPEG ?? 'ffmpeg'
+const FFMPEG = ffmpegPath()
 
 /** VP9 + Opus WebM in real time, as a live encoder (or a browser's MediaRecorder) writes it: one Cluster a second. */
 function liveWebM (seconds: number): ReturnType<typeof spawn> {
-  return spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-re', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=25:duration=${seconds}`,
-    '-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-b:v', '400k', '-pix_fmt', 'yuv420p',
-    '-c:a', 'libopus', '-f', 'webm', '-cluster_time_limit', '1000', '-live', '1', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return spawn(FFMPEG, testCardArgs({ seconds, container: 'webm' }), { stdio: ['ignore', 'pipe', 'inherit'] })
 }
 
 function canEncodeWebM (): boolean {
@@ -46,7 +42,7 @@ describe('browsers: WebM plays in the page', function () {
       // It started at a Cluster: the bytes there are the Cluster's ID.
       const at = Buffer.from(await new Promise<Uint8Array>((resolve, reject) => {
         const r = bc.live.stream({ startPiece: Math.floor(l2.player.startOffset / PL) }).getReader()
-        r.read().then((x: any) => { r.cancel().catch(() => {}); resolve(x.value) }, reject)
+        r.read().then((x) => { r.cancel().catch(() => {}); resolve(x.value!) }, reject)
       }))
       assert.equal(at.subarray(l2.player.startOffset % PL, l2.player.startOffset % PL + 4).toString('hex'), '1f43b675')
       assert.ok(l2.player.currentTime > 2, 'and at a media time far from 0')

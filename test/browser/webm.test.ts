@@ -2,11 +2,9 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { containerOf, findMediaStart, initLength, readInit } from '../../lib/web/media.js'
+import { ffmpegPath, testCardArgs } from '../../lib/web/testcard.js'
 import { findClusterStart, webmInitLength } from '../../lib/web/webm.js'
 
-/** ffmpeg's VP9 + Opus WebM, written to a pipe as a live source writes it (Segment of unknown size). */
-const WEBM_ARGS = ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '25', '-pix_fmt', 'yuv420p',
-  '-c:a', 'libopus', '-f', 'webm', '-cluster_time_limit', '1000', '-live', '1']
 
 /** Top-level elements after the Segment header, read independently of lib/web/webm: [id hex, offset, size]. */
 function topLevel (b: Buffer): Array<[string, number, number]> {
@@ -36,9 +34,8 @@ describe('WebM for Media Source Extensions (lib/web/webm)', function () {
 
   before(function () {
     if (!existsSync(process.env.FFMPEG ?? '/usr/bin/ffmpeg')) this.skip()
-    const r = spawnSync(process.env.FFMPEG ?? 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin',
-      '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=5', '-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=5',
-      ...WEBM_ARGS, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 })
+    // ffmpeg's VP9 + Opus WebM, written to a pipe as a live source writes it (Segment of unknown size).
+    const r = spawnSync(ffmpegPath(), testCardArgs({ seconds: 5, realtime: false, container: 'webm' }), { maxBuffer: 64 * 1024 * 1024 })
     if (r.status !== 0) { console.warn(`    (ffmpeg cannot write VP9/Opus WebM: ${r.stderr.toString().trim()}; skipped)`); this.skip() }
     webm = r.stdout
   })

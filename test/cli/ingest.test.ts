@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { testCardArgs } from '../../lib/web/testcard.js'
 import { withTimeout } from '../support/clients.js'
 import { Cli, cleanup, run, STACK, tempDir } from '../support/cli.js'
 
@@ -29,10 +30,7 @@ const procs: ChildProcess[] = []
 
 /** ffmpeg as the encoder: `seconds` of test card and tone, H.264 + AAC, in real time, to `url`. */
 async function push (url: string, seconds: number, format: 'flv' | 'mpegts' = 'flv', refused = false): Promise<void> {
-  const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k', '-f', format, url], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const ff = spawn('ffmpeg', testCardArgs({ seconds, sampleRate: 44100, container: format, to: url }), { stdio: ['ignore', 'ignore', 'pipe'] })
   procs.push(ff)
   let err = ''
   ff.stderr.setEncoding('utf8').on('data', (s: string) => { err += s })

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { testCardArgs } from '../../lib/web/testcard.js'
 import { withTimeout } from '../support/clients.js'
 import { Cli, cleanup, tempDir } from '../support/cli.js'
 
@@ -44,10 +45,7 @@ describe('cli: real media and the demo', function () {
     const url = (await viewer.event('ready')).url as string
 
     // Six seconds of test pattern and tone, in real time, H.264 + AAC in MPEG-TS.
-    const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin',
-      '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-f', 'mpegts', 'pipe:1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
+    const ff = spawn('ffmpeg', testCardArgs({ seconds: 6, container: 'mpegts' }), { stdio: ['ignore', 'pipe', 'pipe'] })
     const produced: Buffer[] = []
     ff.stdout.on('data', (b: Buffer) => produced.push(b))
     bc.proc.stdin!.on('error', () => {}) // if the broadcaster dies, the test fails on its events, not on EPIPE

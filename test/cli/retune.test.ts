@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Server } from 'bittorrent-tracker'
+import { startTracker, type LocalTracker } from '../../lib/web/tracker.js'
 import { bytes } from '../support/clients.js'
 import { Cli, cleanup, feed, tempDir } from '../support/cli.js'
 
@@ -55,21 +55,17 @@ describe('cli: viewers re-tune in after the source was away', function () {
 
 describe('cli: viewers re-tune in through a tracker', function () {
   this.timeout(TRACKER_OUTAGE_MS + 120_000)
-  let tracker: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  let tracker: LocalTracker | null = null
   afterEach(async () => {
     await cleanup()
-    if (tracker) await new Promise<void>((resolve) => tracker.close(() => resolve()))
+    await tracker?.close()
     tracker = null
   })
 
   it(`tracker only: the broadcaster is SIGKILLed, away ${TRACKER_OUTAGE_MS / 1000} s, restarted on its --state on another port; the viewer resumes and gets every byte`, async () => {
     // A short announce interval, so that either side may find the other through the tracker again.
-    tracker = new Server({ udp: false, ws: false, http: true, stats: false, interval: 5_000 })
-    await new Promise<void>((resolve, reject) => {
-      tracker.once('error', reject)
-      tracker.listen(0, '127.0.0.1', () => resolve())
-    })
-    const announce = `http://127.0.0.1:${String(tracker.http.address().port)}/announce`
+    tracker = await startTracker({ ws: false, interval: 5_000 })
+    const announce = tracker.announce[0]!
     const dir = tempDir()
     const state = join(dir, 'state')
     const data = bytes(PL * 100 + 777, 43)

@@ -7,6 +7,7 @@ import bencode from 'bencode'
 import WebTorrent from 'webtorrent'
 import { broadcast, type Broadcaster } from '../../lib/index.js'
 import { CLIENT_OPTS, addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, until, withTimeout } from '../support/clients.js'
+import { roundTrip } from '../support/wait.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const PL = 16384
@@ -221,7 +222,11 @@ describe('end of broadcast: the stream becomes an ordinary torrent', function ()
     await Promise.all(ts.map((t) => withTimeout(t.live.whenFinal(), 30_000, 'final')))
     // Replay the end to every viewer from the broadcaster once more: stale, no signature work.
     for (const t of ts) assert.ok(['duplicate', 'stale'].includes((await t.live.state.acceptHead(bc.live.head, null)).status))
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Barrier: a round trip on every wire of every viewer (whatever a peer forwarded before it
+    // answered is here), then each viewer's head queue drained: every copy of the end was handled.
+    assert.ok(ts.every((t) => t.wires.some((w: { peerExtendedMapping: Record<string, number> }) => w.peerExtendedMapping.ut_metadata)), 'every viewer has a wire to round-trip on')
+    await Promise.all(ts.flatMap((t) => t.wires.map((w: Parameters<typeof roundTrip>[0]) => roundTrip(w))))
+    await Promise.all(ts.map((t) => withTimeout(t.live.idle(), 10_000, 'head queue drained')))
     assert.deepEqual(ends, [1, 1, 1], "'ended' once per viewer")
     assert.deepEqual(finals, [1, 1, 1], "'final' once per viewer")
     ts.forEach((t, k) => assert.equal(t.live.signatureChecks - checksBefore[k]!, 1, 'one signature check for the end'))

@@ -3,8 +3,6 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { addr, air, bytes, collect, destroyAll, join, makeClient, once, tempDir, until, withTimeout } from '../support/clients.js'
 
 
@@ -68,7 +66,7 @@ describe("the broadcaster's goodbye (whenReplicated)", function () {
     if (!t2.done) await withTimeout(new Promise<void>((resolve) => t2.once('done', resolve)), 30_000, 'late peer done')
     assert.ok(readFileSync(joinPath(dir, t2.name as string)).equals(data))
     // Nobody connected: a piece counts once it reached someone (nobody is here to strand).
-    const wires: any[] = [...bc.torrent.wires, ...(bc.live.finalTorrent?.wires ?? [])]
+    const wires = [...bc.torrent.wires, ...(bc.live.finalTorrent?.wires ?? [])]
     assert.ok(wires.length > 0)
     await new Promise<void>((resolve) => late.destroy(() => resolve()))
     await withTimeout(Promise.all(wires.map((w) => w.destroyed ? null : once(w, 'close'))), 30_000, "the broadcaster's wires closed")

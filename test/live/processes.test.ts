@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { broadcast } from '../../lib/index.js'
 import { addr, air, bytes, destroyAll, makeClient, tempDir, withTimeout } from '../support/clients.js'
+import type { WireLike } from '../../patches/index.js'
 import { FIXTURE, Viewer } from '../support/viewer.js'
 
 const PL = 16384
@@ -26,7 +27,7 @@ describe('live swarm across processes', function () {
     const client = await makeClient()
     const bc = await broadcast(client, { name: 'processes.bin', pieceLength: PL })
     const met = new Set<string>()
-    bc.torrent.on('wire', (w: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    bc.torrent.on('wire', (w: WireLike) => {
       if (w.peerId) met.add(w.peerId); else w.once('handshake', (_ih: string, peerId: string) => met.add(peerId))
     })
     const data = bytes(PL * 200 + 4321, 11)

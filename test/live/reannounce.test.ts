@@ -5,42 +5,39 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { Server } from 'bittorrent-tracker'
 import WebTorrent from 'webtorrent'
-import { reannounce } from '../../patches/index.js'
+import { startTracker, type LocalTracker } from '../../lib/web/tracker.js'
+import { reannounce, type ClientLike } from '../../patches/index.js'
 import { CLIENT_OPTS, destroyAll, tempDir, withTimeout } from '../support/clients.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 describe('re-announce (re-tune-in)', function () {
   this.timeout(30_000)
-  let tracker: any
-  let client: any
+  let tracker: LocalTracker | null = null
+  let client: ClientLike | null = null
   afterEach(async () => {
-    if (client && !client.destroyed) await new Promise<void>((resolve) => client.destroy(() => resolve()))
+    const c = client
+    if (c && !c.destroyed) await new Promise<void>((resolve) => c.destroy(() => resolve()))
     client = null
-    if (tracker) await new Promise<void>((resolve) => tracker.close(() => resolve()))
+    await tracker?.close()
     tracker = null
     await destroyAll()
   })
 
   it('announces to the trackers again now (the tracker asked for a 10 min interval)', async () => {
-    tracker = new Server({ udp: false, ws: false, http: true, stats: false, interval: 600_000 })
-    await new Promise<void>((resolve, reject) => {
-      tracker.once('error', reject)
-      tracker.listen(0, '127.0.0.1', () => resolve())
-    })
-    const announce = `http://127.0.0.1:${String(tracker.http.address().port)}/announce`
+    tracker = await startTracker({ ws: false, interval: 600_000 })
+    const { server } = tracker
+    const announce = tracker.announce[0]!
     const infoHash = randomBytes(20).toString('hex')
     const seen: string[] = []
-    for (const ev of ['start', 'update', 'stop', 'complete']) tracker.on(ev, () => seen.push(ev))
+    for (const ev of ['start', 'update', 'stop', 'complete']) server.on(ev, () => seen.push(ev))
 
-    client = new WebTorrent({ ...CLIENT_OPTS, tracker: true })
-    const torrent = client.add(`magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(announce)}`, { path: tempDir() })
-    await withTimeout(new Promise<void>((resolve) => tracker.once('start', () => resolve())), 15_000, 'the first announce')
+    const c: ClientLike = client = new WebTorrent({ ...CLIENT_OPTS, tracker: true })
+    const torrent = c.add(`magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(announce)}`, { path: tempDir() })
+    await withTimeout(new Promise<void>((resolve) => server.once('start', () => resolve())), 15_000, 'the first announce')
     assert.deepEqual(seen, ['start'])
 
-    const updated = new Promise<void>((resolve) => tracker.once('update', () => resolve()))
+    const updated = new Promise<void>((resolve) => server.once('update', () => resolve()))
     reannounce(torrent)
     await withTimeout(updated, 15_000, 'the re-announce')
     assert.deepEqual(seen, ['start', 'update'])

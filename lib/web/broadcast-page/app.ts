@@ -13,7 +13,13 @@
 import WebTorrent from 'webtorrent'
 import { broadcast, BroadcastStateIdb, decodeKeyFile, ed25519, ellipticEd25519, encodeKeyFile, type Broadcaster, type FinalTorrent, type KeyPair } from '../browser.js' // the build points this at dist/browser/webtorrent-live.js
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/** The WebTorrent client of this tab, as the page uses it (broadcast() takes the rest). */
+type PageClient = { on (ev: 'error', fn: (err: Error) => void): unknown }
+
+declare global {
+  /** What the page shows the tests (test/browser/): its objects, and the error that stopped it. */
+  interface Window { wtl?: unknown, wtlError?: string }
+}
 
 interface PageConfig { trackerUrl: string, title?: string }
 
@@ -42,7 +48,7 @@ async function main (): Promise<void> {
   const config = await (await fetch('config.json', { cache: 'no-store' })).json() as PageConfig
   const signer = (await ed25519()).name === 'elliptic' ? 'elliptic (pure JS)' : 'WebCrypto Ed25519'
   const errors: string[] = []
-  let client: any = null
+  let client: PageClient | null = null
   let bc: Broadcaster | null = null
   let recorder: MediaRecorder | null = null
   let media: MediaStream | null = null
@@ -54,7 +60,7 @@ async function main (): Promise<void> {
   let phase: 'ready' | 'starting' | 'live' | 'stopping' | 'ended' = 'ready'
   const fail = (e: unknown): void => { errors.push(String((e as Error)?.message ?? e)); render() }
 
-  function stats (): Record<string, unknown> {
+  function stats () {
     const t = bc?.torrent
     const ft = bc?.live.finalTorrent
     const uploaded = (t?.uploaded ?? 0) + (ft?.uploaded ?? 0)
@@ -80,7 +86,7 @@ async function main (): Promise<void> {
   }
 
   function render (): void {
-    const s = stats() as any
+    const s = stats()
     $('state').textContent = { ready: 'ready', starting: 'starting…', live: 'on air', stopping: 'ending…', ended: 'ended' }[phase] +
       (s.resumedLength > 0 ? ` (resumed after ${fmtBytes(s.resumedLength)})` : '')
     $('magnet').textContent = s.magnetURI ?? '–'
@@ -132,8 +138,9 @@ async function main (): Promise<void> {
       media = await capture()
       ;($('preview') as HTMLVideoElement).srcObject = media
       if (!client) {
-        client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
-        client.on('error', fail)
+        const c: PageClient = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
+        c.on('error', fail)
+        client = c
       }
       // A stream this state already holds is continued (its own name, key and infohash).
       bc = await broadcast(client, { name: q.get('name') ?? `broadcast.${ext}`, state: stateName, announce: [config.trackerUrl], ...(importedKey ? { keyPair: importedKey } : {}) })
@@ -191,12 +198,12 @@ async function main (): Promise<void> {
   $('forget').addEventListener('click', () => { forget().catch(fail) })
   setInterval(render, 500)
   render()
-  ;(window as any).wtl = { stats, goLive, stop, forget, signers: { ed25519, ellipticEd25519 }, get bc () { return bc }, get recorder () { return recorder }, get pending () { return pending }, get client () { return client } }
+  ;window.wtl = { stats, goLive, stop, forget, signers: { ed25519, ellipticEd25519 }, get bc () { return bc }, get recorder () { return recorder }, get pending () { return pending }, get client () { return client } }
 }
 
 main().catch((err) => {
   console.error(err)
   const e = document.getElementById('errors')
   if (e) e.textContent = String((err as Error).message ?? err)
-  ;(window as any).wtlError = String((err as Error).message ?? err)
+  ;window.wtlError = String((err as Error).message ?? err)
 })

@@ -9,7 +9,10 @@
 import WebTorrent from 'webtorrent'
 import { enableLive, IdbStore, MemoryStore, MediaFeeder, nativeEd25519 } from '../browser.js' // the build points this at dist/browser/webtorrent-live.js, as an app's import would
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+declare global {
+  /** What the page shows the tests (test/browser/): its objects, and the error that stopped it. */
+  interface Window { wtl?: unknown, wtlError?: string }
+}
 
 interface PageConfig {
   magnetURI: string
@@ -58,9 +61,9 @@ async function main (): Promise<void> {
   }, 4000)
 
   const perPeer = new Map<string, { bytes: number, type: string }>()
-  const banned: any[] = []
+  const banned: Array<{ code: string, reason: string, peerId: string }> = []
   const errors: string[] = []
-  torrent.on('wire', (wire: any) => {
+  torrent.on('wire', (wire: { peerId?: string, type?: string, on (ev: 'download', fn: (n: number) => void): unknown }) => {
     wire.on('download', (n: number) => {
       const id = wire.peerId ? String(wire.peerId) : '?'
       const e = perPeer.get(id) ?? { bytes: 0, type: String(wire.type ?? '') }
@@ -68,7 +71,7 @@ async function main (): Promise<void> {
       perPeer.set(id, e)
     })
   })
-  live.on('peer-banned', (b: any) => { banned.push(b); render() })
+  live.on('peer-banned', (b: { code: string, reason: string, peerId: string }) => { banned.push(b); render() })
   live.on('error', (e: Error) => { errors.push(e.message); render() })
   torrent.on('error', (e: Error) => { errors.push(e.message); render() })
   client.on('error', (e: Error) => { errors.push(e.message); render() })
@@ -89,7 +92,7 @@ async function main (): Promise<void> {
     return n
   }
 
-  function stats (): Record<string, unknown> {
+  function stats () {
     const bf = bytesFrom()
     return {
       from,
@@ -118,7 +121,7 @@ async function main (): Promise<void> {
   }
 
   function render (): void {
-    const s = stats() as any
+    const s = stats()
     $('state').textContent = s.ended ? 'ended — playing the finished recording' : live.count ? 'on air' : 'joining…'
     $('peers').textContent = String(s.peers)
     $('pieces').textContent = `${s.count} (${fmtBytes(s.length)})`
@@ -153,7 +156,7 @@ async function main (): Promise<void> {
     feeder.run().catch((e) => { errors.push(`player: ${(e as Error).message}`); render() })
   }
 
-  ;(window as any).wtl = { client, torrent, live, stats, digest, startPlayer, replay, get feeder () { return feeder } }
+  ;window.wtl = { client, torrent, live, stats, digest, startPlayer, replay, get feeder () { return feeder } }
 
   /**
    * Plays the whole recording from its first byte. After the end that works for every viewer: a
@@ -179,5 +182,5 @@ main().catch((err) => {
   console.error(err)
   const e = document.getElementById('errors')
   if (e) e.textContent = String((err as Error).message ?? err)
-  ;(window as any).wtlError = String((err as Error).message ?? err)
+  ;window.wtlError = String((err as Error).message ?? err)
 })
