@@ -44,7 +44,7 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
   client.add = function (this: any, id: unknown, opts?: any, cb?: any) {
     if (typeof opts === 'function') { cb = opts; opts = undefined }
     if (!opts || opts.live !== true) return add.call(this, id, opts, cb)
-    const { live: _l, from, liveEdgePieces, headPieces, role, ...rest } = opts
+    const { live: _l, from, liveEdgePieces, headPieces, role, archive, behind, ...rest } = opts
     if (from !== undefined && from !== 'start' && from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     // `uploads`: WebTorrent's tit-for-tat keeps 10 upload slots and chokes the rest every 10 s, which
     // starves a live swarm (the broadcaster downloads nothing, slow viewers give little back): a
@@ -53,7 +53,7 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
     const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
     try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }
-    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role }) as LiveView
+    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role, archive, behind }) as LiveView
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
     torrent.live = ctl

@@ -168,6 +168,23 @@ export class HashLog {
     return c
   }
 
+  /**
+   * The sliding window (lib/live/window.ts): hashes below `below` are forgotten. The chain value
+   * c[below] stays as the start of the run that held it, so heads and pages above still verify;
+   * range() over forgotten hashes is null (a HASH_REQUEST for them gets HASH_REJECT).
+   */
+  forget (below: number): void {
+    const kept: Interval[] = []
+    for (const iv of this.intervals) {
+      if (iv.end <= below) continue
+      if (iv.start < below) { iv.cStart = this.chainAt(below)!; iv.start = below }
+      kept.push(iv)
+    }
+    this.intervals.length = 0
+    this.intervals.push(...kept)
+    for (const p of this.checkpoints.keys()) if (p < below) this.checkpoints.delete(p)
+  }
+
   /** Gaps below `upTo` whose hashes are unknown, newest first: [start, end) pairs. */
   gaps (upTo: number): Array<[number, number]> {
     const out: Array<[number, number]> = []
