@@ -126,7 +126,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     if (this.from !== 'start' && this.from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     this.liveEdgePieces = Math.max(1, opts.liveEdgePieces ?? 1)
     this.headPieces = Math.max(0, Math.floor(opts.headPieces ?? 0))
-    this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
+    this.startPiece = this.role === 'broadcaster' ? 0 : null // from: 'start' at the metadata (window.ts)
     this.window = new SlidingWindow(this, opts)
     this.policy = new PeerPolicy(this)
     this.routing = new RequestRouting(torrent)
@@ -219,8 +219,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       return
     }
     this.info = r.value
-    const w = this.window.onInfo() // a windowed stream from: 'start' begins at the window's start
-    if (w !== null) { this.startPiece = null; this.liveEdgePieces = w }
+    this.window.onInfo() // from: 'start' is piece 0, or a window-only viewer's window start
   }
 
   private async onReady (): Promise<void> {

@@ -21,9 +21,9 @@ export interface ReadOptions {
   behind?: Behind
 }
 
-/** Piece i is gone from this peer for good (dropped by the sliding window). */
+/** Piece i is not here and never will be (dropped by the sliding window, or below a window-only viewer's start). */
 function dropped (live: LiveTorrent, i: number): boolean {
-  return i < live.window.floor && !live.has(i)
+  return i < live.window.heldFrom && !live.has(i)
 }
 
 function getPiece (live: LiveTorrent, i: number): Promise<Uint8Array> {
@@ -43,8 +43,8 @@ export async function * livePieces (live: LiveTorrent, opts: ReadOptions = {}): 
     if (live.ended && i >= live.count) return
     if (opts.endPiece !== undefined && i >= opts.endPiece) return
     if (dropped(live, i)) {
-      const to = Math.max(live.window.floor, live.window.start)
-      if ((opts.behind ?? live.window.behind) !== 'skip') throw new LiveError('BEHIND_WINDOW', `piece ${i} left the stream's sliding window (this peer now holds pieces ${to}…): the reader fell behind`)
+      const to = live.window.heldFrom // the oldest piece still held here
+      if ((opts.behind ?? live.window.behind) !== 'skip') throw new LiveError('BEHIND_WINDOW', `piece ${i} left the stream's sliding window (this peer holds pieces ${to}…): the reader fell behind`)
       let bytes = 0
       for (let k = i; k < to; k++) bytes += live.pieceLength(k)
       console.warn(`[webtorrent-live] reader fell behind the sliding window: skipped pieces ${i}…${to - 1} (${bytes} bytes)`)

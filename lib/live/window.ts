@@ -101,15 +101,30 @@ export class SlidingWindow {
     return w === null ? 0 : Math.max(0, this.live.count - w)
   }
 
-  /** The oldest piece this peer may still hold (everything below was dropped). */
+  /** The oldest piece this peer may still hold (everything below was dropped); a 'skip' reader resumes here. */
   get floor (): number { return this.dropped }
+
+  /**
+   * Where a reader of this peer can still begin: for a window-only viewer the later of what it
+   * dropped and where it started (it never fetches pieces below either), else 0.
+   */
+  get heldFrom (): number {
+    return this.windowOnly && this.live.role === 'viewer' ? Math.max(this.floor, this.live.startPiece ?? 0) : this.floor
+  }
 
   get behind (): Behind { return this.opts.behind ?? 'error' }
 
-  /** At the metadata: a from: 'start' viewer of a windowed stream starts at the window's start. */
-  onInfo (): number | null {
-    const w = this.size
-    return w !== null && this.live.role === 'viewer' && this.live.from === 'start' ? w : null
+  /**
+   * At the metadata (live-torrent.ts onMetadata), where a from: 'start' viewer's start is decided:
+   * piece 0, or on a windowed stream, for a window-only viewer, the window's start at its first
+   * head (an archive viewer fetches the whole stream from archive peers).
+   */
+  onInfo (): void {
+    const live = this.live
+    if (live.role !== 'viewer' || live.from !== 'start') return
+    if (this.windowOnly) live.liveEdgePieces = this.size!
+    else live.startPiece = 0
+    live.notify()
   }
 
   /** After a head is applied (live-torrent.ts applyHead): drop what left the window, if we may. */
@@ -121,8 +136,8 @@ export class SlidingWindow {
       // A window-only viewer never wants what it cannot get: not even after the end.
       if (this.live.role === 'viewer') patches.setWantedFrom(torrent, Math.max(this.live.startPiece ?? 0, this.floor))
       if (head.ended && this.live.role === 'viewer') {
-        this.live.emit('archive-missing', { from: this.floor })
-        if (!this.live.destroyed) console.warn(`[webtorrent-live] ${torrent.infoHash as string}: ended; this peer kept only the window (pieces ${this.floor}…), so it cannot build or serve the final torrent`)
+        this.live.emit('archive-missing', { from: this.heldFrom })
+        if (!this.live.destroyed) console.warn(`[webtorrent-live] ${torrent.infoHash as string}: ended; this peer kept only the window (pieces ${this.heldFrom}…), so it cannot build or serve the final torrent`)
       }
       this.drop(head.count - w - windowSlack(w))
     }
