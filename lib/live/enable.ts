@@ -50,7 +50,9 @@ export function enableLive (client: any, options: EnableOptions = {}): any {
     // starves a live swarm (the broadcaster downloads nothing, slow viewers give little back): a
     // viewer choked by every holder of the next piece waits until a rechoke picks it. Every
     // interested peer is unchoked; who serves what is the relay policy's business (relay-policy.ts).
-    const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
+    // A window-only viewer's store reclaims space (file-store.ts segments) if the stream has a window.
+    const storeOpts = { ...rest.storeOpts, windowOnly: role !== 'broadcaster' && archive !== true }
+    const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeOpts, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
     try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }
     const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role, archive, behind }) as LiveView

@@ -154,12 +154,13 @@ export class SlidingWindow {
     patches.forgetPieces(torrent, below)
     // The broadcaster keeps every hash (20 bytes a piece): its END names the final torrent.
     if (this.live.role === 'viewer') this.live.state?.log.forget(below)
-    const store = patches.rawStore(torrent) as { delete?: (i: number) => void } | null
+    const store = patches.rawStore(torrent) as { delete?: (i: number) => void, release?: (below: number) => void } | null
     for (const i of had) {
       store?.delete?.(i)
       for (const wire of torrent.wires) tellDontHave(wire, i)
       this.droppedPieces++
     }
+    store?.release?.(below) // file-store.ts: segment files wholly below go
   }
 }
 

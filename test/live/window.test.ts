@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import WebTorrent from 'webtorrent'
 import { broadcast, LiveError } from '../../lib/index.js'
 import { windowPieces, windowSlack } from '../../lib/live/window.js'
+import { segmentPieces } from '../../lib/store/file-store.js'
 import { CLIENT_OPTS, addr, air, bytes, collect, destroyAll, join, makeClient, poll, tempDir, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -12,6 +13,14 @@ const WINDOW = 32
 const KEEP = WINDOW + windowSlack(WINDOW) // pieces a window-only peer may still hold
 
 /** Resolves once `t` holds every piece in [from, count). */
+/** Bytes in a window-only viewer's segment files, and how many there are. */
+function onDisk (t: any): { bytes: number, files: number } {
+  const dir = joinPath(t.path, t.infoHash, `${t.name as string}.segments`)
+  const fs = readdirSync(dir)
+  return { bytes: fs.reduce((n, f) => n + statSync(joinPath(dir, f)).size, 0), files: fs.length }
+}
+const DISK_BOUND = (KEEP + segmentPieces(WINDOW)) * PL
+
 function whenHas (t: any, count: number, what: string, from = Math.max(0, count - WINDOW)): Promise<void> {
   const all = (): boolean => { for (let i = from; i < count; i++) if (!t.live.has(i)) return false; return t.live.count >= count }
   return withTimeout((async () => { while (!all()) await t.live.changed() })(), 60_000, what)
@@ -49,6 +58,9 @@ describe('sliding window (endless streams)', function () {
     for (let i = 300 - WINDOW; i < 300; i++) assert.equal(tA.live.has(i), true, `A holds piece ${i}`)
     assert.equal(tA.live.state.log.range(0, 1), null, 'A forgot the old hashes')
     assert.ok(bc.live.window.floor > 0, 'the broadcaster (archive: false) dropped too')
+    const disk = onDisk(tA)
+    assert.ok(disk.bytes <= DISK_BOUND, `A's store on disk: ${disk.bytes} bytes in ${disk.files} segments ≤ ${DISK_BOUND}`)
+    assert.ok(disk.bytes >= WINDOW * PL, 'and it holds the window')
 
     // B joins through A only: from 'start' is the window's start at its first head.
     const cB = await makeClient()
@@ -62,6 +74,33 @@ describe('sliding window (endless streams)', function () {
     await bc.end()
     const got = await withTimeout(readB, 60_000, 'B reads to the end')
     assert.ok(got.equals(data.subarray(startB * PL)), 'B has exactly the broadcast from its start on')
+    for (const t of [tA, tB]) {
+      const d = onDisk(t)
+      assert.ok(d.bytes <= DISK_BOUND, `on disk after 400 pieces: ${d.bytes} ≤ ${DISK_BOUND}`)
+    }
+  })
+
+  it('a window-only viewer restarted on its store resumes: pieces still in the window are adopted from the segments', async () => {
+    const c0 = await makeClient()
+    const bc = await broadcast(c0, { name: 'restart.bin', pieceLength: PL, window: WINDOW })
+    const dir = tempDir()
+    const c1 = await makeClient()
+    const t1 = join(c1, bc.magnetURI, [c0], { from: 'start', path: dir })
+    const data = bytes(PL * 260, 13)
+    await air(bc, data.subarray(0, PL * 200), { chunk: 4000 })
+    await whenHas(t1, 200, 'the first run reaches piece 200')
+    await poll(() => t1.live.window.floor >= 200 - KEEP, 30_000, 'the first run drops')
+    await new Promise<void>((resolve) => c1.destroy(() => resolve()))
+    const c2 = await makeClient()
+    const t2 = join(c2, bc.magnetURI, [c0], { from: 'start', path: dir })
+    const reading = collect(t2.live.createReadStream())
+    await withTimeout((async () => { while (t2.live.startPiece === null) await t2.live.changed() })(), 30_000, 'restart starts')
+    const start = t2.live.startPiece as number
+    await air(bc, data.subarray(PL * 200), { chunk: 2000, pauseMs: 5 })
+    await bc.end()
+    const got = await withTimeout(reading, 60_000, 'the restarted viewer reads to the end')
+    assert.ok(got.equals(data.subarray(start * PL)), 'exactly the broadcast from its start on')
+    assert.ok(t2.live.stats.adoptedPieces >= 16, `adopted ${t2.live.stats.adoptedPieces as number} pieces from the segments on disk`)
   })
 
   it('a reader behind the window: BEHIND_WINDOW by default, or skips (and says how many bytes)', async () => {
