@@ -329,7 +329,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   private stillWanted (): boolean {
     if (this.destroyed || this.error) return false
     if (!this.ended) return true
-    for (let i = this.startPiece ?? 0; i < this.count; i++) if (!this.has(i)) return true
+    for (let i = Math.max(this.startPiece ?? 0, this.window.heldFrom); i < this.count; i++) if (!this.has(i)) return true
     return false
   }
 

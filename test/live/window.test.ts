@@ -76,6 +76,7 @@ describe('sliding window (endless streams)', function () {
     assert.ok(got.equals(data.subarray(startB * PL)), 'B has exactly the broadcast from its start on')
     for (const t of [tA, tB]) {
       const d = onDisk(t)
+      if (process.env.WINDOW_FIGURES) console.log(`  ${t === tA ? 'A' : 'B'}: ${d.bytes} bytes in ${d.files} segment files after 400 pieces of ${PL} (window ${WINDOW}, bound ${DISK_BOUND})`)
       assert.ok(d.bytes <= DISK_BOUND, `on disk after 400 pieces: ${d.bytes} ≤ ${DISK_BOUND}`)
     }
   })
