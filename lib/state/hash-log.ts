@@ -175,9 +175,11 @@ export class HashLog {
    */
   forget (below: number): void {
     const kept: Interval[] = []
+    const last = this.intervals[this.intervals.length - 1]
     for (const iv of this.intervals) {
-      if (iv.end <= below) continue
-      if (iv.start < below) { iv.cStart = this.chainAt(below)!; iv.start = below }
+      // The newest run stays, if need be empty at its end, so that append() continues the chain.
+      if (iv.end < below || (iv.end === below && iv !== last)) continue
+      if (iv.start < below) { iv.cStart = this.chainAt(Math.min(below, iv.end))!; iv.start = Math.min(below, iv.end) }
       kept.push(iv)
     }
     this.intervals.length = 0
