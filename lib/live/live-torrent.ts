@@ -152,7 +152,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),
         pieces: () => this.torrent.pieces.length,
         hardLimit: MAX_PIECES,
-        has: (i) => this.has(i)
+        has: (i) => this.has(i) || i < this.window.floor // a dropped piece may still be asked for: not abuse
       })
       wire.use(Ext)
       patches.noDelay(torrent, wire)

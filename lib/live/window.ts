@@ -15,7 +15,6 @@
  * end it says so (`windowOnly` status, an 'archive-missing' event) and stays a live-window peer.
  */
 import * as patches from '../../patches/index.js'
-import type { WireLike } from '../../patches/index.js'
 import type { SignedHead } from '../protocol/head.js'
 import { LiveError } from '../protocol/result.js'
 import type { LiveTorrent } from './live-torrent.js'
@@ -157,14 +156,9 @@ export class SlidingWindow {
     const store = patches.rawStore(torrent) as { delete?: (i: number) => void, release?: (below: number) => void } | null
     for (const i of had) {
       store?.delete?.(i)
-      for (const wire of torrent.wires) tellDontHave(wire, i)
+      for (const wire of torrent.wires) patches.sendDontHave(wire, i)
       this.droppedPieces++
     }
     store?.release?.(below) // file-store.ts: segment files wholly below go
   }
-}
-
-function tellDontHave (wire: WireLike, index: number): void {
-  const ext = wire.lt_donthave as { donthave?: (i: number) => void } | undefined
-  try { ext?.donthave?.(index) } catch {}
 }

@@ -35,6 +35,8 @@ export class HashLog {
   readonly genesis: Uint8Array
   private buf = new Uint8Array(64 * PIECE_HASH_BYTES)
   private checkpoints = new Map<number, Uint8Array>()
+  /** Hashes below this were forgotten (the sliding window): a late page below it is not kept. */
+  private forgotten = 0
   /** Sorted, disjoint, non-adjacent-with-equal-chain runs. */
   readonly intervals: Interval[] = []
 
@@ -152,6 +154,7 @@ export class HashLog {
     rest.sort((a, b) => a.start - b.start)
     this.intervals.length = 0
     this.intervals.push(...rest)
+    if (nStart < this.forgotten) this.forget(this.forgotten) // a page asked for before the window moved
     return null
   }
 
@@ -174,6 +177,7 @@ export class HashLog {
    * range() over forgotten hashes is null (a HASH_REQUEST for them gets HASH_REJECT).
    */
   forget (below: number): void {
+    this.forgotten = Math.max(this.forgotten, below)
     const kept: Interval[] = []
     const last = this.intervals[this.intervals.length - 1]
     for (const iv of this.intervals) {

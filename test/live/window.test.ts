@@ -69,11 +69,16 @@ describe('sliding window (endless streams)', function () {
     const startB = tB.live.startPiece as number
     assert.ok(startB >= 300 - WINDOW && startB > 0, `B starts in the window (${startB})`)
     const readB = collect(tB.live.createReadStream())
+    await poll(() => tB.wires.length > 0, 30_000, 'B meets A')
+    let donthaves = 0
+    for (const w of tB.wires) w.lt_donthave.on('donthave', () => { donthaves++ })
     await whenHas(tB, 300, 'B catches up', startB)
     await air(bc, data.subarray(PL * 300), { chunk: 2000, pauseMs: 5 }) // a stream, not a burst: B keeps up
     await bc.end()
     const got = await withTimeout(readB, 60_000, 'B reads to the end')
     assert.ok(got.equals(data.subarray(startB * PL)), 'B has exactly the broadcast from its start on')
+    // BEP 54: as A dropped pieces B had seen it announce, B's wire to A heard lt_donthave for them.
+    await poll(() => tA.live.window.floor > startB && donthaves > 0 && !tB.wires[0].peerPieces.get(startB), 30_000, 'B hears lt_donthave from A')
     for (const t of [tA, tB]) {
       const d = onDisk(t)
       if (process.env.WINDOW_FIGURES) console.log(`  ${t === tA ? 'A' : 'B'}: ${d.bytes} bytes in ${d.files} segment files after 400 pieces of ${PL} (window ${WINDOW}, bound ${DISK_BOUND})`)
