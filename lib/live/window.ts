@@ -16,13 +16,11 @@
  */
 import * as patches from '../../patches/index.js'
 import type { SignedHead } from '../protocol/head.js'
+import { WINDOW_SLACK_DIVISOR, WINDOW_SLACK_MIN } from '../protocol/constants.js'
 import { LiveError } from '../protocol/result.js'
 import type { LiveTorrent } from './live-torrent.js'
 
-/** Slack below the window before a peer may drop (pieces): at least this many … */
-export const WINDOW_SLACK_MIN = 64
-/** … or window / this, whichever is larger. */
-export const WINDOW_SLACK_DIVISOR = 16
+export { WINDOW_SLACK_MIN, WINDOW_SLACK_DIVISOR }
 
 /** What a reader that falls behind the window does: fail with BEHIND_WINDOW, or skip to the window start. */
 export type Behind = 'error' | 'skip'
