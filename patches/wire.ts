@@ -25,3 +25,14 @@ export function adaptWire (wire: WireLike, { limit, onAbuse, pieces, hardLimit =
   adaptBitfield(wire, { limit, onAbuse, hardLimit, ...(quietHave ? { quiet: quietHave } : {}) })
   adaptRequests(wire, { pieces: pieces ?? (() => limit() + 1), onAbuse, ...(has ? { has } : {}) })
 }
+
+/**
+ * BEP 54: tells the peer we no longer have a piece (the sliding window, lib/live/window.ts).
+ * WebTorrent loads lt_donthave on every wire; on receipt it clears the piece from that wire's
+ * peerPieces and fails our pending requests for it (its rarity map, used only by the 'rarest'
+ * strategy, is not updated; live torrents select sequentially). A no-op if the peer lacks it.
+ */
+export function sendDontHave (wire: WireLike, index: number): void {
+  const ext = wire.lt_donthave as { donthave?: (i: number) => void } | undefined
+  try { ext?.donthave?.(index) } catch {}
+}

@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import {
-  CHAIN_BYTES, FLAG_ENDED, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECES, MAX_TAIL_HASHES, MSG_HASHES,
+  CHAIN_BYTES, FLAG_ENDED, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECES, MAX_TAIL_HASHES, MAX_WINDOW, MSG_HASHES,
   MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, PROTOCOL_VERSION, SIGNATURE_BYTES,
   HEAD_BODY_BYTES, MAX_NAME_BYTES, SIGNATURE_METHOD, concat, createFinalInfo, createLiveInfo, decode, encode, encodeInfo, fromHex, genesis,
   infoHashOf, pureHashes, runChain, signable, step, toHex, view, writeU64,
@@ -29,6 +29,8 @@ export const NAME = 'vector.bin'
 export const PIECE_LENGTH = 16384
 /** 3 full pieces and a short fourth one. */
 export const DATA_LENGTH = 3 * PIECE_LENGTH + 1000
+/** The window of the windowed live info dict vector (pieces). */
+export const WINDOW = 90
 export const XORSHIFT_STATE = 0x75746c76 // "utlv"
 export const LIVE_TIME = 1700000000000
 export const END_TIME = 1700000004000
@@ -158,6 +160,8 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
   // Live info dict and its infohash.
   const infoBytes = encodeInfo(createLiveInfo({ name: NAME, pieceLength: PIECE_LENGTH, publicKey, nonce }))
   const infoHash = infoHashOf(hashes, infoBytes)
+  // The same broadcast with a window of 90 pieces (spec §2 `live.window`): another dict, another infohash.
+  const windowedInfoBytes = encodeInfo(createLiveInfo({ name: NAME, pieceLength: PIECE_LENGTH, publicKey, nonce, window: WINDOW }))
 
   // Broadcast bytes, pieces and chain.
   const data = pieceData(DATA_LENGTH)
@@ -218,6 +222,11 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
     liveInfo: {
       bencoded: toHex(infoBytes),
       infoHash: toHex(infoHash)
+    },
+    windowedLiveInfo: {
+      window: WINDOW,
+      bencoded: toHex(windowedInfoBytes),
+      infoHash: toHex(infoHashOf(hashes, windowedInfoBytes))
     },
     pieces: pieceHashes.map((h, i) => ({ index: i, length: Math.min(PIECE_LENGTH, DATA_LENGTH - i * PIECE_LENGTH), sha1: toHex(h) })),
     chain: chain.map(toHex),
@@ -302,6 +311,10 @@ function invalidInfoKeys (publicKey: Uint8Array, nonce: Uint8Array): Invalid[] {
     ['extra key files (a live torrent is a single file)', { ...base, files: [{ length: 0, path: ['x'] }] }, 'BAD_INFO'],
     ['extra key private', { ...base, private: 1 }, 'BAD_INFO'],
     ['extra key in the live dict', { ...base, live: { ...live, x: 1 } }, 'BAD_INFO'],
+    ['live.window 0', { ...base, live: { ...live, window: 0 } }, 'BAD_INFO'],
+    ['live.window -1', { ...base, live: { ...live, window: -1 } }, 'BAD_INFO'],
+    ['live.window 2^26 + 1 (beyond the most pieces a stream may hold)', { ...base, live: { ...live, window: MAX_WINDOW + 1 } }, 'BAD_INFO'],
+    ['live.window a byte string', { ...base, live: { ...live, window: '90' } }, 'BAD_INFO'],
     ['live.v 2 with a key unknown to version 1 (the version is checked first)', { ...base, live: { ...live, v: 2, x: 1 } }, 'UNKNOWN_VERSION']
   ]
   return cases.map(([description, info, error]) => ({ description, hex: toHex(encodeInfo(info)), error }))

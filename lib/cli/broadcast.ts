@@ -11,8 +11,10 @@ import { broadcast, type Broadcaster } from '../live/broadcaster.js'
 import type { SignedHead } from '../protocol/head.js'
 import { decodeKeyFile, type KeyPair } from '../live/keys.js'
 import { isValidPieceLength } from '../protocol/info.js'
+import { MAX_WINDOW } from '../protocol/constants.js'
+import { windowPieces } from '../live/window.js'
 import { toHex } from '../protocol/bytes.js'
-import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
+import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Parsed, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
 import { writeNewFile } from './out-file.js'
 import { checkPortFree, ingest, listenInput, type ListenInput } from './ingest.js'
@@ -36,6 +38,10 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --key FILE              Ed25519 key file (from keygen); default: a new key, kept in --state DIR
   --piece-length BYTES    power of two, 1k … 16M (default 16k: a piece every ~0.1 s at 1 Mbit/s)
   --rate BYTES_PER_SEC    read the input no faster than this (suffixes k, M), as a live source would
+  --window SIZE           an endless stream: peers keep only the last SIZE of it, in bytes (512k,
+                          1M, 4G) or time (90s, 10m, 2h: needs --rate; lower-case m is minutes)
+  --no-archive            with --window: this broadcaster drops old pieces too (it keeps their
+                          hashes, so the end still names the final torrent)
   --port PORT             TCP port peers connect to (default: any free port)
   --peer HOST:PORT        connect to this peer (repeatable)
   --announce URL          tracker (repeatable)
@@ -60,6 +66,8 @@ export const BROADCAST_SPEC: Spec = {
     key: 'string',
     'piece-length': 'string',
     rate: 'string',
+    window: 'string',
+    'no-archive': 'bool',
     port: 'string',
     peer: 'list',
     announce: 'list',
@@ -133,6 +141,21 @@ function rememberedPort (state: string): number | null {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** --window SIZE: bytes as --rate takes them, or a duration (needs --rate) → pieces. */
+export function windowFlag (p: Parsed, pieceLength: number, rate: number | undefined): number | undefined {
+  const v = str(p, 'window')?.trim()
+  if (v === undefined) return undefined
+  let pieces: number
+  if (/^\d+(?:\.\d+)?(?:ms|s|m|h)$/.test(v)) {
+    if (rate === undefined) throw new UsageError(`--window ${v} is a duration: give --rate (bytes a second) too, or the window in bytes (512k, 1M, 4G)`)
+    pieces = windowPieces(v, pieceLength, rate)
+  } else {
+    pieces = Math.ceil(bytesFlag(p, 'window')! / pieceLength)
+  }
+  if (pieces > MAX_WINDOW) throw new UsageError(`--window ${v} is ${pieces} pieces; at most ${MAX_WINDOW}`)
+  return pieces
+}
+
 /** Writes the input into the broadcaster, no faster than `rate` bytes a second; stops when `stop.now`. */
 async function pump (src: Readable, bc: Broadcaster, rate: number | undefined, stop: { now: boolean }, onBytes: (n: number) => void): Promise<void> {
   const t0 = Date.now()
@@ -164,6 +187,9 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const pieceLength = bytesFlag(p, 'piece-length') ?? 16384
   if (!isValidPieceLength(pieceLength)) throw new UsageError(`--piece-length must be a power of two from 1024 to 16777216, not ${pieceLength}`)
   const rate = bytesFlag(p, 'rate')
+  const window = windowFlag(p, pieceLength, rate)
+  const archive = !bool(p, 'no-archive')
+  if (!archive && window === undefined) throw new UsageError('--no-archive needs --window')
   const portFlag = int(p, 'port', 0, 65535)
   const peers = list(p, 'peer').map(peerAddr)
   const announce = list(p, 'announce').map(trackerUrl)
@@ -207,7 +233,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
   let bc: Broadcaster
   try {
-    bc = await broadcast(client, { name, pieceLength, announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }) })
+    bc = await broadcast(client, { name, pieceLength, ...(window !== undefined ? { window, archive } : {}), announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }) })
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'KEY_MISMATCH' || code === 'BAD_STATE') throw new UserError((err as Error).message.replace(/^[A-Z_]+: /, ''))

@@ -39,6 +39,10 @@ export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE 
   --announce URL          tracker (repeatable)
   --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
   --keep-seeding          keep sharing after the end, until Ctrl-C
+  --archive               on an endless stream (broadcast --window): keep every piece, not only
+                          the window, and serve the final torrent after the end
+  --skip-behind           on an endless stream: if the output falls behind the window, skip to
+                          what is still held (and say how many bytes) instead of failing
   --store DIR             keep the stream's pieces in DIR (default: a temporary folder, removed on
                           exit); a watch restarted with the same DIR reuses the pieces it verified
   --json                  one JSON event a line on stdout (ready, renamed, no-peers, head, ended,
@@ -52,6 +56,8 @@ ${String(NO_PEERS_MS / 1000)} s, watch says so (and again every ${String(NO_PEER
 export const WATCH_SPEC: Spec = {
   flags: {
     from: 'string',
+    archive: 'bool',
+    'skip-behind': 'bool',
     out: 'string',
     force: 'bool',
     stdout: 'bool',
@@ -175,7 +181,7 @@ export async function runWatch (argv: string[]): Promise<void> {
     }
   }
   try {
-    torrent = client.add(addId, { live: true, from, path: dir, announce }) as LiveTorrentLike
+    torrent = client.add(addId, { live: true, from, path: dir, announce, archive: bool(p, 'archive'), behind: bool(p, 'skip-behind') ? 'skip' : 'error' }) as LiveTorrentLike
   } catch (err) {
     throw new UserError(`cannot add ${p.positionals[0]!}: ${(err as Error).message}`)
   }

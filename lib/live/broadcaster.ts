@@ -21,6 +21,7 @@ import { createKeyPair, type KeyPair } from './keys.js'
 import { Replication, type ReplicationStatus } from './replication.js'
 import { RelayPolicy, type RelayOptions } from './relay-policy.js'
 import type { ClientLike, StoreLike, TorrentLike } from '../../patches/index.js'
+import { windowPieces } from './window.js'
 
 
 /** A torrent enableLive added live: WebTorrent's torrent with its controller. */
@@ -52,6 +53,16 @@ export interface BroadcastOptions {
    * (1500). `false` announces every piece to every peer at once.
    */
   relay?: RelayOptions | false
+  /**
+   * An endless stream (window.ts, spec §2 `live.window`): peers keep this much behind the edge and
+   * may drop the rest. Pieces (a number), bytes ('512k', '1M', '4G') or a duration ('90s', '10m',
+   * '2h'; needs `rate`). Committed in the info dict: a resumed stream keeps the window it aired with.
+   */
+  window?: number | string
+  /** The stream's rate in bytes a second: turns a `window` duration into pieces. */
+  rate?: number
+  /** Keep every piece (default true: the broadcaster builds the final torrent). With `false` it drops old bytes but keeps their hashes. */
+  archive?: boolean
   /** Any other WebTorrent torrent option. */
   [key: string]: unknown
 }
@@ -249,7 +260,8 @@ function put (store: StoreLike | null, index: number, buf: Uint8Array): Promise<
 /** Starts a broadcast on a WebTorrent client; resolves when the stream is ready for peers. */
 export async function broadcast (client: unknown, opts: BroadcastOptions): Promise<Broadcaster> {
   const c = enableLive(client) as ClientLike & { dht?: unknown }
-  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, relay, ...rest } = opts
+  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, relay, window: win, rate, archive = true, ...rest } = opts
+  const window = win === undefined ? undefined : windowPieces(win, pieceLength, rate)
   const persist = typeof stateDir === 'string' ? openBroadcastState(stateDir) : stateDir ?? null
   if (persist) await persist.open()
   let keyPair = kp ?? null
@@ -271,13 +283,13 @@ export async function broadcast (client: unknown, opts: BroadcastOptions): Promi
       if (persist) await persist.writeKey(keyPair)
     }
     const nonce = n ?? randomBytes(NONCE_BYTES)
-    const info = createLiveInfo({ name, pieceLength, publicKey: keyPair.publicKey, nonce })
+    const info = createLiveInfo({ name, pieceLength, publicKey: keyPair.publicKey, nonce, ...(window !== undefined ? { window } : {}) })
     const file: Record<string, unknown> = { info, 'creation date': Math.floor(Date.now() / 1000) }
     if (announce.length) { file.announce = announce[0]; file['announce-list'] = announce.map((a) => [a]) }
     torrentBytes = bencode.encode(file)
     if (persist) await persist.writeTorrent(torrentBytes)
   }
-  const addOpts: Record<string, unknown> = { ...rest, live: true, role: 'broadcaster', announce, skipVerify: true }
+  const addOpts: Record<string, unknown> = { ...rest, live: true, role: 'broadcaster', archive, announce, skipVerify: true }
   if (persist) Object.assign(addOpts, persist.torrentOptions())
   const torrent = c.add(torrentBytes, addOpts) as LiveTorrentLike
   await new Promise<void>((resolve, reject) => {

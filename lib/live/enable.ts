@@ -52,16 +52,18 @@ export function enableLive<C> (client: C, options: EnableOptions = {}): C {
   c.add = function (this: unknown, id: unknown, opts?: Record<string, unknown> | AddCallback, cb?: AddCallback) {
     if (typeof opts === 'function') { cb = opts; opts = undefined }
     if (!opts || opts.live !== true) return add.call(this, id, opts, cb)
-    const { live: _l, from, liveEdgePieces, headPieces, role, ...rest } = opts
+    const { live: _l, from, liveEdgePieces, headPieces, role, archive, behind, ...rest } = opts
     if (from !== undefined && from !== 'start' && from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     // `uploads`: WebTorrent's tit-for-tat keeps 10 upload slots and chokes the rest every 10 s, which
     // starves a live swarm (the broadcaster downloads nothing, slow viewers give little back): a
     // viewer choked by every holder of the next piece waits until a rechoke picks it. Every
     // interested peer is unchoked; who serves what is the relay policy's business (relay-policy.ts).
-    const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
+    // A window-only viewer's store reclaims space (file-store.ts segments) if the stream has a window.
+    const storeOpts = { ...(rest.storeOpts as Record<string, unknown> | undefined), windowOnly: role !== 'broadcaster' && archive !== true }
+    const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeOpts, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
     try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }
-    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role } as LiveOptions & { role?: 'broadcaster' | 'viewer' }) as LiveView
+    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role, archive, behind } as LiveOptions & { role?: 'broadcaster' | 'viewer' }) as LiveView
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
     ;(torrent as TorrentLike & { live?: LiveView }).live = ctl

@@ -13,13 +13,11 @@
  *   head-sync.ts   HEADs: check (one signature check per new head), then forward to the others
  *   page-sync.ts   hash pages: ask, verify backwards, place; answer others' requests
  *   selection.ts   verified hashes → select wanted pieces; adopt pieces already on disk
- *   peer-policy.ts bans, the claim budget, the TIMEOUT rule
- *   smart-ban.ts   who sent the bytes of a piece that failed SHA-1
+ *   peer-policy.ts bans, the claim budget, the TIMEOUT rule;  smart-ban.ts  who sent a bad piece's bytes
  *   final.ts       the end: the final, ordinary torrent, built, checked and served
- *   publish.ts     the broadcaster: a head signed here, applied and announced
- *   relay-policy.ts the broadcaster: who hears of each new piece first (the swarm carries the edge)
- *   upload-budget.ts requests beyond what our uplink sends soon are REJECTed at once
- *   request-routing.ts whom not to ask for a while (it rejected us; it is slow)
+ *   publish.ts / relay-policy.ts  the broadcaster: a head signed and announced; who hears of a piece first
+ *   upload-budget.ts / request-routing.ts  REJECT beyond our uplink; whom not to ask for a while
+ *   window.ts      the sliding window of an endless stream: what is kept, what is dropped
  *   limits.ts      every budget a peer's behaviour can drive, with its reason
  *
  * The way of a HEAD on a viewer:
@@ -57,14 +55,14 @@ import { Redialer, wireAddr } from './redial.js'
 import { publish, resume, type Publication } from './publish.js'
 import { RequestRouting } from './request-routing.js'
 import { UploadBudget } from './upload-budget.js'
+import { SlidingWindow, type WindowOptions } from './window.js'
 
 export type { Publication }
-
 export * from './limits.js'
 
 export type From = 'start' | 'live'
 
-export interface LiveOptions {
+export interface LiveOptions extends WindowOptions {
   from?: From
   /** For from: 'live', how many of the newest pieces to start before the edge (default 1: the newest). */
   liveEdgePieces?: number
@@ -80,7 +78,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   readonly torrent: TorrentLike
   readonly role: 'broadcaster' | 'viewer'
   readonly from: From
-  readonly liveEdgePieces: number
+  liveEdgePieces: number
   readonly headPieces: number
   state: StreamState | null = null
   info: LiveInfo | null = null
@@ -108,6 +106,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   private readonly routing: RequestRouting
   /** What this peer's uplink can serve soon; requests beyond it are rejected (upload-budget.ts). */
   readonly uploads = new UploadBudget()
+  readonly window: SlidingWindow // what this peer keeps of an endless stream (window.ts)
   private waiters = new Set<() => void>()
   private peerOfWire = new WeakMap<object, Peer>()
   /** Sources that went away are dialled again while the stream is wanted (redial.ts). */
@@ -127,7 +126,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     if (this.from !== 'start' && this.from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     this.liveEdgePieces = Math.max(1, opts.liveEdgePieces ?? 1)
     this.headPieces = Math.max(0, Math.floor(opts.headPieces ?? 0))
-    this.startPiece = this.from === 'start' || this.role === 'broadcaster' ? 0 : null
+    this.startPiece = this.role === 'broadcaster' ? 0 : null // from: 'start' at the metadata (window.ts)
+    this.window = new SlidingWindow(this, opts)
     this.policy = new PeerPolicy(this)
     this.routing = new RequestRouting(torrent)
     this.heads = new HeadSync(this)
@@ -151,7 +151,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
         limit: () => this.policy.haveLimit(wire),
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),
         pieces: () => this.torrent.pieces.length, hardLimit: MAX_PIECES,
-        has: (i) => this.has(i),
+        has: (i) => this.has(i) || i < this.window.floor, // a dropped piece may still be asked for: not abuse
         quietHave: (i) => { this.peerOf(wire)?.heard(); return this.role === 'viewer' && this.has(i) } // the broadcaster's replication counts every HAVE
       })
       wire.use(Ext)
@@ -184,15 +184,12 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   get publicKey (): Uint8Array | null { return this.info?.publicKey ?? null }
   get evidence (): Evidence[] { return this.state?.evidence ?? [] }
   get signatureChecks (): number { return this.state?.signatureChecks ?? 0 }
+  get peerCount (): number { let n = 0; for (const p of this.peers) if (p.supported) n++; return n }
   /** Resolves with the final torrent once it is served here (at once if it already is). */
   whenFinal (): Promise<FinalTorrent> { return whenFinal(this) }
 
-  get peerCount (): number { let n = 0; for (const p of this.peers) if (p.supported) n++; return n }
-
   /** Whether piece i is verified and stored here. */
-  has (i: number): boolean {
-    return i >= 0 && i < this.torrent.pieces.length && this.torrent.bitfield.get(i) === true
-  }
+  has (i: number): boolean { return i >= 0 && i < this.torrent.pieces.length && this.torrent.bitfield.get(i) === true }
 
   /** Length of piece i under the current head. */
   pieceLength (i: number): number {
@@ -222,6 +219,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       return
     }
     this.info = r.value
+    this.window.onInfo() // from: 'start' is piece 0, or a window-only viewer's window start
   }
 
   private async onReady (): Promise<void> {
@@ -331,7 +329,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   private stillWanted (): boolean {
     if (this.destroyed || this.error) return false
     if (!this.ended) return true
-    for (let i = this.startPiece ?? 0; i < this.count; i++) if (!this.has(i)) return true
+    for (let i = Math.max(this.startPiece ?? 0, this.window.heldFrom); i < this.count; i++) if (!this.has(i)) return true
     return false
   }
 
@@ -357,6 +355,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       patches.setEnded(this.torrent)
       this.emit('ended', head)
     }
+    this.window.onHead(head)
     this.notify()
     this.pages.request()
     this.maybeFinish()

@@ -30,7 +30,7 @@ export class PageSync {
     if (!state || live.role !== 'viewer' || live.destroyed || live.startPiece === null || state.evidence.length > 0) return
     // While live, only the hashes this viewer will download; after the end, all of them: the
     // final info dict is built from every piece hash, and then checked against the signed end.
-    const floor = state.ended || live.headPieces > 0 ? 0 : live.startPiece
+    const floor = Math.max(live.window.floor, state.ended || live.headPieces > 0 ? 0 : live.startPiece)
     // Pages are verified backwards (each must end where verified hashes begin), but several are
     // asked for at once, from different peers: a reply that cannot be placed yet waits in
     // `early` until the page above it is in. One page per round trip was the catch-up limit

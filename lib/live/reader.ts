@@ -6,12 +6,24 @@
 import { Readable } from 'node:stream'
 import { LiveError } from '../protocol/result.js'
 import type { LiveTorrent } from './live-torrent.js'
+import type { Behind } from './window.js'
 
 export interface ReadOptions {
   /** First piece to read; default: the viewer's start piece (0, or where a from: 'live' viewer began). */
   startPiece?: number
   /** Stop before this piece (default: read to the end of the broadcast). */
   endPiece?: number
+  /**
+   * A windowed stream (window.ts) whose pieces this reader still needs were dropped here:
+   * 'error' (default: the viewer's `behind` option) ends the stream with LiveError BEHIND_WINDOW;
+   * 'skip' jumps to the oldest piece held, emits 'skipped' { from, to, bytes } on torrent.live and logs it.
+   */
+  behind?: Behind
+}
+
+/** Piece i is not here and never will be (dropped by the sliding window, or below a window-only viewer's start). */
+function dropped (live: LiveTorrent, i: number): boolean {
+  return i < live.window.heldFrom && !live.has(i)
 }
 
 function getPiece (live: LiveTorrent, i: number): Promise<Uint8Array> {
@@ -30,8 +42,20 @@ export async function * livePieces (live: LiveTorrent, opts: ReadOptions = {}): 
     if (live.error) throw live.error
     if (live.ended && i >= live.count) return
     if (opts.endPiece !== undefined && i >= opts.endPiece) return
+    if (dropped(live, i)) {
+      const to = live.window.heldFrom // the oldest piece still held here
+      if ((opts.behind ?? live.window.behind) !== 'skip') throw new LiveError('BEHIND_WINDOW', `piece ${i} left the stream's sliding window (this peer holds pieces ${to}…): the reader fell behind`)
+      let bytes = 0
+      for (let k = i; k < to; k++) bytes += live.pieceLength(k)
+      console.warn(`[webtorrent-live] reader fell behind the sliding window: skipped pieces ${i}…${to - 1} (${bytes} bytes)`)
+      live.emit('skipped', { from: i, to, bytes })
+      i = to
+      continue
+    }
     if (live.has(i)) {
-      yield await getPiece(live, i)
+      let buf: Uint8Array
+      try { buf = await getPiece(live, i) } catch (err) { if (dropped(live, i)) continue; throw err }
+      yield buf
       i++
       continue
     }
@@ -52,7 +76,7 @@ export async function * liveBytes (live: LiveTorrent, range: { start?: number, e
   const end = range.end
   if (end !== undefined && end < start) return
   let i = Math.floor(start / pl)
-  const opts: ReadOptions = { startPiece: i }
+  const opts: ReadOptions = { startPiece: i, behind: 'error' } // a byte range cannot skip
   if (end !== undefined) opts.endPiece = Math.floor(end / pl) + 1
   for await (const piece of livePieces(live, opts)) {
     const base = i * pl

@@ -22,6 +22,11 @@ export const MAX_PIECE_LENGTH = 16 * 1024 * 1024
 
 /** A stream may hold at most this many pieces: the count is also a u64 on the wire, but peers allocate per piece. */
 export const MAX_PIECES = 1 << 26 // 67 108 864 pieces: 1 TiB at 16 KiB, 20 GiB of stream per 1 GB of piece hashes
+/** The largest `live.window` (pieces) a live info dict may carry: as many as a stream may hold. */
+export const MAX_WINDOW = MAX_PIECES
+/** Holding rule slack (spec §8): a peer may drop pieces below count − window − max(MIN, ceil(window / DIVISOR)). */
+export const WINDOW_SLACK_MIN = 64
+export const WINDOW_SLACK_DIVISOR = 16
 /** Names are short UTF-8 strings. */
 export const MAX_NAME_BYTES = 255
 

@@ -3,11 +3,14 @@
  * plus a `live` dict that commits to the broadcaster's key. The infohash is SHA-1 of its canonical
  * bencoding, so it binds the key and the per-broadcast nonce.
  *
- *   d 6:lengthi0e 4:lived 5:nonce16:… 2:pk32:… 3:sig7:ed25519 1:vi1e e 4:name… 12:piece lengthi…e 6:pieces0: e
+ *   d 6:lengthi0e 4:lived 5:nonce16:… 2:pk32:… 3:sig7:ed25519 1:vi1e [6:windowi…e] e 4:name… 12:piece lengthi…e 6:pieces0: e
+ *
+ * The optional `window` (spec §2, §8) is the number of pieces behind the edge that peers keep;
+ * absent, peers keep everything (and the dict, hence the infohash, is as before the key existed).
  */
 import bencode from 'bencode'
 import {
-  MAX_NAME_BYTES, MAX_PIECE_LENGTH, MIN_PIECE_LENGTH, NONCE_BYTES, PIECE_HASH_BYTES, PROTOCOL_VERSION,
+  MAX_NAME_BYTES, MAX_PIECE_LENGTH, MAX_WINDOW, MIN_PIECE_LENGTH, NONCE_BYTES, PIECE_HASH_BYTES, PROTOCOL_VERSION,
   PUBLIC_KEY_BYTES, SIGNATURE_METHOD
 } from './constants.js'
 import { unsafeNameReason } from './name.js'
@@ -20,14 +23,20 @@ export interface LiveInfo {
   publicKey: Uint8Array
   nonce: Uint8Array
   version: number
+  /** Pieces behind the edge every peer keeps (spec §8); absent: an archive stream, nothing is dropped. */
+  window?: number
 }
 
 const utf8d = new TextDecoder('utf-8', { fatal: true })
 const INFO_KEYS = new Set(['length', 'live', 'name', 'piece length', 'pieces'])
-const LIVE_KEYS = new Set(['nonce', 'pk', 'sig', 'v'])
+const LIVE_KEYS = new Set(['nonce', 'pk', 'sig', 'v', 'window'])
 
 export function isValidPieceLength (n: number): boolean {
   return Number.isInteger(n) && n >= MIN_PIECE_LENGTH && n <= MAX_PIECE_LENGTH && (n & (n - 1)) === 0
+}
+
+export function isValidWindow (n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_WINDOW
 }
 
 function checkName (name: string): void {
@@ -41,9 +50,12 @@ export function createLiveInfo (li: Omit<LiveInfo, 'version'>): Record<string, u
   if (!isValidPieceLength(li.pieceLength)) throw new RangeError(`piece length must be a power of two from ${MIN_PIECE_LENGTH} to ${MAX_PIECE_LENGTH}`)
   if (li.publicKey.length !== PUBLIC_KEY_BYTES) throw new RangeError('public key must be 32 bytes')
   if (li.nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes`)
+  if (li.window !== undefined && !isValidWindow(li.window)) throw new RangeError(`window must be an integer number of pieces from 1 to ${MAX_WINDOW}`)
+  const live: Record<string, unknown> = { nonce: li.nonce, pk: li.publicKey, sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION }
+  if (li.window !== undefined) live.window = li.window
   return {
     length: 0,
-    live: { nonce: li.nonce, pk: li.publicKey, sig: SIGNATURE_METHOD, v: PROTOCOL_VERSION },
+    live,
     name: li.name,
     'piece length': li.pieceLength,
     pieces: new Uint8Array(0)
@@ -77,6 +89,7 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
   // other software (parse-torrent reads `name.utf-8` before `name`) see another name or layout.
   const extra = Object.keys(d).find((k) => !INFO_KEYS.has(k)) ?? Object.keys(l).find((k) => !LIVE_KEYS.has(k))
   if (extra !== undefined) return fail('BAD_INFO', `the live info dict has a key ${JSON.stringify(extra)} beyond those of ut_live version 1`)
+  if ('window' in l && !isValidWindow(l.window)) return fail('BAD_INFO', `live.window must be an integer from 1 to ${MAX_WINDOW}`)
   const sig = bytesField(l.sig)
   if (!sig || new TextDecoder().decode(sig) !== SIGNATURE_METHOD) return fail('BAD_INFO', 'unsupported signature method')
   const pk = bytesField(l.pk)
@@ -94,7 +107,8 @@ export function parseLiveInfo (info: unknown): Result<LiveInfo> {
   try { name = utf8d.decode(nameB) } catch { return fail('BAD_INFO', 'name is not UTF-8') }
   const why = unsafeNameReason(name)
   if (why !== null) return fail('BAD_INFO', `name ${JSON.stringify(name)} is not a safe file name: it ${why}`)
-  return ok({ name, pieceLength: pl, publicKey: pk, nonce, version: PROTOCOL_VERSION })
+  const window = l.window as number | undefined
+  return ok({ name, pieceLength: pl, publicKey: pk, nonce, version: PROTOCOL_VERSION, ...(window !== undefined ? { window } : {}) })
 }
 
 /**

@@ -44,6 +44,8 @@ export class HashLog {
   private checkpoints = new Map<number, Uint8Array>()
   /** Verified chain values between checkpoints (position → c), oldest first; at most CHAIN_MEMO. */
   private memo = new Map<number, Uint8Array>()
+  /** Hashes below this were forgotten (the sliding window): a late page below it is not kept. */
+  private forgotten = 0
   /** Sorted, disjoint, non-adjacent-with-equal-chain runs. */
   readonly intervals: Interval[] = []
 
@@ -169,6 +171,7 @@ export class HashLog {
     rest.sort((a, b) => a.start - b.start)
     this.intervals.length = 0
     this.intervals.push(...rest)
+    if (nStart < this.forgotten) this.forget(this.forgotten) // a page asked for before the window moved
     return null
   }
 
@@ -183,6 +186,26 @@ export class HashLog {
     if ((pos + 1) % CHECKPOINT === 0) this.checkpoints.set(pos + 1, c)
     if (last) { last.end = pos + 1; last.cEnd = c } else this.intervals.push({ start: 0, end: 1, cStart: this.genesis, cEnd: c, head: null })
     return c
+  }
+
+  /**
+   * The sliding window (lib/live/window.ts): hashes below `below` are forgotten. The chain value
+   * c[below] stays as the start of the run that held it, so heads and pages above still verify;
+   * range() over forgotten hashes is null (a HASH_REQUEST for them gets HASH_REJECT).
+   */
+  forget (below: number): void {
+    this.forgotten = Math.max(this.forgotten, below)
+    const kept: Interval[] = []
+    const last = this.intervals[this.intervals.length - 1]
+    for (const iv of this.intervals) {
+      // The newest run stays, if need be empty at its end, so that append() continues the chain.
+      if (iv.end < below || (iv.end === below && iv !== last)) continue
+      if (iv.start < below) { iv.cStart = this.chainAt(Math.min(below, iv.end))!; iv.start = Math.min(below, iv.end) }
+      kept.push(iv)
+    }
+    this.intervals.length = 0
+    this.intervals.push(...kept)
+    for (const p of this.checkpoints.keys()) if (p < below) this.checkpoints.delete(p)
   }
 
   /** Gaps below `upTo` whose hashes are unknown, newest first: [start, end) pairs. */

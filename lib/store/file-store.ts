@@ -1,9 +1,15 @@
 /**
  * A growable on-disk chunk store for Node: one file, chunk i at offset i × chunkLength, so the file
  * is exactly the stream's bytes and an ordinary torrent can later be served from it as is.
+ *
+ * A window-only viewer of an endless stream (lib/live/window.ts; `storeOpts.windowOnly` and an info
+ * dict with `live.window`) instead keeps a file per segment of SEGMENT pieces,
+ * `<dir>/<name>.segments/<k>`, chunk i in segment ⌊i / SEGMENT⌋ at offset (i mod SEGMENT) ×
+ * chunkLength; release(below) deletes the segments wholly below `below`, so the disk holds the
+ * window, its slack and at most one more segment. A restart finds the segments by their names.
  * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
  */
-import { mkdirSync, openSync, readSync, writeSync, closeSync, statSync, rmSync, fsyncSync } from 'node:fs'
+import { mkdirSync, openSync, readSync, readdirSync, writeSync, closeSync, statSync, rmSync, fsyncSync } from 'node:fs'
 import { join, resolve, sep } from 'node:path'
 import { unsafeNameReason } from '../protocol/name.js'
 import { tmpdir } from 'node:os'
@@ -13,6 +19,17 @@ import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './t
 
 const debug = createDebug('webtorrent-live:store')
 
+/** Pieces in one segment file of a window-only store: a sixteenth of the window, at least 16. */
+export function segmentPieces (window: number): number {
+  return Math.max(16, Math.ceil(window / 16))
+}
+
+/** `live.window` of a (decoded) info dict, if it is a positive integer. */
+function windowOf (info: unknown): number | null {
+  const w = (info as { live?: { window?: unknown } } | undefined)?.live?.window
+  return typeof w === 'number' && Number.isInteger(w) && w > 0 ? w : null
+}
+
 export default class FileStore implements ChunkStore {
   readonly chunkLength: number
   readonly path: string
@@ -21,8 +38,11 @@ export default class FileStore implements ChunkStore {
   private written = new BitField(0, { grow: Infinity })
   private lengths = new Map<number, number>()
   private closed = false
+  /** Pieces a segment file holds (window-only stores), or null: one file. */
+  readonly segment: number | null = null
+  private segFds = new Map<number, number>()
 
-  constructor (chunkLength: number, opts: StoreOptions = {}) {
+  constructor (chunkLength: number, opts: StoreOptions & { windowOnly?: boolean } = {}) {
     this.chunkLength = Number(chunkLength)
     if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
     // <path>/<infoHash>/<name>: the infohash keeps two streams of the same name (WebTorrent's
@@ -46,9 +66,17 @@ export default class FileStore implements ChunkStore {
       return
     }
     mkdirSync(dir, { recursive: true })
-    this.path = path
+    const window = opts.windowOnly === true ? windowOf((opts.torrent as { info?: unknown } | undefined)?.info) : null
     let size = 0
-    try { size = statSync(this.path).size } catch {}
+    if (window !== null) {
+      this.segment = segmentPieces(window)
+      this.path = path + '.segments'
+      mkdirSync(this.path, { recursive: true })
+      for (const f of readdirSync(this.path)) if (/^\d+$/.test(f)) size = Math.max(size, Number(f) * this.segment * this.chunkLength + statSync(join(this.path, f)).size)
+    } else {
+      this.path = path
+      try { size = statSync(this.path).size } catch {}
+    }
     this.initialSize = size
     debug('open %s (%d bytes on disk)', path, size)
   }
@@ -57,6 +85,41 @@ export default class FileStore implements ChunkStore {
     if (this.failure && this.path === '') throw this.failure
     if (this.fd === null) { closeSync(openSync(this.path, 'a')); this.fd = openSync(this.path, 'r+') }
     return this.fd
+  }
+
+  /** The file and offset of byte `offset` of chunk `index`; `create` false: null if its segment file is gone. */
+  private locate (index: number, offset: number, create = true): [number, number] | null {
+    const n = this.segment
+    if (n === null) return [this.open(), index * this.chunkLength + offset]
+    const k = Math.floor(index / n)
+    let fd = this.segFds.get(k)
+    if (fd === undefined) {
+      const f = join(this.path, String(k))
+      if (!create) { try { statSync(f) } catch { return null } }
+      closeSync(openSync(f, 'a'))
+      fd = openSync(f, 'r+')
+      this.segFds.set(k, fd)
+    }
+    return [fd, (index % n) * this.chunkLength + offset]
+  }
+
+  /** The sliding window dropped this chunk (lib/live/window.ts): reads of it fail from now on. */
+  delete (index: number): void {
+    this.written.set(index, false)
+    this.lengths.delete(index)
+  }
+
+  /** The sliding window dropped every chunk below `below`: their segment files are deleted. */
+  release (below: number): void {
+    const n = this.segment
+    if (n === null || this.closed) return
+    for (const f of readdirSync(this.path)) {
+      const k = /^\d+$/.test(f) ? Number(f) : -1
+      if (k < 0 || (k + 1) * n > below) continue
+      const fd = this.segFds.get(k)
+      if (fd !== undefined) { try { closeSync(fd) } catch {} this.segFds.delete(k) }
+      try { rmSync(join(this.path, f), { force: true }) } catch {}
+    }
   }
 
   /** Marks chunks already on disk as present (a restarted peer whose pieces were verified before). */
@@ -71,11 +134,13 @@ export default class FileStore implements ChunkStore {
    */
   peek (index: number, length: number): Uint8Array | null {
     if (this.closed || index * this.chunkLength + length > this.initialSize) return null
-    const fd = this.open()
+    const at = this.locate(index, 0, false)
+    if (!at) return new Uint8Array(length) // a segment deleted earlier: bytes that match no hash
+    const [fd, pos] = at
     const out = Buffer.alloc(length)
     let got = 0
     while (got < length) {
-      const n = readSync(fd, out, got, length - got, index * this.chunkLength + got)
+      const n = readSync(fd, out, got, length - got, pos + got)
       if (n === 0) return null
       got += n
     }
@@ -93,9 +158,9 @@ export default class FileStore implements ChunkStore {
     const err = checkPut(this.chunkLength, index, buf)
     if (err) return process.nextTick(cb, err)
     try {
-      const fd = this.open()
+      const [fd, pos] = this.locate(index, 0)!
       let off = 0
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, index * this.chunkLength + off)
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, pos + off)
       this.written.set(index, true)
       if (buf.length !== this.chunkLength) this.lengths.set(index, buf.length); else this.lengths.delete(index)
       process.nextTick(cb, null)
@@ -117,9 +182,10 @@ export default class FileStore implements ChunkStore {
     if (offset < 0 || length < 0 || offset + length > size) return process.nextTick(done, new Error('Chunk range out of bounds'))
     try {
       const out = Buffer.alloc(length)
+      const [fd, pos] = this.locate(index, offset)!
       let got = 0
       while (got < length) {
-        const n = readSync(this.open(), out, got, length - got, index * this.chunkLength + offset + got)
+        const n = readSync(fd, out, got, length - got, pos + got)
         if (n === 0) throw new Error('Chunk truncated on disk')
         got += n
       }
@@ -130,17 +196,19 @@ export default class FileStore implements ChunkStore {
   }
 
   /** Flushes file data to disk. */
-  sync (): void { if (this.fd !== null) fsyncSync(this.fd) }
+  sync (): void { if (this.fd !== null) fsyncSync(this.fd); for (const fd of this.segFds.values()) fsyncSync(fd) }
 
   close (cb: Callback = () => {}): void {
     this.closed = true
     if (this.fd !== null) { try { closeSync(this.fd) } catch {} this.fd = null }
+    for (const fd of this.segFds.values()) { try { closeSync(fd) } catch {} }
+    this.segFds.clear()
     process.nextTick(cb, null)
   }
 
   destroy (cb: Callback = () => {}): void {
     this.close(() => {
-      try { if (this.path !== '') rmSync(this.path, { force: true }) } catch {}
+      try { if (this.path !== '') rmSync(this.path, { force: true, recursive: this.segment !== null }) } catch {}
       cb(null)
     })
   }

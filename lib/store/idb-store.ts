@@ -93,6 +93,14 @@ export default class IdbStore implements ChunkStore {
     })).then(() => cb(null), (e: Error) => cb(e))
   }
 
+  /** The sliding window dropped every chunk below `below` (lib/live/window.ts): their records go. */
+  release (below: number): void {
+    if (this.closed || below <= 0) return
+    this.open().then((db) => {
+      db.transaction(OBJECTS, 'readwrite', { durability: this.durability }).objectStore(OBJECTS).delete(IDBKeyRange.upperBound(below, true))
+    }).catch(() => {}) // best effort: a record left behind costs space, never a wrong byte (the bit is gone)
+  }
+
   close (cb: Callback = () => {}): void {
     this.closed = true
     const db = this.db

@@ -31,6 +31,9 @@ export default class MemoryStore implements ChunkStore {
     queueMicrotask(() => done(null, chunk.subarray(offset, offset + length)))
   }
 
+  /** The sliding window dropped this chunk (lib/live/window.ts). */
+  delete (index: number): void { this.chunks.delete(index) }
+
   close (cb: Callback = () => {}): void { this.closed = true; queueMicrotask(() => cb(null)) }
   destroy (cb: Callback = () => {}): void { this.closed = true; this.chunks.clear(); queueMicrotask(() => cb(null)) }
 }

@@ -21,7 +21,10 @@ describe('cli: usage, user mistakes, keygen', function () {
     ['a bad --peer', ['broadcast', '-', '--peer', 'nowhere'], /--peer must be HOST:PORT/],
     ['a flag without its value', ['broadcast', '-', '--name'], /--name needs a value/],
     ['--stdout with --json', ['watch', 'magnet:?xt=urn:btih:0123456789012345678901234567890123456789', '--stdout', '--json'], /choose one/],
-    ['a bad --port', ['tracker', '--port', '70000'], /--port must be from 0 to 65535/]
+    ['a bad --port', ['tracker', '--port', '70000'], /--port must be from 0 to 65535/],
+    ['a --window duration without --rate', ['broadcast', '-', '--window', '90s'], /--window 90s is a duration: give --rate/],
+    ['a bad --window', ['broadcast', '-', '--window', 'lots'], /--window must be a number of bytes/],
+    ['--no-archive without --window', ['broadcast', '-', '--no-archive'], /--no-archive needs --window/]
   ]
   it(`exit 2 and the reason on stderr, no stack, for: ${usage.map((u) => u[0]).join('; ')}`, async () => {
     const runs = await Promise.all(usage.map(([, args]) => run(args)))

@@ -10,7 +10,7 @@ import {
 const pk = new Uint8Array(32).fill(0xab)
 const nonce = new Uint8Array(NONCE_BYTES).fill(0x11)
 
-function baseInfo (over: Partial<{ name: string, pieceLength: number, publicKey: Uint8Array, nonce: Uint8Array }> = {}): Record<string, unknown> {
+function baseInfo (over: Partial<{ name: string, pieceLength: number, publicKey: Uint8Array, nonce: Uint8Array, window: number }> = {}): Record<string, unknown> {
   return createLiveInfo({ name: 'stream.ts', pieceLength: 16384, publicKey: pk, nonce, ...over })
 }
 
@@ -97,6 +97,22 @@ describe('protocol/info', () => {
     assert.throws(() => baseInfo({ pieceLength: MAX_PIECE_LENGTH * 2 }), RangeError)
     assert.throws(() => baseInfo({ publicKey: new Uint8Array(31) }), RangeError)
     assert.throws(() => baseInfo({ nonce: new Uint8Array(15) }), RangeError)
+    for (const window of [0, -1, 1.5, 2 ** 26 + 1, NaN]) assert.throws(() => baseInfo({ window }), RangeError, String(window))
+  })
+
+  it('live.window: parses and round-trips; absent leaves the dict (and infohash) as before; out of range is BAD_INFO', () => {
+    for (const window of [1, 32, 2 ** 26]) {
+      const r = parseLiveInfo(roundTrip(baseInfo({ window })))
+      assert.ok(r.ok, r.ok ? '' : r.reason)
+      assert.equal(r.value.window, window)
+    }
+    assert.ok(!('window' in (baseInfo().live as object)))
+    const none = parseLiveInfo(roundTrip(baseInfo()))
+    assert.ok(none.ok && none.value.window === undefined)
+    const withWindow = (w: unknown): Record<string, unknown> => {
+      const d = roundTrip(baseInfo()); (d.live as Record<string, unknown>).window = w; return d
+    }
+    for (const w of [0, -5, 2 ** 26 + 1, 1.5, new Uint8Array([0x33]), null]) assert.equal(parseCode(withWindow(w)), 'BAD_INFO', String(w))
   })
 
   it('isValidPieceLength accepts powers of two in range only', () => {

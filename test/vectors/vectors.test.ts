@@ -46,6 +46,7 @@ interface Vectors {
     generator: { algorithm: string, state: number, firstBytes: string, sha256: string }
   }
   liveInfo: { bencoded: string, infoHash: string }
+  windowedLiveInfo: { window: number, bencoded: string, infoHash: string }
   pieces: Array<{ index: number, length: number, sha1: string }>
   chain: string[]
   heads: HeadVector[]
@@ -124,6 +125,19 @@ describe('ut_live v1 test vectors', () => {
 
   for (const [hname, hashes] of HASHES) {
     describe(`values (${hname} hashes)`, () => {
+      it('windowed live info dict (live.window): canonical bencoding, infohash, round trip', () => {
+        const W = V.windowedLiveInfo
+        const bytes = encodeInfo(createLiveInfo({ name: P.name, pieceLength: P.pieceLength, publicKey: fromHex(P.publicKey), nonce: fromHex(P.nonce), window: W.window }))
+        assert.equal(toHex(bytes), W.bencoded)
+        assert.equal(toHex(infoHashOf(hashes, bytes)), W.infoHash)
+        assert.notEqual(W.infoHash, V.liveInfo.infoHash)
+        const decoded: unknown = bencode.decode(bytes)
+        assert.equal(toHex(bencode.encode(decoded)), W.bencoded)
+        const parsed = parseLiveInfo(decoded)
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.reason)
+        assert.equal(parsed.value.window, W.window)
+      })
+
       it('live info dict: canonical bencoding and infohash', () => {
         const info = createLiveInfo({ name: P.name, pieceLength: P.pieceLength, publicKey: fromHex(P.publicKey), nonce: fromHex(P.nonce) })
         const bytes = encodeInfo(info)
@@ -138,6 +152,7 @@ describe('ut_live v1 test vectors', () => {
         assert.equal(parsed.value.pieceLength, P.pieceLength)
         assert.equal(toHex(parsed.value.publicKey), P.publicKey)
         assert.equal(toHex(parsed.value.nonce), P.nonce)
+        assert.equal(parsed.value.window, undefined)
         assert.equal(parsed.value.version, PROTOCOL_VERSION)
       })
 
@@ -294,7 +309,7 @@ describe('ut_live v1 test vectors', () => {
   describe('invalid live info dicts (unsafe names, extra keys: nothing may be written outside the download folder)', () => {
     it('covers every kind of unsafe name and extra key', () => {
       assert.ok(V.invalidInfo.length >= 40)
-      for (const k of ['name.utf-8', 'path', 'files', 'private', 'live dict']) assert.ok(V.invalidInfo.some((v) => v.description.includes(k)), k)
+      for (const k of ['name.utf-8', 'path', 'files', 'private', 'live dict', 'live.window 0', 'live.window 2^26 + 1', 'live.window a byte string']) assert.ok(V.invalidInfo.some((v) => v.description.includes(k)), k)
     })
     for (const iv of V.invalidInfo) {
       it(`${iv.description} → ${iv.error}`, () => {
