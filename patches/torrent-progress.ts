@@ -195,11 +195,11 @@ export function trustVerified (torrent: TorrentLike, has: (index: number) => boo
  * their torrent bitfield bits (WebTorrent then never offers them in a BITFIELD or serves them);
  * nothing else (the memory branch's releasePieces frees the per-piece arrays).
  */
-export function forgetPieces (torrent: TorrentLike, below: number): void {
+export function forgetPieces (torrent: TorrentLike, from: number, below: number): void {
   const bf = torrent.bitfield
   if (!bf) return
   const n = Math.min(below, torrent.pieces.length)
-  for (let i = 0; i < n; i++) if (bf.get(i)) bf.set(i, false)
+  for (let i = Math.max(0, from); i < n; i++) if (bf.get(i)) bf.set(i, false)
 }
 
 export function checkDone (torrent: TorrentLike): void {

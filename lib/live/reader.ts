@@ -4,9 +4,12 @@
  * before the end) end the stream with that error: a reader never receives an unverified byte.
  */
 import { Readable } from 'node:stream'
+import createDebug from 'debug'
 import { LiveError } from '../protocol/result.js'
 import type { LiveTorrent } from './live-torrent.js'
 import type { Behind } from './window.js'
+
+const debug = createDebug('webtorrent-live:reader')
 
 export interface ReadOptions {
   /** First piece to read; default: the viewer's start piece (0, or where a from: 'live' viewer began). */
@@ -47,7 +50,7 @@ export async function * livePieces (live: LiveTorrent, opts: ReadOptions = {}): 
       if ((opts.behind ?? live.window.behind) !== 'skip') throw new LiveError('BEHIND_WINDOW', `piece ${i} left the stream's sliding window (this peer holds pieces ${to}…): the reader fell behind`)
       let bytes = 0
       for (let k = i; k < to; k++) bytes += live.pieceLength(k)
-      console.warn(`[webtorrent-live] reader fell behind the sliding window: skipped pieces ${i}…${to - 1} (${bytes} bytes)`)
+      debug('reader fell behind the sliding window: skipped pieces %d…%d (%d bytes)', i, to - 1, bytes)
       live.emit('skipped', { from: i, to, bytes })
       i = to
       continue

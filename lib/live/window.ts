@@ -14,6 +14,7 @@
  * serve the final torrent. A window-only peer cannot (it lacks the old pieces and hashes): at the
  * end it says so (`windowOnly` status, an 'archive-missing' event) and stays a live-window peer.
  */
+import createDebug from 'debug'
 import * as patches from '../../patches/index.js'
 import type { SignedHead } from '../protocol/head.js'
 import { WINDOW_SLACK_DIVISOR, WINDOW_SLACK_MIN } from '../protocol/constants.js'
@@ -21,6 +22,8 @@ import { LiveError } from '../protocol/result.js'
 import type { LiveTorrent } from './live-torrent.js'
 
 export { WINDOW_SLACK_MIN, WINDOW_SLACK_DIVISOR }
+
+const debug = createDebug('webtorrent-live:window')
 
 /** What a reader that falls behind the window does: fail with BEHIND_WINDOW, or skip to the window start. */
 export type Behind = 'error' | 'skip'
@@ -134,7 +137,7 @@ export class SlidingWindow {
       if (this.live.role === 'viewer') patches.setWantedFrom(torrent, Math.max(this.live.startPiece ?? 0, this.floor))
       if (head.ended && this.live.role === 'viewer') {
         this.live.emit('archive-missing', { from: this.heldFrom })
-        if (!this.live.destroyed) console.warn(`[webtorrent-live] ${torrent.infoHash as string}: ended; this peer kept only the window (pieces ${this.heldFrom}…), so it cannot build or serve the final torrent`)
+        debug('%s ended; this peer kept only the window (pieces %d…), so it cannot build or serve the final torrent', torrent.infoHash, this.heldFrom)
       }
       this.drop(head.count - w - windowSlack(w))
     }
@@ -148,7 +151,8 @@ export class SlidingWindow {
     this.dropped = below
     const had: number[] = []
     for (let i = from; i < below; i++) if (this.live.has(i)) had.push(i)
-    patches.forgetPieces(torrent, below)
+    patches.forgetPieces(torrent, from, below)
+    patches.releasePieces(torrent, below) // WebTorrent's per-piece arrays: O(window), not O(history)
     // The broadcaster keeps every hash (20 bytes a piece): its END names the final torrent.
     if (this.live.role === 'viewer') this.live.state?.log.forget(below)
     const store = patches.rawStore(torrent) as { delete?: (i: number) => void, release?: (below: number) => void } | null
