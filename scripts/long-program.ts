@@ -9,18 +9,17 @@
  * Prints figures; asserts nothing. The viewer's output is compared with the broadcast at the end
  * (a running SHA-256 on both sides).
  *
- * --window N: the memory side of a sliding window, measured alone. Every `--every` pieces, both
- * torrents release WebTorrent's per-piece state below count − N (patches.releasePieces) and their
- * hash logs forget below it when the log can (a `forget(below)` method, added with the window);
- * the viewer's reader is always within N of the edge (--ahead ≤ N). Bitfields, the store's bytes and
- * its written-set stay: they are the window's store, not this. `--gc` runs a full GC before each
+ * --window N: a windowed broadcast (live.window = N pieces, the broadcaster with archive: false)
+ * and a window-only viewer: both drop what leaves the window (store bytes, bitfield bits, WebTorrent's
+ * per-piece arrays through patches.releasePieces; the viewer also its hashes, while the broadcaster
+ * keeps them for the final torrent its END names). The viewer's reader stays within N of the edge
+ * (--ahead ≤ N). `--gc` runs a full GC before each
  * row (node --expose-gc), so RSS and heap show what is held, not what is not yet collected.
  * Columns: heap (V8 objects), ext (memory outside the heap, ArrayBuffers included), log (the hash
  * logs' buffers and checkpoints, part of heap + ext).
  */
 import { createHash } from 'node:crypto'
 import { broadcast } from '../lib/index.js'
-import { releasePieces } from '../patches/index.js'
 import { destroyAll, join, makeClient } from '../test/support/clients.js'
 
 function arg (name: string, def: number): number {
@@ -44,13 +43,6 @@ function logBytes (torrent: any): number {
   return (log?.buf?.byteLength ?? 0) + (log?.checkpoints?.size ?? 0) * 190
 }
 
-/** Releases a torrent's per-piece state below `below`, and its hash log's if the log can forget. */
-function slide (torrent: any, below: number): void {
-  releasePieces(torrent, below)
-  const log = torrent.live?.state?.log
-  if (typeof log?.forget === 'function') log.forget(below)
-}
-
 function pieceBytes (i: number): Buffer {
   const b = Buffer.alloc(PL)
   b.writeUInt32BE(i, 0)
@@ -60,7 +52,10 @@ function pieceBytes (i: number): Buffer {
 
 async function main (): Promise<void> {
   const a = await makeClient()
-  const bc = await broadcast(a, { name: 'long.bin', pieceLength: PL })
+  // --window N: a real windowed broadcast (spec §2 live.window; the broadcaster keeps no bytes
+  // below the window, only the hashes its END needs), and a window-only viewer that drops, forgets
+  // and releases as the window moves (lib/live/window.ts).
+  const bc = await broadcast(a, { name: 'long.bin', pieceLength: PL, ...(WINDOW > 0 ? { window: WINDOW, archive: false } : {}) })
   const v = await makeClient()
   const t = join(v, bc.magnetURI, [a])
   const rs = t.live.createReadStream()
@@ -80,7 +75,6 @@ async function main (): Promise<void> {
     await bc.write(chunk)
     while (i + n - verified > MAX_AHEAD) await new Promise((resolve) => setTimeout(resolve, 1))
     if (Math.floor((i + n) / EVERY) !== Math.floor(i / EVERY)) {
-      if (WINDOW > 0) { slide(bc.torrent, i + n - WINDOW); slide(t, i + n - WINDOW) }
       const now = performance.now()
       const cpu = process.cpuUsage(last.cpu)
       gc?.()

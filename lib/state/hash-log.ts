@@ -41,6 +41,8 @@ export class HashLog {
   readonly hashes: Hashes
   readonly genesis: Uint8Array
   private buf = new Uint8Array(64 * PIECE_HASH_BYTES)
+  /** The piece whose hash sits at buf[0]: forget() moves it up, so the buffer holds the window, not the history. */
+  private base = 0
   private checkpoints = new Map<number, Uint8Array>()
   /** Verified chain values between checkpoints (position → c), oldest first; at most CHAIN_MEMO. */
   private memo = new Map<number, Uint8Array>()
@@ -60,14 +62,33 @@ export class HashLog {
     return last ? last.end : 0
   }
 
+  /** Byte offset of piece i's hash in buf (i ≥ base). */
+  private off (i: number): number { return (i - this.base) * PIECE_HASH_BYTES }
+
   private ensure (count: number): void {
-    const need = count * PIECE_HASH_BYTES
+    const need = this.off(count)
     if (need <= this.buf.length) return
     let n = this.buf.length
     while (n < need) n *= 2
     const b = new Uint8Array(n)
     b.set(this.buf)
     this.buf = b
+  }
+
+  /**
+   * Drops the buffer's prefix below `from` once it is at least half the buffer: the hashes move
+   * down into a buffer twice the size of what is kept, so a windowed log holds O(window) bytes.
+   */
+  private compact (from: number): void {
+    const dead = this.off(from)
+    if (dead < this.buf.length / 2) return
+    const live = this.buf.subarray(dead, this.off(Math.max(from, this.end)))
+    let n = 64 * PIECE_HASH_BYTES
+    while (n < 2 * live.length) n *= 2
+    const b = new Uint8Array(n)
+    b.set(live)
+    this.buf = b
+    this.base = from
   }
 
   private find (i: number): Interval | null {
@@ -87,14 +108,14 @@ export class HashLog {
   /** The verified SHA-1 of piece i, or null. */
   get (i: number): Uint8Array | null {
     if (!this.has(i)) return null
-    return this.buf.slice(i * PIECE_HASH_BYTES, (i + 1) * PIECE_HASH_BYTES)
+    return this.buf.slice(this.off(i), this.off(i + 1))
   }
 
   /** Flat hashes [start, end) when all are known, else null. */
   range (start: number, end: number): Uint8Array | null {
     const iv = this.find(start)
     if (!iv || end > iv.end || end < start) return null
-    return this.buf.slice(start * PIECE_HASH_BYTES, end * PIECE_HASH_BYTES)
+    return this.buf.slice(this.off(start), this.off(end))
   }
 
   /** The chain value c[p] when p lies in or at the end of a run, else null. */
@@ -108,7 +129,7 @@ export class HashLog {
         let q = Math.floor(p / CHECKPOINT) * CHECKPOINT
         let c = q > iv.start ? this.checkpoints.get(q) : undefined
         if (!c) { q = iv.start; c = iv.cStart }
-        return runChain(this.hashes, c, this.buf.subarray(q * PIECE_HASH_BYTES, p * PIECE_HASH_BYTES), (i, v) => this.remember(q + i + 1, v))
+        return runChain(this.hashes, c, this.buf.subarray(this.off(q), this.off(p)), (i, v) => this.remember(q + i + 1, v))
       }
     }
     return null
@@ -157,7 +178,10 @@ export class HashLog {
       if (!equal(ours, theirs)) return { position: p, ours, theirs, oursHead: iv.head }
     }
     this.ensure(end)
-    this.buf.set(pieceHashes, start * PIECE_HASH_BYTES)
+    // A run reaching below what was forgotten (a page asked for before the window moved) is
+    // stored from the buffer's base on; forget() below trims its interval to match.
+    if (start >= this.base) this.buf.set(pieceHashes, this.off(start))
+    else if (end > this.base) this.buf.set(pieceHashes.subarray((this.base - start) * PIECE_HASH_BYTES), 0)
     for (const [p, c] of cps) this.checkpoints.set(p, c)
     let nStart = start; let nCStart = anchor; let nEnd = end; let nCEnd = cEnd; let nHead = head
     for (const iv of touching) {
@@ -182,7 +206,7 @@ export class HashLog {
     const prev = last ? last.cEnd : this.genesis
     const c = step(this.hashes, prev, pieceHash)
     this.ensure(pos + 1)
-    this.buf.set(pieceHash, pos * PIECE_HASH_BYTES)
+    this.buf.set(pieceHash, this.off(pos))
     if ((pos + 1) % CHECKPOINT === 0) this.checkpoints.set(pos + 1, c)
     if (last) { last.end = pos + 1; last.cEnd = c } else this.intervals.push({ start: 0, end: 1, cStart: this.genesis, cEnd: c, head: null })
     return c
@@ -206,6 +230,8 @@ export class HashLog {
     this.intervals.length = 0
     this.intervals.push(...kept)
     for (const p of this.checkpoints.keys()) if (p < below) this.checkpoints.delete(p)
+    for (const p of this.memo.keys()) if (p < below) this.memo.delete(p)
+    this.compact(Math.min(this.intervals[0]?.start ?? below, below))
   }
 
   /** Gaps below `upTo` whose hashes are unknown, newest first: [start, end) pairs. */

@@ -36,4 +36,30 @@ describe('HashLog.forget (sliding window)', () => {
     const c301 = log.append(sha1(300))
     assert.equal(toHex(c301), toHex(step(nativeHashes, chain[300]!, sha1(300))))
   })
+
+  it('a log that keeps forgetting holds a buffer of the window, not of the history, and still answers right', () => {
+    const g = genesis(nativeHashes, new Uint8Array(20).fill(9))
+    const log = new HashLog(nativeHashes, g)
+    const chain = [g]
+    const W = 500
+    let most = 0
+    for (let i = 0; i < 20_000; i++) {
+      chain.push(log.append(sha1(i)))
+      if (i % 100 === 99) log.forget(i + 1 - W)
+      most = Math.max(most, (log as unknown as { buf: Uint8Array }).buf.byteLength)
+    }
+    assert.ok(most <= 4 * W * 20 * 2, `buffer peaked at ${most} bytes for a window of ${W} hashes`)
+    for (const p of [19_500, 19_501, 19_563, 19_999]) assert.equal(toHex(log.get(p)!), toHex(sha1(p)), `h[${p}]`)
+    for (const p of [19_500, 19_520, 19_600, 20_000]) assert.equal(toHex(log.chainAt(p)!), toHex(chain[p]!), `c[${p}]`)
+    assert.equal(toHex(concat([log.range(19_990, 20_000)!])), toHex(concat(Array.from({ length: 10 }, (_, k) => sha1(19_990 + k)))))
+    assert.equal(log.get(19_000), null)
+    // A late page reaching below what was forgotten is kept only from the window on.
+    const page = concat(Array.from({ length: 64 }, (_, k) => sha1(19_450 + k)))
+    const cps = log.verifySegment(19_450, chain[19_450]!, page, chain[19_514]!)
+    assert.ok(cps)
+    assert.equal(log.insert(19_450, chain[19_450]!, page, chain[19_514]!, cps, null), null)
+    assert.equal(log.has(19_499), false)
+    assert.equal(toHex(log.get(19_500)!), toHex(sha1(19_500)))
+    assert.equal(toHex(log.get(19_513)!), toHex(sha1(19_513)))
+  })
 })
