@@ -191,15 +191,18 @@ export function trustVerified (torrent: TorrentLike, has: (index: number) => boo
 }
 
 /**
- * The sliding window (lib/live/window.ts): pieces below `below` are no longer held here. Clears
- * their torrent bitfield bits (WebTorrent then never offers them in a BITFIELD or serves them);
- * nothing else (the memory branch's releasePieces frees the per-piece arrays).
+ * The sliding window (lib/live/window.ts): pieces [from, below) are no longer held here. Clears
+ * their torrent bitfield bits (WebTorrent then never offers them in a BITFIELD or serves them) and
+ * returns the pieces whose bit was set; nothing else (releasePieces, torrent-release.ts, frees the
+ * per-piece arrays).
  */
-export function forgetPieces (torrent: TorrentLike, from: number, below: number): void {
+export function forgetPieces (torrent: TorrentLike, from: number, below: number): number[] {
   const bf = torrent.bitfield
-  if (!bf) return
+  const cleared: number[] = []
+  if (!bf) return cleared
   const n = Math.min(below, torrent.pieces.length)
-  for (let i = Math.max(0, from); i < n; i++) if (bf.get(i)) bf.set(i, false)
+  for (let i = Math.max(0, from); i < n; i++) if (bf.get(i)) { bf.set(i, false); cleared.push(i) }
+  return cleared
 }
 
 export function checkDone (torrent: TorrentLike): void {

@@ -1,5 +1,6 @@
 /** Command-line parsing (node:util parseArgs): `--flag value`, `--flag=value`, repeatable flags, booleans, positionals. */
 import { parseArgs } from 'node:util'
+import { parseByteSize } from '../live/window.js'
 
 /** A mistake in the command line itself: exit code 2 and the command's usage. */
 export class UsageError extends Error {
@@ -104,10 +105,8 @@ export function int (p: Parsed, name: string, min: number, max: number): number 
 export function bytesFlag (p: Parsed, name: string): number | undefined {
   const v = str(p, name)
   if (v === undefined) return undefined
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?$/i.exec(v.trim())
-  if (!m) throw new UsageError(`--${name} must be a number of bytes (e.g. 16384, 16k, 1M), not '${v}'`)
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']
-  const n = Math.round(Number(m[1]) * mult)
+  const n = parseByteSize(v)
+  if (n === null) throw new UsageError(`--${name} must be a number of bytes (e.g. 16384, 16k, 1M), not '${v}'`)
   if (!(n > 0)) throw new UsageError(`--${name} must be positive`)
   return n
 }

@@ -12,7 +12,7 @@ import type { SignedHead } from '../protocol/head.js'
 import { decodeKeyFile, type KeyPair } from '../live/keys.js'
 import { isValidPieceLength } from '../protocol/info.js'
 import { MAX_WINDOW } from '../protocol/constants.js'
-import { windowPieces } from '../live/window.js'
+import { DURATION, windowPieces } from '../live/window.js'
 import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Parsed, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
@@ -146,7 +146,7 @@ export function windowFlag (p: Parsed, pieceLength: number, rate: number | undef
   const v = str(p, 'window')?.trim()
   if (v === undefined) return undefined
   let pieces: number
-  if (/^\d+(?:\.\d+)?(?:ms|s|m|h)$/.test(v)) {
+  if (DURATION.test(v)) {
     if (rate === undefined) throw new UsageError(`--window ${v} is a duration: give --rate (bytes a second) too, or the window in bytes (512k, 1M, 4G)`)
     pieces = windowPieces(v, pieceLength, rate)
   } else {

@@ -42,10 +42,17 @@ export function windowSlack (window: number): number {
   return Math.max(WINDOW_SLACK_MIN, Math.ceil(window / WINDOW_SLACK_DIVISOR))
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/
-const SIZE = /^(\d+(?:\.\d+)?)([kKMGT]?)$/
-const UNIT: Record<string, number> = { '': 1, k: 1024, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }
+/** A duration: 90s, 10m (minutes), 2h, 500ms. */
+export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/
+const SIZE = /^(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?$/i
+const UNIT: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 const SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 }
+
+/** A byte count: 16384, 16k, 16KiB, 1M, 2MB, 4G (binary multiples); null if it is none. */
+export function parseByteSize (v: string): number | null {
+  const m = SIZE.exec(v.trim())
+  return m ? Math.round(Number(m[1]) * UNIT[m[2]!.toLowerCase()]!) : null
+}
 
 /**
  * A window given as pieces (a number), bytes ('512k', '1M', '4G') or a duration ('90s', '10m',
@@ -62,11 +69,8 @@ export function windowPieces (w: number | string, pieceLength: number, rate?: nu
     if (rate === undefined || !(rate > 0)) throw new LiveError('BAD_ARGUMENT', `a window given as a duration (${w}) needs a rate in bytes a second`)
     return Math.max(1, Math.ceil(Number(d[1]) * SECONDS[d[2]!]! * rate / pieceLength))
   }
-  const s = SIZE.exec(w)
-  if (s) {
-    const bytes = Number(s[1]) * UNIT[s[2]!]!
-    if (bytes >= 1) return Math.ceil(bytes / pieceLength)
-  }
+  const bytes = parseByteSize(w)
+  if (bytes !== null && bytes >= 1) return Math.ceil(bytes / pieceLength)
   throw new LiveError('BAD_ARGUMENT', `window ${JSON.stringify(w)} is neither pieces, bytes (512k, 1M, 4G) nor a duration (90s, 10m, 2h)`)
 }
 
@@ -149,9 +153,7 @@ export class SlidingWindow {
     const torrent = this.live.torrent
     const from = this.dropped
     this.dropped = below
-    const had: number[] = []
-    for (let i = from; i < below; i++) if (this.live.has(i)) had.push(i)
-    patches.forgetPieces(torrent, from, below)
+    const had = patches.forgetPieces(torrent, from, below) // the pieces we held: their bits cleared
     patches.releasePieces(torrent, below) // WebTorrent's per-piece arrays: O(window), not O(history)
     // The broadcaster keeps every hash (20 bytes a piece): its END names the final torrent.
     if (this.live.role === 'viewer') this.live.state?.log.forget(below)
