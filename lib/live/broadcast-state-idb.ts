@@ -20,7 +20,7 @@ import { LiveError } from '../protocol/result.js'
 import IdbStore from '../store/idb-store.js'
 import * as patches from '../../patches/index.js'
 import type { TorrentLike } from '../../patches/index.js'
-import type { BroadcastStatePersist } from './broadcast-state-types.js'
+import type { BroadcastStatePersist, HashArchive } from './broadcast-state-types.js'
 import { decodeKeyFile, encodeKeyFile, type KeyPair } from './keys.js'
 
 
@@ -32,6 +32,25 @@ export const STATE_DB_PREFIX = 'webtorrent-live-broadcast/'
 /** `#broadcast-state` in browsers: the state named `name`, in IndexedDB. */
 export function openBroadcastState (name: string): BroadcastStatePersist {
   return new BroadcastStateIdb(name)
+}
+
+/**
+ * `#broadcast-state` in browsers: a window-only broadcaster without a state keeps the hashes its
+ * window forgets here, in memory (20 bytes a piece); give it a `state` to keep them in IndexedDB.
+ */
+export function openHashSpill (): HashArchive {
+  let kept: Uint8Array[] = []
+  return {
+    append (pieceHashes) { for (const h of pieceHashes) kept.push(h.slice()) },
+    async read (count) { return flatten(kept.slice(0, count)) },
+    close () { kept = [] }
+  }
+}
+
+function flatten (hs: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(hs.length * PIECE_HASH_BYTES)
+  hs.forEach((h, i) => out.set(h, i * PIECE_HASH_BYTES))
+  return out
 }
 
 function done (tx: IDBTransaction): Promise<void> {
@@ -150,6 +169,13 @@ export class BroadcastStateIdb implements BroadcastStatePersist {
     await done(s.transaction)
     this.nextHash = count
     return out
+  }
+
+  async readHashes (count: number): Promise<Uint8Array> {
+    const s = this.need().transaction(HASHES, 'readonly').objectStore(HASHES)
+    const all = count > 0 ? await req(s.getAll(IDBKeyRange.bound(0, count, false, true))) as Uint8Array[] : []
+    if (all.length < count || all.some((h) => !(h instanceof Uint8Array) || h.length !== PIECE_HASH_BYTES)) throw new LiveError('BAD_STATE', `${this.label} does not hold ${count} piece hashes of ${PIECE_HASH_BYTES} bytes`)
+    return flatten(all)
   }
 
   async appendHashes (pieceHashes: Uint8Array[]): Promise<void> {

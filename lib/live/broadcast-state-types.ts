@@ -30,6 +30,8 @@ export interface BroadcastStatePersist {
   takeHashes (count: number): Promise<Uint8Array[]>
   /** Appends piece hashes (after those takeHashes kept) and makes them durable. */
   appendHashes (pieceHashes: Uint8Array[]): Promise<void>
+  /** The first `count` persisted piece hashes, flat (a window-only broadcaster's END reads them back). */
+  readHashes (count: number): Promise<Uint8Array>
   /** WebTorrent torrent options that put the stream's bytes in this state (path or store). */
   torrentOptions (): Record<string, unknown>
   /** Makes the pieces already put into the torrent's store durable. */
@@ -41,4 +43,24 @@ export interface BroadcastStatePersist {
   restoreData (torrent: TorrentLike, head: SignedHead | null): Promise<void>
   /** Releases the state (files, database, the tab's lock). */
   close (): void
+}
+
+/**
+ * Where a window-only broadcaster (a windowed stream aired with `archive: false`) keeps the piece
+ * hashes its window took out of memory: its END names the final torrent over every piece, so it
+ * needs them once more, at the end. The persisted state already holds them (readHashes); without
+ * one, `#broadcast-state` opens a spill (openHashSpill: a temporary file in Node).
+ */
+export interface HashArchive {
+  /** Appends the hashes of the next pieces (before the head that commits to them is applied). */
+  append (pieceHashes: Uint8Array[]): void
+  /** The first `count` hashes, flat (20 bytes each). */
+  read (count: number): Promise<Uint8Array>
+  /** Frees what it holds (a spill file is deleted). */
+  close (): void
+}
+
+/** The persisted state as a HashArchive: it appends its hashes itself (write-ahead), so append is a no-op. */
+export function persistedHashes (persist: BroadcastStatePersist): HashArchive {
+  return { append () {}, read: (count) => persist.readHashes(count), close () {} }
 }

@@ -15,11 +15,12 @@
  * are discarded, so whatever comes next is signed over a history nobody has seen a different
  * version of.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as patches from '../../patches/index.js'
-import type { TorrentLike } from '../../patches/index.js'
-import type { BroadcastStatePersist } from './broadcast-state-types.js'
+import type { StoreLike, TorrentLike } from '../../patches/index.js'
+import type { BroadcastStatePersist, HashArchive } from './broadcast-state-types.js'
 import { decodeHeadBody, encodeHeadBody, HEAD_BODY_BYTES, type SignedHead } from '../protocol/head.js'
 import { PIECE_HASH_BYTES, SIGNATURE_BYTES } from '../protocol/constants.js'
 import { LiveError } from '../protocol/result.js'
@@ -117,6 +118,11 @@ export class BroadcastStateDir implements BroadcastStatePersist {
     return out
   }
 
+  /** The first `count` piece hashes, flat. */
+  async readHashes (count: number): Promise<Uint8Array> {
+    return readPrefix(this.hashesPath, count * PIECE_HASH_BYTES)
+  }
+
   /** Appends piece hashes and makes them durable. */
   async appendHashes (pieceHashes: Uint8Array[]): Promise<void> {
     if (pieceHashes.length === 0) return
@@ -136,17 +142,60 @@ export class BroadcastStateDir implements BroadcastStatePersist {
 
   async restoreData (torrent: TorrentLike, head: SignedHead | null): Promise<void> {
     const length = head?.length ?? 0
-    // Bytes beyond the head were never announced: drop them.
-    truncateData(torrent, length)
+    const store = patches.rawStore(torrent) as (StoreLike & { segment?: number | null, firstOnDisk?: number, truncate?: (n: number) => void }) | null
+    // Bytes beyond the head were never announced: drop them. (A window-only broadcaster's store
+    // keeps segment files, file-store.ts: those beyond go, and the pieces below the oldest one left
+    // were dropped by the window.)
+    const segments = typeof store?.segment === 'number' && typeof store.truncate === 'function'
+    if (segments) store.truncate!(length); else truncateData(torrent, length)
     if (!head) return
-    const store = patches.rawStore(torrent)
     if (typeof store?.adopt !== 'function') throw new LiveError('BAD_STATE', 'resuming a broadcast needs the file store')
     const pl = torrent.pieceLength
-    for (let i = 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl)
+    for (let i = segments ? store.firstOnDisk ?? 0 : 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl)
   }
 
   close (): void {
     if (this.hashesFd !== null) { try { closeSync(this.hashesFd) } catch {} this.hashesFd = null }
+  }
+}
+
+/** The first `n` bytes of a file (BAD_STATE if it is shorter). */
+function readPrefix (path: string, n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  if (n === 0) return out
+  const fd = openSync(path, 'r')
+  try {
+    let got = 0
+    while (got < n) {
+      const k = readSync(fd, out, got, n - got, got)
+      if (k === 0) throw new LiveError('BAD_STATE', `${path} holds ${got} bytes of piece hashes, ${n} are needed`)
+      got += k
+    }
+  } finally { closeSync(fd) }
+  return out
+}
+
+/**
+ * `#broadcast-state` in Node: a window-only broadcaster without a state folder spills the piece
+ * hashes its window forgets to a temporary file (20 bytes a piece, not fsynced: nothing resumes
+ * from it), deleted on close; its END reads them back once.
+ */
+export function openHashSpill (): HashArchive {
+  const dir = mkdtempSync(join(tmpdir(), 'webtorrent-live-hashes-'))
+  const path = join(dir, 'hashes')
+  let fd: number | null = openSync(path, 'w')
+  return {
+    append (pieceHashes) {
+      if (fd === null) return
+      const b = Buffer.concat(pieceHashes)
+      let off = 0
+      while (off < b.length) off += writeSync(fd, b, off, b.length - off)
+    },
+    async read (count) { return readPrefix(path, count * PIECE_HASH_BYTES) },
+    close () {
+      if (fd !== null) { try { closeSync(fd) } catch {} fd = null }
+      try { rmSync(dir, { recursive: true, force: true }) } catch {}
+    }
   }
 }
 

@@ -7,15 +7,15 @@
 import type { keepStreamPointer } from './bep46.js'
 import { Writable } from 'node:stream'
 import bencode from 'bencode'
-import type { FinalTorrent } from './final.js'
+import { finalTorrent, type FinalTorrent } from './final.js'
 import { hashes, randomBytes } from '../crypto/index.js'
 import { NONCE_BYTES } from '../protocol/constants.js'
-import { equal } from '../protocol/bytes.js'
+import { equal, fromHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
-import { createFinalInfo, createLiveInfo, encodeInfo, parseLiveInfo } from '../protocol/info.js'
+import { createLiveInfo, parseLiveInfo } from '../protocol/info.js'
 import { LiveError } from '../protocol/result.js'
-import { openBroadcastState } from '#broadcast-state'
-import type { BroadcastStatePersist } from './broadcast-state-types.js'
+import { openBroadcastState, openHashSpill } from '#broadcast-state'
+import { persistedHashes, type BroadcastStatePersist, type HashArchive } from './broadcast-state-types.js'
 import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
 import { Replication, type ReplicationStatus } from './replication.js'
@@ -61,7 +61,12 @@ export interface BroadcastOptions {
   window?: number | string
   /** The stream's rate in bytes a second: turns a `window` duration into pieces. */
   rate?: number
-  /** Keep every piece (default true: the broadcaster builds the final torrent). With `false` it drops old bytes but keeps their hashes. */
+  /**
+   * Keep every piece (default true: the broadcaster builds and serves the final torrent). With
+   * `false` on a windowed stream it keeps the window only, in memory and on disk; the hashes the
+   * window forgets go to `state` (or, without one, a temporary spill file in Node) and are read
+   * back once, so that the END still names the final torrent (which archive viewers serve).
+   */
   archive?: boolean
   /** Any other WebTorrent torrent option. */
   [key: string]: unknown
@@ -89,6 +94,10 @@ export class Broadcaster {
   readonly resumedLength: number = 0
   /** Who hears of each new piece first (relay-policy.ts): the swarm carries the live edge. */
   readonly relay: RelayPolicy
+  /** A window-only broadcaster's hashes outside memory (window.ts `hashes`), or null. */
+  private archived: HashArchive | null = null
+  /** The final torrent the END named (set as it is signed). */
+  private named: FinalTorrent | null = null
 
   constructor (torrent: LiveTorrentLike, keyPair: KeyPair, persist: BroadcastStatePersist | null = null, resumed: SignedHead | null = null, relay: RelayOptions | false = {}) {
     this.torrent = torrent
@@ -99,13 +108,20 @@ export class Broadcaster {
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
     this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), ...relay })
+    if (this.live.window.windowOnly) {
+      // Keeping the window only: the hashes the window forgets live on disk, not in memory.
+      const a = this.archived = persist ? persistedHashes(persist) : openHashSpill()
+      this.live.window.hashes = a
+      torrent.once('close', () => a.close())
+    }
     if (resumed) {
       this.published = resumed.length
       this.resumedLength = resumed.length
       if (resumed.ended) {
         this.relay.stop()
-        // A resumed stream that had ended: nothing more to publish; the final torrent as served.
-        this.ending = this.live.whenFinal()
+        // A resumed stream that had ended: nothing more to publish; the final torrent as served
+        // (or, keeping the window only, as named).
+        this.ending = this.archived ? this.nameFinal(resumed) : this.live.whenFinal()
         this.ending.catch(() => {})
       }
     }
@@ -167,13 +183,17 @@ export class Broadcaster {
       await this.persist.syncData(this.torrent)
       await this.persist.appendHashes(pieceHashes)
     }
+    this.archived?.append(pieceHashes)
     const length = this.published + pieces.reduce((a, p) => a + p.length, 0)
     await live.publish({
       pieceHashes,
       length,
       ended,
       secretKey: this.keyPair.secretKey,
-      finalInfoHash: (all) => hashes.sha1(encodeInfo(createFinalInfo(this.name, this.pieceLength, length, all))),
+      finalInfoHash: (all) => {
+        this.named = finalTorrent(this.name, this.pieceLength, length, all, this.torrent.announce ?? [])
+        return fromHex(this.named.infoHash)
+      },
       beforeAnnounce: async (head) => {
         // …and the head durable before anyone sees it.
         if (this.persist) await this.persist.writeHead(head)
@@ -193,10 +213,11 @@ export class Broadcaster {
     this.ending = this.chain.then(async () => {
       const rest = this.fill > 0 ? [this.partial.slice(0, this.fill)] : []
       this.fill = 0
-      const served = this.live.whenFinal()
-      served.catch(() => {}) // observed below; a failed publish must not leave it unhandled
+      // Keeping the window only, it cannot serve the final torrent: it names it (archive viewers serve it).
+      const served = this.archived ? null : this.live.whenFinal()
+      served?.catch(() => {}) // observed below; a failed publish must not leave it unhandled
       await this.publish(rest, true)
-      return await served
+      return served ? await served : this.named!
     })
     return this.ending
   }
@@ -204,6 +225,13 @@ export class Broadcaster {
   /** Stops persisting (closes the state files). The torrent itself is closed with its client. */
   close (): void {
     this.persist?.close()
+  }
+
+  /** A resumed, ended, window-only stream: the final torrent its END named, from the archived hashes. */
+  private async nameFinal (head: SignedHead): Promise<FinalTorrent> {
+    const f = finalTorrent(this.name, this.pieceLength, head.length, await this.archived!.read(head.count), this.torrent.announce ?? [])
+    if (!head.finalInfoHash || !equal(fromHex(f.infoHash), head.finalInfoHash)) throw new LiveError('BAD_STATE', 'the persisted hashes do not give the final infohash the persisted end names')
+    return f
   }
 
   private replication: Replication | null = null

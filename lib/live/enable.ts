@@ -59,7 +59,8 @@ export function enableLive<C> (client: C, options: EnableOptions = {}): C {
     // viewer choked by every holder of the next piece waits until a rechoke picks it. Every
     // interested peer is unchoked; who serves what is the relay policy's business (relay-policy.ts).
     // A window-only viewer's store reclaims space (file-store.ts segments) if the stream has a window.
-    const storeOpts = { ...(rest.storeOpts as Record<string, unknown> | undefined), windowOnly: role !== 'broadcaster' && archive !== true }
+    // (The broadcaster archives unless told `archive: false`: window.ts.)
+    const storeOpts = { ...(rest.storeOpts as Record<string, unknown> | undefined), windowOnly: role === 'broadcaster' ? archive === false : archive !== true }
     const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeOpts, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
     try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }

@@ -76,6 +76,9 @@ export function maybeFinish (live: LiveTorrent): void {
   const state = live.state
   const head = state?.head
   if (!state || !head?.ended || live.final || live.destroyed || live.error) return
+  // A window-only peer holds the window only: it can neither build nor serve the final torrent
+  // (window.ts; its broadcaster names it from the hashes it archived, broadcaster.ts).
+  if (live.window.windowOnly) return
   if (state.log.gaps(head.count).length > 0) return // pages still coming (page-sync.ts)
   const pieceHashes = head.count === 0 ? new Uint8Array(0) : state.log.range(0, head.count)
   if (!pieceHashes) return

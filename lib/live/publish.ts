@@ -34,7 +34,13 @@ export async function publish (live: LiveTorrent, p: Publication): Promise<Signe
   const first = state.log.end
   state.appendHashes(p.pieceHashes)
   const count = first + p.pieceHashes.length
-  const finalInfoHash = p.ended && p.finalInfoHash ? p.finalInfoHash(state.log.range(0, count) ?? new Uint8Array(0)) : null
+  let finalInfoHash: Uint8Array | null = null
+  if (p.ended && p.finalInfoHash) {
+    // Every hash of the stream: in the log, or (a window-only broadcaster) read back from where it archived them.
+    const all = count === 0 ? new Uint8Array(0) : state.log.range(0, count) ?? await live.window.hashes?.read(count)
+    if (!all) throw new LiveError('BAD_STATE', `the hashes of pieces 0…${count - 1} are no longer held: the end cannot name the final torrent`)
+    finalInfoHash = p.finalInfoHash(all)
+  }
   const head = await state.signHead(p.secretKey, { length: p.length, time: Date.now(), ended: p.ended, finalInfoHash })
   await p.beforeAnnounce?.(head)
   goLive(live, head, first, p.tell)
@@ -66,6 +72,7 @@ export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: 
 function goLive (live: LiveTorrent, head: SignedHead, first: number, tell?: (index: number) => void): void {
   live.applyHead(head, first, head.count)
   live.announce()
-  for (let i = first; i < head.count; i++) patches.markHave(live.torrent, i, tell)
+  // From the window's floor: a resumed window-only broadcaster dropped what lies below (window.ts).
+  for (let i = Math.max(first, live.window.floor); i < head.count; i++) patches.markHave(live.torrent, i, tell)
   patches.checkDone(live.torrent)
 }

@@ -20,6 +20,7 @@ import type { SignedHead } from '../protocol/head.js'
 import { WINDOW_SLACK_DIVISOR, WINDOW_SLACK_MIN } from '../protocol/constants.js'
 import { LiveError } from '../protocol/result.js'
 import type { LiveTorrent } from './live-torrent.js'
+import type { HashArchive } from './broadcast-state-types.js'
 
 export { WINDOW_SLACK_MIN, WINDOW_SLACK_DIVISOR }
 
@@ -82,6 +83,12 @@ export class SlidingWindow {
   dropped = 0
   /** Pieces dropped so far (a counter for status and tests). */
   droppedPieces = 0
+  /**
+   * A window-only broadcaster's hashes outside memory (broadcaster.ts sets it: its state folder, or
+   * a spill file): with it, the broadcaster's hash log forgets what left the window as a viewer's
+   * does, and its END reads them back to name the final torrent.
+   */
+  hashes: HashArchive | null = null
 
   constructor (live: LiveTorrent, opts: WindowOptions) {
     this.live = live
@@ -155,8 +162,8 @@ export class SlidingWindow {
     this.dropped = below
     const had = patches.forgetPieces(torrent, from, below) // the pieces we held: their bits cleared
     patches.releasePieces(torrent, below) // WebTorrent's per-piece arrays: O(window), not O(history)
-    // The broadcaster keeps every hash (20 bytes a piece): its END names the final torrent.
-    if (this.live.role === 'viewer') this.live.state?.log.forget(below)
+    // A broadcaster forgets only hashes it can read back (`hashes`): its END names the final torrent.
+    if (this.live.role === 'viewer' || this.hashes) this.live.state?.log.forget(below)
     const store = patches.rawStore(torrent) as { delete?: (i: number) => void, release?: (below: number) => void } | null
     for (const i of had) {
       store?.delete?.(i)

@@ -26,7 +26,7 @@ export const MAX_PIECES = 1 << 26 // 67 108 864 pieces: 1 TiB at 16 KiB, 20 GiB 
 export const MAX_WINDOW = MAX_PIECES
 /** Holding rule slack (spec §8): a peer may drop pieces below count − window − max(MIN, ceil(window / DIVISOR)). */
 export const WINDOW_SLACK_MIN = 64
-export const WINDOW_SLACK_DIVISOR = 16
+export const WINDOW_SLACK_DIVISOR = 32
 /** Names are short UTF-8 strings. */
 export const MAX_NAME_BYTES = 255
 

@@ -9,7 +9,7 @@
  * window, its slack and at most one more segment. A restart finds the segments by their names.
  * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
  */
-import { mkdirSync, openSync, readSync, readdirSync, writeSync, closeSync, statSync, rmSync, fsyncSync } from 'node:fs'
+import { mkdirSync, openSync, readSync, readdirSync, writeSync, closeSync, statSync, rmSync, fsyncSync, truncateSync } from 'node:fs'
 import { join, resolve, sep } from 'node:path'
 import { unsafeNameReason } from '../protocol/name.js'
 import { tmpdir } from 'node:os'
@@ -19,9 +19,9 @@ import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './t
 
 const debug = createDebug('webtorrent-live:store')
 
-/** Pieces in one segment file of a window-only store: a sixteenth of the window, at least 16. */
+/** Pieces in one segment file of a window-only store: a sixty-fourth of the window, at least 16 (so the disk holds at most window + slack + one segment: window + 4.7% for a large window). */
 export function segmentPieces (window: number): number {
-  return Math.max(16, Math.ceil(window / 16))
+  return Math.max(16, Math.ceil(window / 64))
 }
 
 /** `live.window` of a (decoded) info dict, if it is a positive integer. */
@@ -120,6 +120,36 @@ export default class FileStore implements ChunkStore {
       if (fd !== undefined) { try { closeSync(fd) } catch {} this.segFds.delete(k) }
       try { rmSync(join(this.path, f), { force: true }) } catch {}
     }
+  }
+
+  /**
+   * Cuts the stored stream at `length` bytes (a resuming broadcaster drops bytes it never
+   * announced): the one file is truncated; in a segment store the segments beyond go and the last
+   * one is cut.
+   */
+  truncate (length: number): void {
+    if (this.closed) return
+    if (this.segment === null) {
+      try { if (statSync(this.path).size > length) truncateSync(this.path, length) } catch {}
+      return
+    }
+    const bytes = this.segment * this.chunkLength
+    for (const f of readdirSync(this.path)) {
+      const k = /^\d+$/.test(f) ? Number(f) : -1
+      if (k < 0) continue
+      const keep = length - k * bytes
+      const fd = this.segFds.get(k)
+      if (keep <= 0 && fd !== undefined) { try { closeSync(fd) } catch {} this.segFds.delete(k) }
+      if (keep <= 0) { try { rmSync(join(this.path, f), { force: true }) } catch {} } else if (keep < bytes) { try { if (statSync(join(this.path, f)).size > keep) truncateSync(join(this.path, f), keep) } catch {} }
+    }
+  }
+
+  /** The first chunk whose bytes may still be on disk: 0 for one file, else the oldest segment's first. */
+  get firstOnDisk (): number {
+    if (this.segment === null || this.closed) return 0
+    let k = Infinity
+    for (const f of readdirSync(this.path)) if (/^\d+$/.test(f)) k = Math.min(k, Number(f))
+    return k === Infinity ? 0 : k * this.segment
   }
 
   /** Marks chunks already on disk as present (a restarted peer whose pieces were verified before). */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import WebTorrent from 'webtorrent'
-import { broadcast, LiveError } from '../../lib/index.js'
+import { broadcast, finalTorrent, LiveError } from '../../lib/index.js'
 import { windowPieces, windowSlack } from '../../lib/live/window.js'
 import { segmentPieces } from '../../lib/store/file-store.js'
 import { CLIENT_OPTS, addr, air, bytes, collect, destroyAll, join, makeClient, poll, tempDir, withTimeout } from '../support/clients.js'
@@ -74,7 +75,13 @@ describe('sliding window (endless streams)', function () {
     for (const w of tB.wires) w.lt_donthave.on('donthave', () => { donthaves++ })
     await whenHas(tB, 300, 'B catches up', startB)
     await air(bc, data.subarray(PL * 300), { chunk: 2000, pauseMs: 5 }) // a stream, not a burst: B keeps up
-    await bc.end()
+    // The broadcaster (archive: false) keeps the window too: its hash log forgot, its disk is bounded…
+    assert.equal(bc.live.state!.log.range(0, 1), null, 'the broadcaster forgot the old hashes (spilled to a file)')
+    assert.ok(onDisk(bc.torrent).bytes <= DISK_BOUND, `the broadcaster's store on disk: ${onDisk(bc.torrent).bytes} ≤ ${DISK_BOUND}`)
+    // …and its END still names the final torrent over the whole stream, from the spilled hashes.
+    const fin = await bc.end()
+    const pieceHashes = Buffer.concat(Array.from({ length: 400 }, (_, i) => createHash('sha1').update(data.subarray(i * PL, (i + 1) * PL)).digest()))
+    assert.equal(fin.infoHash, finalTorrent('endless.bin', PL, data.length, pieceHashes).infoHash, 'the final infohash over all 400 pieces')
     const got = await withTimeout(readB, 60_000, 'B reads to the end')
     assert.ok(got.equals(data.subarray(startB * PL)), 'B has exactly the broadcast from its start on')
     // BEP 54: as A dropped pieces B had seen it announce, B's wire to A heard lt_donthave for them.
@@ -107,6 +114,40 @@ describe('sliding window (endless streams)', function () {
     const got = await withTimeout(reading, 60_000, 'the restarted viewer reads to the end')
     assert.ok(got.equals(data.subarray(start * PL)), 'exactly the broadcast from its start on')
     assert.ok(t2.live.stats.adoptedPieces >= 16, `adopted ${t2.live.stats.adoptedPieces as number} pieces from the segments on disk`)
+  })
+
+  it('a window-only broadcaster with a state folder resumes after a restart: same stream, its window on disk, the END over every piece', async () => {
+    const state = joinPath(tempDir(), 'state')
+    const data = bytes(PL * 300 + 99, 17)
+    const c1 = await makeClient()
+    const bc1 = await broadcast(c1, { name: 'resumed.bin', pieceLength: PL, window: WINDOW, archive: false, state })
+    const cV = await makeClient()
+    const tV = join(cV, bc1.magnetURI, [c1], { from: 'start' })
+    const reading = collect(tV.live.createReadStream())
+    await air(bc1, data.subarray(0, PL * 200), { chunk: 3000, pauseMs: 2 })
+    await whenHas(tV, 200, 'the viewer reaches piece 200')
+    const start = tV.live.startPiece as number
+    assert.ok(bc1.live.window.floor >= 200 - KEEP, 'the broadcaster dropped below its window')
+    assert.ok(onDisk(bc1.torrent).bytes <= DISK_BOUND, 'and deleted those segments')
+    await new Promise<void>((resolve) => c1.destroy(() => resolve()))
+    bc1.close()
+
+    const c2 = await makeClient()
+    const bc2 = await broadcast(c2, { name: 'ignored', pieceLength: PL, archive: false, state })
+    assert.equal(bc2.infoHash, bc1.infoHash, 'same stream')
+    assert.equal(bc2.live.count, 200)
+    const floor = bc2.live.window.floor
+    assert.ok(floor >= 200 - KEEP, `the resumed broadcaster holds its window only (from ${floor})`)
+    for (let i = 0; i < floor; i++) assert.equal(bc2.live.has(i), false, `no claim to dropped piece ${i}`)
+    for (let i = 200 - WINDOW; i < 200; i++) assert.equal(bc2.live.has(i), true, `piece ${i} adopted from its segment`)
+    tV.addPeer(addr(c2))
+    await air(bc2, data.subarray(bc2.length), { chunk: 3000, pauseMs: 2 })
+    const fin = await bc2.end()
+    const pieceHashes = Buffer.concat(Array.from({ length: 301 }, (_, i) => createHash('sha1').update(data.subarray(i * PL, Math.min(data.length, (i + 1) * PL))).digest()))
+    assert.equal(fin.infoHash, finalTorrent('resumed.bin', PL, data.length, pieceHashes).infoHash, 'the END names the final torrent over every piece, read back from the state folder')
+    const got = await withTimeout(reading, 60_000, 'the viewer reads across the restart')
+    assert.ok(got.equals(data.subarray(start * PL)), 'the viewer has every byte from its start on, across the restart')
+    bc2.close()
   })
 
   it('a reader behind the window: BEHIND_WINDOW by default, or skips (and says how many bytes)', async () => {
