@@ -5,6 +5,7 @@ import { broadcast, createKeyPair, EXTENSION_NAME } from '../../lib/index.js'
 import { encode, signable, type SignedHead } from '../../lib/protocol/index.js'
 import { ed25519 } from '../../lib/crypto/index.js'
 import { testCard } from '../../lib/web/testcard.js'
+import { windowSlack } from '../../lib/live/window.js'
 import { buildBundles, Env, haveChromium, playsWhileAiring, sleep, stats, waitStats } from './helpers.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -94,6 +95,46 @@ describe('browsers (headless Chromium, WebRTC)', function () {
     assert.equal(s2.store, 'indexeddb')
     assert.equal(s2.perPeer[s1.peerId].type, 'webrtc')
     assert.ok(s2.bytesFromPeers >= s2.perPeer[s1.peerId].bytes && s2.perPeer[s1.peerId].bytes > 0, JSON.stringify(s2.perPeer))
+  })
+
+  it('a window-only browser viewer of an endless stream keeps the window only in IndexedDB: records below it are deleted', async () => {
+    const a = env.client()
+    const W = 16
+    const KEEP = W + windowSlack(W)
+    const bc = await broadcast(a, { name: 'window.bin', pieceLength: PL, announce: [env.tracker!.url], path: env.dir(), window: W })
+    const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId })
+    const p = await env.open(`${site.url}?play=0&store=idb`)
+    const data = randomBytes(PL * 240 + 5)
+    await airChunks(bc, data.subarray(0, PL * 10))
+    await waitStats(p, (s) => s.verified >= 10, 30_000, 'the browser follows the stream')
+    await airChunks(bc, data.subarray(PL * 10), 24_000, 10)
+    await bc.end()
+    // The chunks in the page's IndexedDB store: how many, and the lowest index.
+    const records = (): Promise<{ n: number, min: number, floor: number, count: number }> => p.evaluate(async () => {
+      const w = (window as any).wtl
+      const db: IDBDatabase = await new Promise((resolve, reject) => { const r = indexedDB.open(`webtorrent-live/${w.torrent.infoHash as string}`); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error) })
+      const st = db.transaction('chunks', 'readonly').objectStore('chunks')
+      const keys: number[] = await new Promise((resolve, reject) => { const r = st.getAllKeys(); r.onsuccess = () => resolve(r.result as number[]); r.onerror = () => reject(r.error) })
+      db.close()
+      return { n: keys.length, min: keys.length ? Math.min(...keys) : -1, floor: w.live.window.floor, count: w.live.count }
+    })
+    let r = await records()
+    const until = Date.now() + 30_000
+    while ((r.count < 241 || r.n > KEEP || r.floor < 241 - KEEP) && Date.now() < until) { await sleep(200); r = await records() }
+    assert.equal(r.count, 241, 'the browser saw the end')
+    assert.ok(r.floor >= 241 - KEEP, `the browser dropped below the window (floor ${r.floor})`)
+    assert.ok(r.n <= KEEP && r.min >= r.floor, `IndexedDB holds ${r.n} records from ${r.min}: at most the window and its slack (${KEEP}), none below the floor ${r.floor}`)
+    // What it still holds is the broadcast's bytes, exactly.
+    const d = await p.evaluate(async (from: number) => {
+      const parts: Uint8Array[] = []
+      const rd = (window as any).wtl.live.stream({ startPiece: from }).getReader()
+      for (;;) { const x = await rd.read(); if (x.done) break; parts.push(x.value) }
+      const all = new Uint8Array(parts.reduce((n, q) => n + q.length, 0)); let o = 0
+      for (const q of parts) { all.set(q, o); o += q.length }
+      const h = new Uint8Array(await crypto.subtle.digest('SHA-256', all))
+      return Array.from(h, (x) => x.toString(16).padStart(2, '0')).join('')
+    }, r.floor)
+    assert.equal(d, sha256(data.subarray(r.floor * PL)))
   })
 
   it('Node viewers and browsers share one swarm: a Node viewer relays to a browser over WebRTC', async () => {
