@@ -238,7 +238,7 @@ export async function runWatch (argv: string[]): Promise<void> {
       out.status(`${live.ended ? 'ended' : 'waiting'}  ${what}  ${((Date.now() - t0) / 1000).toFixed(0)} s`, force)
       return
     }
-    const start = live.startPiece ?? 0
+    const start = Math.max(live.startPiece ?? 0, live.window.heldFrom)
     let have = 0
     for (let i = start; i < live.count; i++) if (live.has(i)) have++
     let next = start
@@ -317,8 +317,9 @@ export async function runWatch (argv: string[]): Promise<void> {
     const counts = await Promise.all(jobs)
     while (!live.ended && !live.destroyed) await live.changed()
     if (jobs.length === 0) {
-      // Only serving: wait until every piece is here and open responses are done.
-      const start = live.startPiece ?? 0
+      // Only serving: wait until every piece is here and open responses are done (a window-only
+      // viewer of an endless stream: every piece it still holds, window.ts heldFrom).
+      const start = Math.max(live.startPiece ?? 0, live.window.heldFrom)
       for (;;) {
         let all = true
         for (let i = start; i < live.count; i++) if (!live.has(i)) { all = false; break }

@@ -241,7 +241,10 @@ export class Broadcaster {
     if (!this.replication) {
       // A resumed stream's earlier pieces reached the swarm in the run that published them.
       const before = this.resumedLength > 0 ? Math.ceil(this.resumedLength / this.pieceLength) : 0
-      const r = this.replication = new Replication(() => this.live.count, before)
+      // A window-only broadcaster's goodbye guarantees the window (what every peer must still serve):
+      // the pieces below it are dropped by window-only peers by design.
+      const floor = (): number => this.archived ? this.live.window.start : 0
+      const r = this.replication = new Replication(() => this.live.count, before, floor)
       r.on('change', (missing: number) => this.live.emit('replication', { missing, count: this.live.count }))
       r.watch(this.torrent)
       if (this.live.finalTorrent) r.watch(this.live.finalTorrent)

@@ -18,6 +18,10 @@
  * Incremental, for streams of 100k+ pieces: per piece the number of connected wires that hold it,
  * per wire a bitfield of what was counted for it, one bit a piece for "reached". A HAVE is O(1); a
  * wire's BITFIELD, HAVE_ALL and close are O(pieces) once each; nothing is scanned per tick.
+ *
+ * An endless stream kept as a window only (a window-only broadcaster, window.ts): pieces below the
+ * window are dropped by every window-only peer by design, so they are not the goodbye's business
+ * (`floor`); the counts start at the floor, and per-piece counts are kept from there on only.
  */
 import { EventEmitter } from 'node:events'
 import BitField from 'bitfield'
@@ -32,8 +36,11 @@ export interface ReplicationStatus {
 }
 
 export class Replication extends EventEmitter {
-  /** holders[i]: connected wires that hold piece i. */
+  /** holders[i − base]: connected wires that hold piece i. */
   private holders = new Uint32Array(1024)
+  /** The first piece counted (the floor when it was last read): holders[0] is this piece. */
+  private base = 0
+  private readonly floor: () => number
   /** Pieces with at least one holder. */
   private held = 0
   /** Pieces some peer held at some time, and how many. */
@@ -49,15 +56,32 @@ export class Replication extends EventEmitter {
    * pieces published by an earlier run of a resumed stream, taken to have reached the swarm then
    * (they also stay in its state folder).
    */
-  constructor (count: () => number, before = 0) {
+  constructor (count: () => number, before = 0, floor: () => number = () => 0) {
     super()
     this.count = count
+    this.floor = floor
     for (let i = 0; i < before; i++) this.reached.set(i, true)
     this.reachedCount = before
   }
 
   /** Pieces of the stream that exist only here: no connected peer holds them, or, with nobody connected, none ever did. */
-  get missing (): number { return Math.max(0, this.count() - (this.wires.size > 0 ? this.held : this.reachedCount)) }
+  get missing (): number {
+    this.advance()
+    return Math.max(0, this.count() - this.base - (this.wires.size > 0 ? this.held : this.reachedCount))
+  }
+
+  /** Moves the base up to the floor: the pieces below leave the counts (O(pieces passed), once each). */
+  private advance (): void {
+    const f = Math.min(this.floor(), this.count())
+    if (f <= this.base) return
+    for (let i = this.base; i < f; i++) {
+      if ((this.holders[i - this.base] ?? 0) > 0) this.held--
+      if (this.reached.get(i)) this.reachedCount--
+    }
+    const dead = f - this.base
+    this.holders = dead >= this.holders.length ? new Uint32Array(1024) : this.holders.slice(dead)
+    this.base = f
+  }
 
   /** Wires watched now (live and final). */
   get peers (): number { return this.wires.size }
@@ -88,7 +112,7 @@ export class Replication extends EventEmitter {
       if (!this.wires.has(wire)) return
       const n = this.count()
       const pp = wire.peerPieces
-      for (let i = 0; i < n; i++) { if (pp?.get(i) === true) take(i); else drop(i) }
+      for (let i = this.base; i < n; i++) { if (pp?.get(i) === true) take(i); else drop(i) }
       this.changed()
     }
     wire.on('have', (i: number) => {
@@ -118,22 +142,25 @@ export class Replication extends EventEmitter {
   }
 
   private up (i: number): void {
-    if (i >= this.holders.length) {
-      let size = this.holders.length
-      while (size <= i) size *= 2
+    if (i < this.base) return
+    const j = i - this.base
+    if (j >= this.holders.length) {
+      let size = Math.max(1024, this.holders.length)
+      while (size <= j) size *= 2
       const bigger = new Uint32Array(size)
       bigger.set(this.holders)
       this.holders = bigger
     }
     const h = this.holders
-    if (h[i]!++ === 0) this.held++
+    if (h[j]!++ === 0) this.held++
     if (!this.reached.get(i)) { this.reached.set(i, true); this.reachedCount++ }
   }
 
   private down (i: number): void {
     const h = this.holders
-    if (i >= h.length || h[i] === 0) return
-    if (--h[i]! === 0) this.held--
+    const j = i - this.base
+    if (j < 0 || j >= h.length || h[j] === 0) return
+    if (--h[j]! === 0) this.held--
   }
 
   /** Emits 'change' (missing) when the number of pieces held only here changed. */

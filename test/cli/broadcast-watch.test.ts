@@ -26,6 +26,28 @@ describe('cli: broadcast and watch', function () {
   this.timeout(90_000)
   afterEach(cleanup)
 
+  it('an endless stream (broadcast --window --no-archive): window-only watchers write and serve the window they hold and finish at the end', async () => {
+    const dir = tempDir()
+    const input = join(dir, 'endless.ts')
+    const data = bytes(PL * 160 + 99, 23)
+    writeFileSync(input, data)
+    const bc = new Cli(['broadcast', input, '--rate', '800k', '--window', '512k', '--no-archive', '--no-dht', '--json'])
+    const ready = await bc.event('ready')
+    const peer = `127.0.0.1:${String(ready.port)}`
+    const toFile = new Cli(['watch', ready.magnetURI, '--peer', peer, '--no-dht', '--out', join(dir, 'out.ts'), '--json'])
+    const overHttp = new Cli(['watch', ready.magnetURI, '--peer', peer, '--no-dht', '--http', '0', '--json'])
+    await bc.event('ended', 60_000)
+    await toFile.exit(0, 60_000)
+    const out = readFileSync(join(dir, 'out.ts'))
+    assert.ok(out.length > 0 && out.equals(data.subarray(data.length - out.length)), `watch --out: ${out.length} bytes, the broadcast's from the watcher's start on`)
+    assert.equal((await toFile.event('done')).bytes, out.length)
+    // The HTTP-only watcher kept the window only: it is done once it holds every piece it still keeps.
+    const done = await overHttp.event('done', 60_000)
+    assert.equal(done.pieces, 161)
+    await overHttp.interrupt(0)
+    await bc.interrupt(0)
+  })
+
   it('a file aired at --rate: watch to a file, to stdout, over HTTP (GET while airing, ranges) and to a --player; info after the end', async () => {
     const dir = tempDir()
     const input = join(dir, 'program.ts')

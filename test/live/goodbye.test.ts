@@ -31,6 +31,21 @@ describe("the broadcaster's goodbye (whenReplicated)", function () {
     assert.ok((await withTimeout(out, 30_000, 'viewer output after the broadcaster left')).equals(data))
   })
 
+  it('a window-only broadcaster (window, archive: false) waits for the window only: what every peer drops is not missing', async () => {
+    const source = await makeClient()
+    const W = 8
+    const bc = await broadcast(source, { name: 'endless.bin', pieceLength: 1024, path: tempDir(), window: W, archive: false })
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [source], { from: 'start' })
+    const data = bytes(1024 * 200 + 7, 19)
+    await air(bc, data, { chunk: 3000, pauseMs: 2 })
+    await bc.end()
+    const r = await bc.whenReplicated({ timeout: 60_000 })
+    assert.deepEqual(r, { complete: true, missing: 0 })
+    assert.ok(t.live.window.floor > 0, 'the viewer dropped what left the window')
+    for (let i = 201 - W; i < 201; i++) assert.equal(t.live.has(i), true, `the viewer holds piece ${i} of the window`)
+  })
+
   it('with nobody to take the pieces, gives up after the timeout and says how many exist only here', async () => {
     const source = await makeClient()
     const bc = await broadcast(source, { name: 'alone.bin', pieceLength: PL, path: tempDir() })
