@@ -98,7 +98,7 @@ export class Broadcaster {
     this.pieceLength = torrent.pieceLength
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
-    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), ...relay })
+    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), push: (w, i) => this.live.push.send(w, i), ...relay })
     if (resumed) {
       this.published = resumed.length
       this.resumedLength = resumed.length

@@ -36,6 +36,15 @@ export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
 /** Per-peer budget: ut_live messages per second before the peer counts as flooding. */
 export const MAX_MESSAGES_PER_SECOND = 500
 
+// ---- pushed pieces (push.ts) ------------------------------------------------------------------
+
+/** A piece may be pushed this far beyond our newest head (its HEAD may still be being checked). */
+export const MAX_PUSH_AHEAD = 64
+/** A piece pushed this far below our newest head is stale: no honest pusher sends it (it pushes its newest). */
+export const MAX_PUSH_BEHIND = 64
+/** Pieces a wire may have partly pushed at once (an honest sender sends a piece's blocks back to back: 1). */
+export const MAX_PUSH_PARTIALS = 2
+
 // ---- hash pages (page-sync.ts) ----------------------------------------------------------------
 
 /** A hash page not answered in this time is asked of another peer. */

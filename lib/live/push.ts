@@ -1,0 +1,146 @@
+/**
+ * PUSH (spec §7.7, §8 "Pushing"): a new piece sent unasked to a peer that said in its extended
+ * handshake that it accepts pushes (`live_push: 1`). It saves the HAVE → REQUEST → PIECE round
+ * trip of a pull: one one-way delay per hop instead of three.
+ *
+ * Sending (the broadcaster's first tier, relay-policy.ts): the piece is read from the store and
+ * sent in blocks of 16 KiB, in order and one after another, after the HEAD that proves it.
+ *
+ * Receiving, never trusting the pusher (cheapest check first):
+ *   we accept pushes at all?                       no → BAD_TYPE, banned
+ *   index within [count − MAX_PUSH_BEHIND, count + MAX_PUSH_AHEAD)?   no → banned
+ *   blocks in order, of the right length, ≤ MAX_PUSH_PARTIALS pieces open per wire?   no → banned
+ *   we have it already, or do not want it (below our start or window, no hash)?   counted, dropped
+ *   whole piece buffered (≤ MAX_PUSH_PIECE_BYTES), then, if its head is still being checked, after it:
+ *   proved by a verified head?   no → banned      SHA-1 = the hash log's?   no → corrupt, banned
+ *   then it enters the store and becomes ours as a downloaded piece does (markHave: bitfield,
+ *   'verified', HAVE to every peer), and our own requests for it are cancelled.
+ */
+import { equal } from '../protocol/bytes.js'
+import { MAX_PUSH_PIECE_BYTES, PUSH_BLOCK_BYTES } from '../protocol/constants.js'
+import type { ErrorCode } from '../protocol/result.js'
+import { hashes } from '../crypto/index.js'
+import * as patches from '../../patches/index.js'
+import type { WireLike } from '../../patches/index.js'
+import { MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS } from './limits.js'
+import type { LiveTorrent } from './live-torrent.js'
+import type { Peer } from './peer.js'
+
+/** A piece being pushed to us: its bytes so far (null: consumed in order but not kept). */
+interface Partial { buf: Uint8Array | null, received: number, beyond: boolean }
+
+export class PushSync {
+  private readonly live: LiveTorrent
+  private partials = new Map<Peer, Map<number, Partial>>()
+  /**
+   * received: pieces that became ours by push; duplicates: pushed pieces we already had (or got
+   * meanwhile); unwanted: pushed pieces we did not want (below our start or window, hash unknown);
+   * sent / sentBytes: pieces and bytes we pushed.
+   */
+  readonly stats = { received: 0, duplicates: 0, unwanted: 0, sent: 0, sentBytes: 0 }
+
+  constructor (live: LiveTorrent) {
+    this.live = live
+  }
+
+  /** Pushes piece `index` to `wire` if that peer accepts pushes; false (nothing sent: HAVE it instead) otherwise. */
+  send (wire: WireLike, index: number): boolean {
+    const live = this.live
+    const peer = live.peerOf(wire)
+    const store = live.torrent.store
+    const length = live.pieceLength(index)
+    if (!peer?.supported || !peer.acceptsPush || wire.destroyed || !store || !live.has(index)) return false
+    if (length < 1 || length > MAX_PUSH_PIECE_BYTES) return false
+    live.uploads.reserve(length) // counted as upload from now: fallbacks wait for it (upload-budget.ts)
+    store.get(index, (err: Error | null, buf?: Uint8Array) => {
+      live.uploads.reserve(-length)
+      if (err || !buf || buf.length < length || wire.destroyed) return
+      for (let begin = 0; begin < length; begin += PUSH_BLOCK_BYTES) {
+        peer.send({ type: 'push', index, begin, data: buf.subarray(begin, Math.min(length, begin + PUSH_BLOCK_BYTES)) })
+      }
+      this.stats.sent++
+      this.stats.sentBytes += length
+    })
+    return true
+  }
+
+  /** One PUSH block from `peer` (decoded: index < 2^26, begin a multiple of 16 KiB, 1..16 KiB of data). */
+  onPush (peer: Peer, index: number, begin: number, data: Uint8Array): void {
+    const live = this.live
+    if (!live.acceptsPush) return this.fault(peer, 'BAD_TYPE', 'sent PUSH, which we did not accept in our handshake')
+    if (!live.state || live.destroyed) { if (begin === 0) this.stats.unwanted++; return } // no metadata yet
+    const count = live.count
+    if (index >= count + MAX_PUSH_AHEAD) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, beyond the edge (${count} pieces)`)
+    if (index + MAX_PUSH_BEHIND < count) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index}, far behind the edge (${count} pieces)`)
+    const beyond = index >= count // its head may still be being checked: full length until then
+    const length = beyond ? live.torrent.pieceLength : live.pieceLength(index)
+    if (length > MAX_PUSH_PIECE_BYTES) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index} of ${length} bytes`)
+    let open = this.partials.get(peer)
+    if (!open) this.partials.set(peer, open = new Map())
+    let p = open.get(index)
+    if (!p) {
+      if (begin !== 0) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} from byte ${begin}, not 0`)
+      if (open.size >= MAX_PUSH_PARTIALS) return this.fault(peer, 'TOO_LARGE', `more than ${MAX_PUSH_PARTIALS} pieces pushed at once`)
+      p = { buf: this.wanted(index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
+      open.set(index, p)
+    }
+    const expect = Math.min(PUSH_BLOCK_BYTES, length - begin)
+    // Only a piece its head does not prove yet may turn out shorter (the last piece of an END).
+    if (begin !== p.received || begin >= length || data.length > expect || (data.length < expect && !p.beyond)) {
+      return this.fault(peer, 'BAD_FIELD', `pushed block ${begin}+${data.length} of piece ${index} out of order or of the wrong length`)
+    }
+    p.buf?.set(data, begin)
+    p.received += data.length
+    if (p.received < length && data.length === expect) return
+    open.delete(index)
+    if (p.buf) void this.complete(peer, index, p.buf.subarray(0, p.received))
+  }
+
+  /** The partial pieces of a peer that went away. */
+  forget (peer: Peer): void { this.partials.delete(peer) }
+
+  /** Whether a pushed piece is worth buffering (counted as duplicate or unwanted if not). */
+  private wanted (index: number, beyond: boolean): boolean {
+    const live = this.live
+    if (live.has(index)) { this.stats.duplicates++; return false }
+    if (index < Math.max(live.startPiece ?? Infinity, live.window.floor) || (!beyond && !live.state?.log.get(index))) {
+      this.stats.unwanted++
+      return false
+    }
+    return true
+  }
+
+  private async complete (peer: Peer, index: number, buf: Uint8Array): Promise<void> {
+    const live = this.live
+    if (index >= live.count) await live.idle() // the HEAD that proves it came first on this wire
+    if (live.destroyed) return
+    const hash = live.state?.log.get(index)
+    if (!hash) {
+      if (index >= live.count) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, which no head of its proves`)
+      this.stats.unwanted++
+      return
+    }
+    if (buf.length !== live.pieceLength(index)) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} of ${buf.length} bytes, not ${live.pieceLength(index)}`)
+    if (live.has(index)) { this.stats.duplicates++; return }
+    if (!equal(hashes.sha1(buf), hash)) {
+      live.stats.corruptPieces++
+      live.policy.banWire(peer.wire, 'CORRUPT_PIECE', `pushed piece ${index}, which failed SHA-1 verification`, peer.peerId)
+      return
+    }
+    const store = live.torrent.store
+    if (!store) return
+    store.put(index, buf, (err: Error | null) => {
+      if (err || live.destroyed) return // a store failure closes the torrent elsewhere (onClose)
+      if (!patches.markHave(live.torrent, index)) { this.stats.duplicates++; return }
+      this.stats.received++
+      patches.cancelRequests(live.torrent, index)
+      patches.checkDone(live.torrent)
+      patches.requestUpdate(live.torrent)
+    })
+  }
+
+  private fault (peer: Peer, code: ErrorCode, reason: string): void {
+    this.partials.delete(peer)
+    this.live.onPeerFault(peer, code, reason)
+  }
+}
