@@ -69,7 +69,7 @@ export interface LiveOptions extends WindowOptions {
   liveEdgePieces?: number
   /** Also fetch the first N pieces (default 0), whatever `from` is (an fMP4 init segment; hashes by pages from the edge). */
   headPieces?: number
-  /** A viewer accepts pieces pushed unasked (PUSH, spec §7.7, push.ts); default true. */
+  /** A viewer accepts pieces pushed unasked (PUSH, spec §7.9, push.ts); default true. */
   push?: boolean
 }
 

@@ -1,5 +1,5 @@
 /**
- * PUSH (spec §7.7, §8 "Pushing"): a new piece sent unasked to a peer that said in its extended
+ * PUSH (spec §7.9, §8 "Pushing"): a new piece sent unasked to a peer that said in its extended
  * handshake that it accepts pushes (`live_push: 1`). It saves the HAVE → REQUEST → PIECE round
  * trip of a pull: one one-way delay per hop instead of three.
  *

@@ -21,7 +21,7 @@
  * to one fewer. So the source uploads about `tier + fallbacks` copies of each piece, whatever the
  * number of viewers, and never leaves a viewer waiting longer than FALLBACK_MS for a piece.
  *
- * A first-tier peer that accepts PUSH (spec §7.7, push.ts) is pushed the piece instead of told
+ * A first-tier peer that accepts PUSH (spec §7.9, push.ts) is pushed the piece instead of told
  * of it: the HAVE → REQUEST → PIECE round trip saved on the first hop. Every other announcement is
  * a HAVE (ordinary REQUEST/PIECE): a peer is never told a piece the broadcaster does not hold,
  * only told later. With few wires (≤ FULL_FANOUT) everyone is told at once: there is no swarm to

@@ -45,7 +45,7 @@ export const MSG_HASH_REJECT = 0x04
 export const MSG_PUSH = 0x05
 
 /**
- * PUSH (spec §7.7): piece data sent unasked, in blocks of PUSH_BLOCK_BYTES (the last one shorter),
+ * PUSH (spec §7.9, limits §7.7): piece data sent unasked, in blocks of PUSH_BLOCK_BYTES (the last one shorter),
  * each a PUSH of a 13-byte header and the block: at most MAX_PUSH_MESSAGE_BYTES, exactly the bound
  * of BitTorrent's own PIECE message (16 KiB + 13), the only ut_live message above MAX_MESSAGE_BYTES.
  */
