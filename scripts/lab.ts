@@ -211,7 +211,9 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       wires_duplicate: net.wiresDuplicate,
       source_max_backlog_kib: round(src.maxBacklog / 1024, 0),
       source_wires: src.wires,
-      source_relay: src.relay
+      source_relay: src.relay,
+      // Pieces that reached viewers by PUSH (lib/live/push.ts), of pieces verified by viewers.
+      push_received: views.reduce((a: number, v: any) => a + (v.pushReceived ?? 0), 0)
     }
   } finally {
     await stopEverything()

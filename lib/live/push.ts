@@ -60,6 +60,7 @@ export class PushSync {
       }
       this.stats.sent++
       this.stats.sentBytes += length
+      live.emit('push-sent', index, length) // for meters (the lab counts piece bytes up and down)
     })
     return true
   }
@@ -91,6 +92,7 @@ export class PushSync {
     }
     p.buf?.set(data, begin)
     p.received += data.length
+    live.emit('push-block', index, data.length)
     if (p.received < length && data.length === expect) return
     open.delete(index)
     if (p.buf) void this.complete(peer, index, p.buf.subarray(0, p.received))
