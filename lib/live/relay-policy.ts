@@ -113,9 +113,14 @@ export class RelayPolicy {
     }
   }
 
-  /** The piece goes to `w` first-hand: pushed if it accepts pushes, else a HAVE. */
+  /**
+   * The piece goes to `w` first-hand: pushed if it accepts pushes and the uplink has room (a push
+   * is counted in the budget at once), else a HAVE, whose REQUEST the budget admits or rejects as
+   * any other. (Pushing regardless queued seconds of pushes before every answer: requesters timed
+   * out and banned the source.)
+   */
   private firstHand (w: WireLike, index: number): void {
-    if (this.push(w, index)) this.stats.pushed++; else w.have(index)
+    if (!this.busy() && this.push(w, index)) this.stats.pushed++; else w.have(index)
   }
 
   /** Serve as a plain seeder from now on (the end, or close): every held piece goes to everyone. */
