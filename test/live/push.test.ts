@@ -92,24 +92,24 @@ describe('PUSH: the live edge pushed to the first tier', function () {
 
   describe('hostile pushes', () => {
     /** A victim connected to an evil (plugin) peer that holds the first 20 pieces; optionally to the source too. */
-    async function setup (opts: Record<string, unknown> = {}, victimToSource = true): Promise<{ a: any, bc: any, evil: any, te: any, v: any, tv: any, data: Buffer }> {
+    async function setup (opts: Record<string, unknown> = {}, pl = PL): Promise<{ a: any, bc: any, evil: any, te: any, v: any, tv: any, data: Buffer }> {
       const a = await makeClient()
-      const bc = await broadcast(a, { name: 'target.bin', pieceLength: PL, path: tempDir() })
-      const data = bytes(PL * 40 + 10, 9)
-      await air(bc, data.subarray(0, PL * 20))
+      const bc = await broadcast(a, { name: 'target.bin', pieceLength: pl, path: tempDir() })
+      const data = bytes(pl * 40 + 10, 9)
+      await air(bc, data.subarray(0, pl * 20))
       const evil = await makeClient()
       const te = join(evil, bc.magnetURI, [a])
       await poll(() => te.live.has(19), 20_000, 'evil peer synced')
       const v = await makeClient()
-      const tv = join(v, bc.magnetURI, victimToSource ? [a, evil] : [evil], opts)
+      const tv = join(v, bc.magnetURI, [a, evil], opts)
       await poll(() => wiresTo(te, v).some((w) => w.ut_live?.peer.supported) && tv.live.count === 20, 20_000, 'victim connected to evil peer')
       return { a, bc, evil, te, v, tv, data }
     }
 
-    async function finish (a: any, bc: any, tv: any, data: Buffer): Promise<void> {
+    async function finish (a: any, bc: any, tv: any, data: Buffer, pl = PL): Promise<void> {
       tv.addPeer(addr(a))
       const out = collect(tv.live.createReadStream())
-      await air(bc, data.subarray(PL * 20), { pauseMs: 2 })
+      await air(bc, data.subarray(pl * 20), { pauseMs: 2 })
       await bc.end()
       assert.ok((await withTimeout(out, 40_000, 'honest stream')).equals(data), 'the honest stream is intact')
     }
@@ -181,6 +181,18 @@ describe('PUSH: the live edge pushed to the first tier', function () {
         await finish(a, bc, tv, data)
       })
     }
+
+    it('a third piece left half-pushed on one wire is banned (TOO_LARGE): partial pieces are bounded per wire', async () => {
+      const pl = 2 * PL // two blocks a piece: a first block leaves the piece open
+      const { a, bc, te, v, tv, data } = await setup({}, pl)
+      const ban = banned(tv)
+      for (const i of [17, 18]) sendRaw(te, v, encode({ type: 'push', index: i, begin: 0, data: data.subarray(i * pl, i * pl + PL) }))
+      sendRaw(te, v, encode({ type: 'push', index: 19, begin: 0, data: data.subarray(19 * pl, 19 * pl + PL) }))
+      const b = await withTimeout(ban, 10_000, 'ban')
+      assert.equal(b.code, 'TOO_LARGE')
+      assert.match(b.reason, /pieces pushed at once/)
+      await finish(a, bc, tv, data, pl)
+    })
 
     it('a duplicate push of a piece the viewer has is dropped and counted, not banned', async () => {
       const { a, bc, te, v, tv, data } = await setup()
