@@ -8,6 +8,7 @@
  *   node dist/scripts/lab.js [--quick] [--json] [--viewers 50,200,500] [--resource-index X] …
  *
  * Progress and the table go to stderr; with --json, one JSON object is the last line of stdout.
+ * LAB_NO_FORWARD=1 in the environment turns off viewers' push forwarding (lib/live/push.ts), for A/B runs.
  * Every run stops by itself and removes its temporary folders. Targets are printed, never asserted.
  */
 import { rmSync } from 'node:fs'

@@ -44,6 +44,8 @@ export const MAX_PUSH_AHEAD = 64
 export const MAX_PUSH_BEHIND = 64
 /** Pieces a wire may have partly pushed at once (an honest sender sends a piece's blocks back to back: 1). */
 export const MAX_PUSH_PARTIALS = 2
+/** A viewer forwards a pushed piece only this close to the newest head (the live edge). */
+export const FORWARD_EDGE = 2
 
 // ---- hash pages (page-sync.ts) ----------------------------------------------------------------
 

@@ -308,7 +308,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
    * request-routing.ts; and a piece under suspicion comes from one wire only (smart-ban.ts).
    */
   private mayRequest (wire: WireLike, index: number): boolean {
-    return this.routing.mayRequest(wire, index) && this.smartBan.mayRequest(wire, index)
+    return this.routing.mayRequest(wire, index) && this.smartBan.mayRequest(wire, index) && this.push.mayRequest(index)
   }
 
   private onWireClose (wire: WireLike): void {

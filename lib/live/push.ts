@@ -22,7 +22,7 @@ import type { ErrorCode } from '../protocol/result.js'
 import { hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import type { WireLike } from '../../patches/index.js'
-import { MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS } from './limits.js'
+import { FORWARD_EDGE, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS } from './limits.js'
 import type { LiveTorrent } from './live-torrent.js'
 import type { Peer } from './peer.js'
 
@@ -32,12 +32,16 @@ interface Partial { buf: Uint8Array | null, received: number, beyond: boolean }
 export class PushSync {
   private readonly live: LiveTorrent
   private partials = new Map<Peer, Map<number, Partial>>()
+  /** Whole pushed pieces being verified and stored: not requested meanwhile (mayRequest). */
+  private verifying = new Set<number>()
+  /** A viewer forwards a piece pushed to it to one neighbour (push.ts forward()). */
+  forwarding = true
   /**
    * received: pieces that became ours by push; duplicates: pushed pieces we already had (or got
    * meanwhile); unwanted: pushed pieces we did not want (below our start or window, hash unknown);
-   * sent / sentBytes: pieces and bytes we pushed.
+   * sent / sentBytes: pieces and bytes we pushed (forwarded: of them, pieces pushed to us that we passed on).
    */
-  readonly stats = { received: 0, duplicates: 0, unwanted: 0, sent: 0, sentBytes: 0 }
+  readonly stats = { received: 0, duplicates: 0, unwanted: 0, sent: 0, sentBytes: 0, forwarded: 0 }
 
   constructor (live: LiveTorrent) {
     this.live = live
@@ -55,14 +59,19 @@ export class PushSync {
     store.get(index, (err: Error | null, buf?: Uint8Array) => {
       live.uploads.reserve(-length)
       if (err || !buf || buf.length < length || wire.destroyed) return
-      for (let begin = 0; begin < length; begin += PUSH_BLOCK_BYTES) {
-        peer.send({ type: 'push', index, begin, data: buf.subarray(begin, Math.min(length, begin + PUSH_BLOCK_BYTES)) })
-      }
-      this.stats.sent++
-      this.stats.sentBytes += length
-      live.emit('push-sent', index, length) // for meters (the lab counts piece bytes up and down)
+      this.sendBlocks(peer, index, buf.subarray(0, length))
     })
     return true
+  }
+
+  /** The blocks of one piece, back to back (spec §7.9). */
+  private sendBlocks (peer: Peer, index: number, buf: Uint8Array): void {
+    for (let begin = 0; begin < buf.length; begin += PUSH_BLOCK_BYTES) {
+      peer.send({ type: 'push', index, begin, data: buf.subarray(begin, Math.min(buf.length, begin + PUSH_BLOCK_BYTES)) })
+    }
+    this.stats.sent++
+    this.stats.sentBytes += buf.length
+    this.live.emit('push-sent', index, buf.length) // for meters (the lab counts piece bytes up and down)
   }
 
   /** One PUSH block from `peer` (decoded: index < 2^26, begin a multiple of 16 KiB, 1..16 KiB of data). */
@@ -101,6 +110,9 @@ export class PushSync {
   /** The partial pieces of a peer that went away. */
   forget (peer: Peer): void { this.partials.delete(peer) }
 
+  /** Whether piece `index` may be requested now: not while a pushed copy of it is being verified and stored. */
+  mayRequest (index: number): boolean { return !this.verifying.has(index) }
+
   /** Whether a pushed piece is worth buffering (counted as duplicate or unwanted if not). */
   private wanted (index: number, beyond: boolean): boolean {
     const live = this.live
@@ -131,14 +143,38 @@ export class PushSync {
     }
     const store = live.torrent.store
     if (!store) return
+    if (this.verifying.has(index)) { this.stats.duplicates++; return } // pushed by two peers at once
+    this.forward(peer, index, buf) // before our HAVEs: the neighbour gets the bytes, not a HAVE to request
+    this.verifying.add(index)
+    patches.cancelRequests(live.torrent, index) // verified: our requests for it are moot (and not re-sent meanwhile)
     store.put(index, buf, (err: Error | null) => {
+      this.verifying.delete(index)
       if (err || live.destroyed) return // a store failure closes the torrent elsewhere (onClose)
       if (!patches.markHave(live.torrent, index)) { this.stats.duplicates++; return }
       this.stats.received++
-      patches.cancelRequests(live.torrent, index)
       patches.checkDone(live.torrent)
       patches.requestUpdate(live.torrent)
     })
+  }
+
+  /**
+   * A viewer with room in its uplink forwards a piece pushed to it, at the edge, to one neighbour
+   * that accepts pushes, holds a head covering it, has not announced it and has not asked us for it
+   * (and is not the pusher): the chain of pushes from the broadcaster's first tier goes on, one
+   * one-way delay a hop. The first such neighbour in a random order; none: nothing (it pulls).
+   */
+  private forward (from: Peer, index: number, buf: Uint8Array): void {
+    const live = this.live
+    if (!this.forwarding || live.role !== 'viewer' || index + FORWARD_EDGE < live.count || live.uploads.full()) return
+    const peers = [...live.peers]
+    for (let k = peers.length; k > 0; k--) {
+      const p = peers.splice(Math.floor(Math.random() * k), 1)[0]!
+      const w = p.wire
+      if (p === from || !p.supported || !p.acceptsPush || w.destroyed || p.knownCount <= index) continue
+      if (w.peerPieces.get(index) || patches.peerRequested(w, index)) continue
+      this.stats.forwarded++
+      return this.sendBlocks(p, index, buf)
+    }
   }
 
   private fault (peer: Peer, code: ErrorCode, reason: string): void {

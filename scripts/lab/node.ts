@@ -186,6 +186,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       n.joinAt = now()
       const t = n.torrent = n.client.add(m.magnet, { live: true, from: 'live', path: joinPath(dir, String(m.node)) })
       countWires(n, t)
+      if (process.env.LAB_NO_FORWARD && t.live.push) t.live.push.forwarding = false
       t.on('verified', (i: number) => { n.verified.set(i, now()) })
       t.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${m.node}: ${err.message}` }))
       t.live.on('peer-banned', (b: any) => { n.bans++; if (n.bans <= 2) process.send!({ event: 'note', message: `node ${m.node} banned ${b.addr}: ${b.code} ${b.reason}` }) })
