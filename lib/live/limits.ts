@@ -38,8 +38,13 @@ export const MAX_MESSAGES_PER_SECOND = 500
 
 // ---- pushed pieces (push.ts) ------------------------------------------------------------------
 
-/** A piece may be pushed this far beyond our newest head (its HEAD may still be being checked). */
+/**
+ * A piece may be pushed this far beyond our newest head or the pusher's claim (the count of its
+ * HEAD that is still being checked, as for HAVE: peer-policy.ts).
+ */
 export const MAX_PUSH_AHEAD = 64
+/** Whole pushed pieces per wire waiting for their HEAD to be checked; more are dropped (not blamed: a bulk publish). */
+export const MAX_PUSH_UNPROVEN = 8
 /** A piece pushed this far below our newest head is stale: no honest pusher sends it (it pushes its newest). */
 export const MAX_PUSH_BEHIND = 64
 /** Pieces a wire may have partly pushed at once (an honest sender sends a piece's blocks back to back: 1). */

@@ -8,10 +8,11 @@
  *
  * Receiving, never trusting the pusher (cheapest check first):
  *   we accept pushes at all?                       no → BAD_TYPE, banned
- *   index within [count − MAX_PUSH_BEHIND, count + MAX_PUSH_AHEAD)?   no → banned
+ *   index within [count − MAX_PUSH_BEHIND, max(count, its claim) + MAX_PUSH_AHEAD)?   no → banned
  *   blocks in order, of the right length, ≤ MAX_PUSH_PARTIALS pieces open per wire?   no → banned
  *   we have it already, or do not want it (below our start or window, no hash)?   counted, dropped
- *   whole piece buffered (≤ MAX_PUSH_PIECE_BYTES), then, if its head is still being checked, after it:
+ *   whole piece buffered (≤ MAX_PUSH_PIECE_BYTES), then, if its head is still being checked, after it
+ *   (≤ MAX_PUSH_UNPROVEN such pieces a wire; more are dropped):
  *   proved by a verified head?   no → banned      SHA-1 = the hash log's?   no → corrupt, banned
  *   then it enters the store and becomes ours as a downloaded piece does (markHave: bitfield,
  *   'verified', HAVE to every peer), and our own requests for it are cancelled.
@@ -22,7 +23,7 @@ import type { ErrorCode } from '../protocol/result.js'
 import { hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import type { WireLike } from '../../patches/index.js'
-import { FORWARD_EDGE, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS } from './limits.js'
+import { FORWARD_EDGE, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN } from './limits.js'
 import type { LiveTorrent } from './live-torrent.js'
 import type { Peer } from './peer.js'
 
@@ -34,6 +35,8 @@ export class PushSync {
   private partials = new Map<Peer, Map<number, Partial>>()
   /** Whole pushed pieces being verified and stored: not requested meanwhile (mayRequest). */
   private verifying = new Set<number>()
+  /** Per wire: whole pushed pieces waiting for the HEADs before them to be checked (≤ MAX_PUSH_UNPROVEN). */
+  private unproven = new Map<Peer, number>()
   /** A viewer forwards a piece pushed to it to one neighbour (push.ts forward()). */
   forwarding = true
   /**
@@ -80,7 +83,7 @@ export class PushSync {
     if (!live.acceptsPush) return this.fault(peer, 'BAD_TYPE', 'sent PUSH, which we did not accept in our handshake')
     if (!live.state || live.destroyed) { if (begin === 0) this.stats.unwanted++; return } // no metadata yet
     const count = live.count
-    if (index >= count + MAX_PUSH_AHEAD) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, beyond the edge (${count} pieces)`)
+    if (index >= Math.max(count, peer.claimedCount) + MAX_PUSH_AHEAD) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, beyond the edge (${count} pieces)`)
     if (index + MAX_PUSH_BEHIND < count) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index}, far behind the edge (${count} pieces)`)
     const beyond = index >= count // its head may still be being checked: full length until then
     const length = beyond ? live.torrent.pieceLength : live.pieceLength(index)
@@ -108,7 +111,7 @@ export class PushSync {
   }
 
   /** The partial pieces of a peer that went away. */
-  forget (peer: Peer): void { this.partials.delete(peer) }
+  forget (peer: Peer): void { this.partials.delete(peer); this.unproven.delete(peer) }
 
   /** Whether piece `index` may be requested now: not while a pushed copy of it is being verified and stored. */
   mayRequest (index: number): boolean { return !this.verifying.has(index) }
@@ -126,7 +129,14 @@ export class PushSync {
 
   private async complete (peer: Peer, index: number, buf: Uint8Array): Promise<void> {
     const live = this.live
-    if (index >= live.count) await live.idle() // the HEAD that proves it came first on this wire
+    if (index >= live.count) { // the HEAD that proves it came first on this wire: wait until it is checked
+      const n = this.unproven.get(peer) ?? 0
+      if (n >= MAX_PUSH_UNPROVEN) { this.stats.unwanted++; return }
+      this.unproven.set(peer, n + 1)
+      await live.idle()
+      const left = (this.unproven.get(peer) ?? 1) - 1
+      if (left > 0) this.unproven.set(peer, left); else this.unproven.delete(peer)
+    }
     if (live.destroyed) return
     const hash = live.state?.log.get(index)
     if (!hash) {

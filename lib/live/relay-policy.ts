@@ -57,6 +57,8 @@ export const EXPLORE = 4
 /** Average fallbacks per piece (EWMA) above which the tier grows, and below which it shrinks. */
 export const HIGH_FALLBACKS = 1
 export const LOW_FALLBACKS = 0.25
+/** Of a head that brings many pieces at once, only the newest this many are pushed (the rest: HAVE). */
+export const PUSH_NEWEST = 4
 /** Pieces held back at once, at most (the oldest are released to everyone first). */
 export const MAX_HELD = 4096
 
@@ -120,7 +122,8 @@ export class RelayPolicy {
    * out and banned the source.)
    */
   private firstHand (w: WireLike, index: number): void {
-    if (!this.busy() && this.push(w, index)) this.stats.pushed++; else w.have(index)
+    const newest = index >= this.torrent.pieces.length - PUSH_NEWEST
+    if (newest && !this.busy() && this.push(w, index)) this.stats.pushed++; else w.have(index)
   }
 
   /** Serve as a plain seeder from now on (the end, or close): every held piece goes to everyone. */
