@@ -49,6 +49,8 @@ export const MAX_PUSH_UNPROVEN = 8
 export const MAX_PUSH_BEHIND = 64
 /** Pieces a wire may have partly pushed at once (an honest sender sends a piece's blocks back to back: 1). */
 export const MAX_PUSH_PARTIALS = 2
+/** A piece whose push has begun is not requested elsewhere for this long (ms), unless the push fails first. */
+export const PUSH_WAIT_MS = 1000
 /** A viewer forwards a pushed piece only this close to the newest head (the live edge). */
 export const FORWARD_EDGE = 2
 

@@ -23,7 +23,7 @@ import type { ErrorCode } from '../protocol/result.js'
 import { hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import type { WireLike } from '../../patches/index.js'
-import { FORWARD_EDGE, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN } from './limits.js'
+import { FORWARD_EDGE, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN, PUSH_WAIT_MS } from './limits.js'
 import type { LiveTorrent } from './live-torrent.js'
 import type { Peer } from './peer.js'
 
@@ -35,6 +35,8 @@ export class PushSync {
   private partials = new Map<Peer, Map<number, Partial>>()
   /** Whole pushed pieces being verified and stored: not requested meanwhile (mayRequest). */
   private verifying = new Set<number>()
+  /** Pieces on their way by push (first block here, not yet checked), since when: not requested for PUSH_WAIT_MS. */
+  private coming = new Map<number, number>()
   /** Per wire: whole pushed pieces waiting for the HEADs before them to be checked (≤ MAX_PUSH_UNPROVEN). */
   private unproven = new Map<Peer, number>()
   /** A viewer forwards a piece pushed to it to one neighbour (push.ts forward()). */
@@ -61,8 +63,11 @@ export class PushSync {
     live.uploads.reserve(length) // counted as upload from now: fallbacks wait for it (upload-budget.ts)
     store.get(index, (err: Error | null, buf?: Uint8Array) => {
       live.uploads.reserve(-length)
-      if (err || !buf || buf.length < length || wire.destroyed) return
-      this.sendBlocks(peer, index, buf.subarray(0, length))
+      if (wire.destroyed) return
+      if (!err && buf && buf.length >= length) this.sendBlocks(peer, index, buf.subarray(0, length))
+      // Then a HAVE, as to any peer: if the push is dropped there (a duplicate, not wanted yet, over a
+      // bound), the peer still knows we hold the piece. Behind the blocks, it asks for nothing meanwhile.
+      wire.have(index)
     })
     return true
   }
@@ -96,6 +101,7 @@ export class PushSync {
       if (open.size >= MAX_PUSH_PARTIALS) return this.fault(peer, 'TOO_LARGE', `more than ${MAX_PUSH_PARTIALS} pieces pushed at once`)
       p = { buf: this.wanted(index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
       open.set(index, p)
+      if (p.buf && !this.coming.has(index)) this.coming.set(index, Date.now())
     }
     const expect = Math.min(PUSH_BLOCK_BYTES, length - begin)
     // Only a piece its head does not prove yet may turn out shorter (the last piece of an END).
@@ -107,20 +113,28 @@ export class PushSync {
     live.emit('push-block', index, data.length)
     if (p.received < length && data.length === expect) return
     open.delete(index)
-    if (p.buf) void this.complete(peer, index, p.buf.subarray(0, p.received))
+    if (p.buf) void this.complete(peer, index, p.buf.subarray(0, p.received)).finally(() => this.coming.delete(index))
   }
 
   /** The partial pieces of a peer that went away. */
   forget (peer: Peer): void { this.partials.delete(peer); this.unproven.delete(peer) }
 
   /** Whether piece `index` may be requested now: not while a pushed copy of it is being verified and stored. */
-  mayRequest (index: number): boolean { return !this.verifying.has(index) }
+  mayRequest (index: number): boolean {
+    if (this.verifying.has(index)) return false
+    const t = this.coming.get(index)
+    if (t === undefined) return true
+    if (Date.now() - t < PUSH_WAIT_MS) return false
+    this.coming.delete(index) // a pusher that never finishes delays a piece by PUSH_WAIT_MS, once
+    return true
+  }
 
   /** Whether a pushed piece is worth buffering (counted as duplicate or unwanted if not). */
   private wanted (index: number, beyond: boolean): boolean {
     const live = this.live
     if (live.has(index)) { this.stats.duplicates++; return false }
-    if (index < Math.max(live.startPiece ?? Infinity, live.window.floor) || (!beyond && !live.state?.log.get(index))) {
+    if (beyond) return true // judged once its head is checked (complete()): our start may not be known yet
+    if (index < Math.max(live.startPiece ?? Infinity, live.window.floor) || !live.state?.log.get(index)) {
       this.stats.unwanted++
       return false
     }
@@ -146,6 +160,7 @@ export class PushSync {
     }
     if (buf.length !== live.pieceLength(index)) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} of ${buf.length} bytes, not ${live.pieceLength(index)}`)
     if (live.has(index)) { this.stats.duplicates++; return }
+    if (index < Math.max(live.startPiece ?? Infinity, live.window.floor)) { this.stats.unwanted++; return }
     if (!equal(hashes.sha1(buf), hash)) {
       live.stats.corruptPieces++
       live.policy.banWire(peer.wire, 'CORRUPT_PIECE', `pushed piece ${index}, which failed SHA-1 verification`, peer.peerId)
@@ -188,6 +203,7 @@ export class PushSync {
   }
 
   private fault (peer: Peer, code: ErrorCode, reason: string): void {
+    for (const i of this.partials.get(peer)?.keys() ?? []) this.coming.delete(i)
     this.partials.delete(peer)
     this.live.onPeerFault(peer, code, reason)
   }
