@@ -4,7 +4,9 @@
  * trip of a pull: one one-way delay per hop instead of three.
  *
  * Sending (the broadcaster's first tier, relay-policy.ts): the piece is read from the store and
- * sent in blocks of 16 KiB, in order and one after another, after the HEAD that proves it.
+ * sent in blocks of 16 KiB, in order and one after another, after the HEAD that proves it, then a
+ * HAVE (a receiver that drops the push still knows we hold it). Forwarding: a viewer with room in
+ * its uplink passes a piece pushed to it on to one neighbour, before its own HAVEs (forward()).
  *
  * Receiving, never trusting the pusher (cheapest check first):
  *   we accept pushes at all?                       no → BAD_TYPE, banned
@@ -15,7 +17,8 @@
  *   (≤ MAX_PUSH_UNPROVEN such pieces a wire; more are dropped):
  *   proved by a verified head?   no → banned      SHA-1 = the hash log's?   no → corrupt, banned
  *   then it enters the store and becomes ours as a downloaded piece does (markHave: bitfield,
- *   'verified', HAVE to every peer), and our own requests for it are cancelled.
+ *   'verified', HAVE to every peer), and our own requests for it are cancelled. A piece whose push
+ *   has begun is not requested for PUSH_WAIT_MS, nor while it is being stored (mayRequest).
  */
 import { equal } from '../protocol/bytes.js'
 import { MAX_PUSH_PIECE_BYTES, PUSH_BLOCK_BYTES } from '../protocol/constants.js'
