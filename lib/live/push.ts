@@ -120,7 +120,11 @@ export class PushSync {
   }
 
   /** The partial pieces of a peer that went away. */
-  forget (peer: Peer): void { this.partials.delete(peer); this.unproven.delete(peer) }
+  forget (peer: Peer): void {
+    for (const i of this.partials.get(peer)?.keys() ?? []) this.coming.delete(i)
+    this.partials.delete(peer)
+    this.unproven.delete(peer)
+  }
 
   /** Whether piece `index` may be requested now: not while a pushed copy of it is being verified and stored. */
   mayRequest (index: number): boolean {
