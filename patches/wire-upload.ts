@@ -6,6 +6,8 @@
  *   connSent()          bytes the connection handed to the OS (a net.Socket counts them)
  *   admitRequests()     a REQUEST the budget refuses is REJECTed at once (BEP 6)
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
+ *   cancelRequests()    our requests for a piece that came otherwise (pushed: lib/live/push.ts) are cancelled
+ *   peerRequested()     whether the peer has asked us for a block of a piece (push.ts does not push it to it)
  */
 import { connOf } from './torrent-peers.js'
 import { REJECT } from './wire-requests.js'
@@ -83,4 +85,17 @@ export function onRequestTimeout (wire: WireLike, keep: () => boolean): void {
     if (this.destroyed || !keep()) return stock.call(this)
     for (const r of [...this.requests]) this.cancel(r.piece, r.offset, r.length)
   }
+}
+
+/** Cancels (BEP 3 CANCEL) our pending requests for piece `index` on every wire: it came otherwise (a PUSH). */
+export function cancelRequests (torrent: TorrentLike, index: number): void {
+  for (const wire of torrent.wires) {
+    if (wire.destroyed) continue
+    for (const r of [...wire.requests]) if (r.piece === index) wire.cancel(r.piece, r.offset, r.length)
+  }
+}
+
+/** Whether the peer on `wire` has a pending request of ours to serve for piece `index`. */
+export function peerRequested (wire: WireLike, index: number): boolean {
+  return wire.peerRequests.some((r) => r.piece === index)
 }

@@ -8,6 +8,7 @@
  *   node dist/scripts/lab.js [--quick] [--json] [--viewers 50,200,500] [--resource-index X] …
  *
  * Progress and the table go to stderr; with --json, one JSON object is the last line of stdout.
+ * LAB_NO_FORWARD=1 in the environment turns off viewers' push forwarding (lib/live/push.ts), for A/B runs.
  * Every run stops by itself and removes its temporary folders. Targets are printed, never asserted.
  */
 import { rmSync } from 'node:fs'
@@ -211,7 +212,9 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       wires_duplicate: net.wiresDuplicate,
       source_max_backlog_kib: round(src.maxBacklog / 1024, 0),
       source_wires: src.wires,
-      source_relay: src.relay
+      source_relay: src.relay,
+      // Pieces that reached viewers by PUSH (lib/live/push.ts), of pieces verified by viewers.
+      push_received: views.reduce((a: number, v: any) => a + (v.pushReceived ?? 0), 0)
     }
   } finally {
     await stopEverything()

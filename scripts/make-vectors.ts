@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import {
   CHAIN_BYTES, FLAG_ENDED, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECES, MAX_TAIL_HASHES, MAX_WINDOW, MSG_HASHES,
-  MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, PROTOCOL_VERSION, SIGNATURE_BYTES,
+  MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, MSG_PUSH, PROTOCOL_VERSION, SIGNATURE_BYTES, MAX_PIECE_LENGTH, PUSH_HEADER_BYTES,
   HEAD_BODY_BYTES, MAX_NAME_BYTES, SIGNATURE_METHOD, concat, createFinalInfo, createLiveInfo, decode, encode, encodeInfo, fromHex, genesis,
   infoHashOf, pureHashes, runChain, signable, step, toHex, view, writeU64,
   type ErrorCode, type Head, type SignedHead
@@ -79,11 +79,20 @@ const H_SIG = 1 + HEAD_BODY_BYTES
 const H_N = H_SIG + SIGNATURE_BYTES
 const H_FIXED = H_N + 2
 
-function invalidMessages (headNoTail: Uint8Array, headTail: Uint8Array, endMsg: Uint8Array, hashes: Uint8Array): Invalid[] {
+function u32 (n: number): Uint8Array { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n); return b }
+
+function invalidMessages (headNoTail: Uint8Array, headTail: Uint8Array, endMsg: Uint8Array, hashes: Uint8Array, push: Uint8Array): Invalid[] {
   const list: Invalid[] = [
     { description: 'empty message', hex: '', error: 'BAD_LENGTH' },
     { description: 'unknown message type 0x00', hex: '00', error: 'BAD_TYPE' },
-    { description: 'unknown message type 0x05 followed by a range', hex: toHex(range(0x05, 0, 1)), error: 'BAD_TYPE' },
+    { description: 'unknown message type 0x06 followed by a range', hex: toHex(range(0x06, 0, 1)), error: 'BAD_TYPE' },
+    { description: 'unknown message type 0x06 of MAX_MESSAGE_BYTES + 1 bytes (only PUSH may be longer)', hex: toHex(concat([Uint8Array.of(0x06), new Uint8Array(MAX_MESSAGE_BYTES)])), error: 'TOO_LARGE' },
+    { description: 'PUSH without data', hex: toHex(push.subarray(0, PUSH_HEADER_BYTES)), error: 'BAD_LENGTH' },
+    { description: 'PUSH of PUSH_BLOCK_BYTES + 1 bytes of data', hex: toHex(concat([push, Uint8Array.of(0)])), error: 'TOO_LARGE' },
+    { description: 'PUSH index MAX_PIECES', hex: toHex(withU64(push, 1, MAX_PIECES)), error: 'TOO_LARGE' },
+    { description: 'PUSH index exactly 2^53', hex: toHex(withBytes(push, 1, U64_2_53)), error: 'TOO_LARGE' },
+    { description: 'PUSH begin 1 (not a multiple of PUSH_BLOCK_BYTES)', hex: toHex(withBytes(push, 9, Uint8Array.of(0, 0, 0, 1))), error: 'BAD_FIELD' },
+    { description: 'PUSH block reaching past MAX_PIECE_LENGTH', hex: toHex(withBytes(push, 9, u32(MAX_PIECE_LENGTH))), error: 'TOO_LARGE' },
     { description: 'message longer than MAX_MESSAGE_BYTES', hex: toHex(concat([Uint8Array.of(MSG_HASHES), new Uint8Array(MAX_MESSAGE_BYTES)])), error: 'TOO_LARGE' },
     { description: 'HEAD truncated inside the fixed part', hex: toHex(headNoTail.subarray(0, H_FIXED - 1)), error: 'BAD_LENGTH' },
     { description: 'HEAD without tail followed by one extra byte', hex: toHex(concat([headNoTail, Uint8Array.of(0)])), error: 'TRAILING_BYTES' },
@@ -190,6 +199,8 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
   const hashReq = encode({ type: 'hash-request', start: 0, count: 3 })
   const hashesMsg = encode({ type: 'hashes', start: 0, anchor: chain[0]!, hashes: concat(pieceHashes.slice(0, 3)) })
   const hashReject = encode({ type: 'hash-reject', start: 0, count: MAX_PAGE_HASHES })
+  const pushFull = encode({ type: 'push', index: 1, begin: 0, data: data.subarray(PIECE_LENGTH, 2 * PIECE_LENGTH) })
+  const pushLast = encode({ type: 'push', index: 3, begin: 0, data: data.subarray(3 * PIECE_LENGTH) })
 
   // A few heads that decode but must not be accepted (signature or shape).
   const badSig = headNoTail.slice(); badSig[H_SIG] = (badSig[H_SIG] as number) ^ 0x01
@@ -240,9 +251,11 @@ export async function makeVectors (): Promise<Record<string, unknown>> {
       { name: 'END (ended HEAD, tail of 1: anchor c[3], sha1 of piece 3)', type: MSG_HEAD, head: 'ended', tailStart: 3, tailCount: 1, hex: toHex(endMsg) },
       { name: 'HASH_REQUEST start 0, 3 hashes', type: MSG_HASH_REQUEST, start: 0, count: 3, hex: toHex(hashReq) },
       { name: 'HASHES start 0, anchor c[0], sha1 of pieces 0..2 (verified against the live head)', type: MSG_HASHES, start: 0, count: 3, hex: toHex(hashesMsg) },
-      { name: 'HASH_REJECT start 0, 512 hashes', type: MSG_HASH_REJECT, start: 0, count: MAX_PAGE_HASHES, hex: toHex(hashReject) }
+      { name: 'HASH_REJECT start 0, 512 hashes', type: MSG_HASH_REJECT, start: 0, count: MAX_PAGE_HASHES, hex: toHex(hashReject) },
+      { name: 'PUSH piece 1, begin 0, the whole piece (one block of 16 384 bytes)', type: MSG_PUSH, index: 1, begin: 0, length: PIECE_LENGTH, hex: toHex(pushFull) },
+      { name: 'PUSH piece 3, begin 0, the short last piece of the ended stream', type: MSG_PUSH, index: 3, begin: 0, length: DATA_LENGTH - 3 * PIECE_LENGTH, hex: toHex(pushLast) }
     ],
-    invalidMessages: invalidMessages(headNoTail, headTail, endMsg, hashesMsg),
+    invalidMessages: invalidMessages(headNoTail, headTail, endMsg, hashesMsg, pushFull),
     invalidInfo: [...invalidInfos(publicKey, nonce), ...invalidInfoKeys(publicKey, nonce)],
     invalidHeads: [
       { description: 'live HEAD with one signature bit flipped', hex: toHex(badSig), error: 'BAD_SIGNATURE' },

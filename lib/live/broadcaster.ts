@@ -107,7 +107,7 @@ export class Broadcaster {
     this.pieceLength = torrent.pieceLength
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
-    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), ...relay })
+    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), push: (w, i) => this.live.push.send(w, i), ...relay })
     if (this.live.window.windowOnly) {
       // Keeping the window only: the hashes the window forgets live on disk, not in memory.
       const a = this.archived = persist ? persistedHashes(persist) : openHashSpill()

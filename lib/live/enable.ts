@@ -52,7 +52,7 @@ export function enableLive<C> (client: C, options: EnableOptions = {}): C {
   c.add = function (this: unknown, id: unknown, opts?: Record<string, unknown> | AddCallback, cb?: AddCallback) {
     if (typeof opts === 'function') { cb = opts; opts = undefined }
     if (!opts || opts.live !== true) return add.call(this, id, opts, cb)
-    const { live: _l, from, liveEdgePieces, headPieces, role, archive, behind, ...rest } = opts
+    const { live: _l, from, liveEdgePieces, headPieces, role, archive, behind, push, ...rest } = opts
     if (from !== undefined && from !== 'start' && from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     // `uploads`: WebTorrent's tit-for-tat keeps 10 upload slots and chokes the rest every 10 s, which
     // starves a live swarm (the broadcaster downloads nothing, slow viewers give little back): a
@@ -64,7 +64,7 @@ export function enableLive<C> (client: C, options: EnableOptions = {}): C {
     const wtOpts = { uploads: Infinity, ...rest, store: rest.store ?? Store, storeOpts, storeCacheSlots: 0, alwaysChokeSeeders: false, strategy: 'sequential' }
     const torrent = add.call(this, id, wtOpts, cb)
     try { checkTorrentClass(torrent) } catch (err) { torrent.destroy(); throw err }
-    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role, archive, behind } as LiveOptions & { role?: 'broadcaster' | 'viewer' }) as LiveView
+    const ctl = new LiveTorrent(torrent, { from, liveEdgePieces, headPieces, role, archive, behind, push } as LiveOptions & { role?: 'broadcaster' | 'viewer' }) as LiveView
     ctl.createReadStream = (o?: ReadOptions) => createReadStream(ctl, o)
     ctl.stream = (o?: ReadOptions) => createWebStream(ctl, o)
     ;(torrent as TorrentLike & { live?: LiveView }).live = ctl

@@ -3,7 +3,7 @@
  * hands messages to the stream controller, and sends what the controller asks (through its Peer,
  * peer.ts). Bytes from the peer never throw out of here. Step 1 of a HEAD's way: decode.
  */
-import { EXTENSION_NAME, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
+import { EXTENSION_NAME, HANDSHAKE_PUSH_KEY, MAX_PUSH_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decode, type Message } from '../protocol/messages.js'
 import { toHex } from '../protocol/bytes.js'
 import { REQQ, type WireLike } from '../../patches/index.js'
@@ -15,6 +15,8 @@ export { Peer }
 /** What the extension needs from the stream it belongs to. */
 export interface LiveHost {
   readonly count: number
+  /** Whether we accept PUSH (said in our extended handshake). */
+  readonly acceptsPush: boolean
   onPeerReady (peer: Peer): void
   onPeerMessage (peer: Peer, msg: Message): void
   onPeerFault (peer: Peer, code: ErrorCode | 'FLOOD', reason: string): void
@@ -30,6 +32,7 @@ export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
       wire.extendedHandshake.live_v = PROTOCOL_VERSION
       wire.extendedHandshake.live_n = host.count
       wire.extendedHandshake.reqq = REQQ // BEP 10: requests we queue per peer (see patches/wire-requests.ts)
+      if (host.acceptsPush) wire.extendedHandshake[HANDSHAKE_PUSH_KEY] = 1
       // An incoming peer's handshake arrives before WebTorrent installs extensions, so
       // onHandshake is never called for it: take its id from the wire, and refuse it if banned.
       if (typeof wire.peerId === 'string' && wire.peerId) {
@@ -48,6 +51,7 @@ export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
       if (!m || typeof m[EXTENSION_NAME] !== 'number') return // a plain BitTorrent peer
       if (h.live_v !== undefined && h.live_v !== PROTOCOL_VERSION) return // another version: don't speak it
       this.peer.supported = true // live_n is only a claim: knownCount grows from verified heads alone
+      this.peer.acceptsPush ||= h[HANDSHAKE_PUSH_KEY] === 1
       // Claims only grow: a re-sent handshake cannot shrink a claim to dodge the proof deadline.
       this.peer.claim(h.live_n)
       host.onPeerReady(this.peer)
@@ -57,7 +61,7 @@ export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
       const peer = this.peer
       if (!peer.supported) return host.onPeerFault(peer, 'BAD_TYPE', 'ut_live message before the handshake')
       if (!peer.withinRate()) return host.onPeerFault(peer, 'FLOOD', 'too many ut_live messages')
-      if (!(buf instanceof Uint8Array) || buf.length > MAX_MESSAGE_BYTES) return host.onPeerFault(peer, 'TOO_LARGE', 'oversized ut_live message')
+      if (!(buf instanceof Uint8Array) || buf.length > MAX_PUSH_MESSAGE_BYTES) return host.onPeerFault(peer, 'TOO_LARGE', 'oversized ut_live message')
       const r = decode(buf)
       if (!r.ok) return host.onPeerFault(peer, r.code, r.reason)
       host.onPeerMessage(peer, r.value)

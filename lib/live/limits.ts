@@ -36,6 +36,24 @@ export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
 /** Per-peer budget: ut_live messages per second before the peer counts as flooding. */
 export const MAX_MESSAGES_PER_SECOND = 500
 
+// ---- pushed pieces (push.ts) ------------------------------------------------------------------
+
+/**
+ * A piece may be pushed this far beyond our newest head or the pusher's claim (the count of its
+ * HEAD that is still being checked, as for HAVE: peer-policy.ts).
+ */
+export const MAX_PUSH_AHEAD = 64
+/** Whole pushed pieces per wire waiting for their HEAD to be checked; more are dropped (not blamed: a bulk publish). */
+export const MAX_PUSH_UNPROVEN = 8
+/** A piece pushed this far below our newest head is stale: no honest pusher sends it (it pushes its newest). */
+export const MAX_PUSH_BEHIND = 64
+/** Pieces a wire may have partly pushed at once (an honest sender sends a piece's blocks back to back: 1). */
+export const MAX_PUSH_PARTIALS = 2
+/** A piece whose push has begun is not requested elsewhere for this long (ms), unless the push fails first. */
+export const PUSH_WAIT_MS = 1000
+/** A viewer forwards a pushed piece only this close to the newest head (the live edge). */
+export const FORWARD_EDGE = 2
+
 // ---- hash pages (page-sync.ts) ----------------------------------------------------------------
 
 /** A hash page not answered in this time is asked of another peer. */

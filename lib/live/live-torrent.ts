@@ -15,7 +15,7 @@
  *   selection.ts   verified hashes → select wanted pieces; adopt pieces already on disk
  *   peer-policy.ts bans, the claim budget, the TIMEOUT rule;  smart-ban.ts  who sent a bad piece's bytes
  *   final.ts       the end: the final, ordinary torrent, built, checked and served
- *   publish.ts / relay-policy.ts  the broadcaster: a head signed and announced; who hears of a piece first
+ *   publish.ts / relay-policy.ts / push.ts  the broadcaster: a head signed, announced; who hears (is pushed) a piece first
  *   upload-budget.ts / request-routing.ts  REJECT beyond our uplink; whom not to ask for a while
  *   window.ts      the sliding window of an endless stream: what is kept, what is dropped
  *   limits.ts      every budget a peer's behaviour can drive, with its reason
@@ -48,6 +48,7 @@ import type { Peer } from './peer.js'
 import { PeerPolicy, type Ban, type PolicyHost } from './peer-policy.js'
 import { HeadSync } from './head-sync.js'
 import { PageSync } from './page-sync.js'
+import { PushSync } from './push.js'
 import { SmartBan } from './smart-ban.js'
 import { learnHashes } from './selection.js'
 import { maybeFinish, ownsFinal, whenFinal, type FinalTorrent } from './final.js'
@@ -66,12 +67,10 @@ export interface LiveOptions extends WindowOptions {
   from?: From
   /** For from: 'live', how many of the newest pieces to start before the edge (default 1: the newest). */
   liveEdgePieces?: number
-  /**
-   * Also fetch the stream's first N pieces (default 0), whatever `from` is: a container's header
-   * (an fMP4 initialisation segment, say) for a viewer that starts at the live edge. Their hashes
-   * come by pages verified backwards from the edge (20 bytes a piece of history, no signatures).
-   */
+  /** Also fetch the first N pieces (default 0), whatever `from` is (an fMP4 init segment; hashes by pages from the edge). */
   headPieces?: number
+  /** A viewer accepts pieces pushed unasked (PUSH, spec §7.9, push.ts); default true. */
+  push?: boolean
 }
 
 export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
@@ -107,6 +106,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   /** What this peer's uplink can serve soon; requests beyond it are rejected (upload-budget.ts). */
   readonly uploads = new UploadBudget()
   readonly window: SlidingWindow // what this peer keeps of an endless stream (window.ts)
+  readonly acceptsPush: boolean // we said live_push: 1 (a viewer, unless push: false)
+  readonly push: PushSync = new PushSync(this) // pieces pushed to us, and by us (push.ts)
   private waiters = new Set<() => void>()
   private peerOfWire = new WeakMap<object, Peer>()
   /** Sources that went away are dialled again while the stream is wanted (redial.ts). */
@@ -126,6 +127,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     if (this.from !== 'start' && this.from !== 'live') throw new LiveError('BAD_ARGUMENT', "from must be 'start' or 'live'")
     this.liveEdgePieces = Math.max(1, opts.liveEdgePieces ?? 1)
     this.headPieces = Math.max(0, Math.floor(opts.headPieces ?? 0))
+    this.acceptsPush = this.role === 'viewer' && opts.push !== false
     this.startPiece = this.role === 'broadcaster' ? 0 : null // from: 'start' at the metadata (window.ts)
     this.window = new SlidingWindow(this, opts)
     this.policy = new PeerPolicy(this)
@@ -198,9 +200,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   }
 
   /** Resolves on the next change (a piece verified, a head, the end, an error or close). */
-  changed (): Promise<void> {
-    return new Promise((resolve) => { this.waiters.add(resolve) })
-  }
+  changed (): Promise<void> { return new Promise((resolve) => { this.waiters.add(resolve) }) }
 
   /** @internal wakes changed() */
   notify (): void {
@@ -294,6 +294,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       case 'hash-request': return this.pages.onRequest(peer, msg.start, msg.count)
       case 'hashes': return this.pages.onHashes(peer, msg.start, msg.anchor, msg.hashes)
       case 'hash-reject': return this.pages.onReject(peer, msg.start, msg.count)
+      case 'push': return this.push.onPush(peer, msg.index, msg.begin, msg.data)
     }
   }
 
@@ -307,7 +308,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
    * request-routing.ts; and a piece under suspicion comes from one wire only (smart-ban.ts).
    */
   private mayRequest (wire: WireLike, index: number): boolean {
-    return this.routing.mayRequest(wire, index) && this.smartBan.mayRequest(wire, index)
+    return this.routing.mayRequest(wire, index) && this.smartBan.mayRequest(wire, index) && this.push.mayRequest(index)
   }
 
   private onWireClose (wire: WireLike): void {
@@ -319,6 +320,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       this.heads.forget(p)
       this.policy.forget(p)
       this.pages.forget(p)
+      this.push.forget(p)
     }
     if (!this.destroyed) this.redial.onWireClose(wireAddr(wire), wasLive)
     if (!this.destroyed && wasLive && this.role === 'viewer' && this.peers.size === 0) this.redial.onLiveWireClosed()
@@ -364,10 +366,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   /** Sends the current head to every peer that lacks it. */
   announce (): void { this.heads.announce() }
 
-  /**
-   * Resolves once every head received so far has been checked (and applied or refused): a
-   * barrier for tests and tools that must show a head changed nothing.
-   */
+  /** Resolves once every head received so far is checked (applied or refused): a barrier (tests, push.ts). */
   idle (): Promise<void> { return this.heads.idle() }
 
   /** @internal */

@@ -21,6 +21,8 @@ export class Peer {
   peerId = ''
   /** Both sides speak ut_live (its extended handshake came, with our version). */
   supported = false
+  /** It accepts PUSH (live_push: 1 in its extended handshake). */
+  acceptsPush = false
   knownRank = -1
   claimedCount = 0
   heardAt = 0

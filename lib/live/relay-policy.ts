@@ -21,7 +21,9 @@
  * to one fewer. So the source uploads about `tier + fallbacks` copies of each piece, whatever the
  * number of viewers, and never leaves a viewer waiting longer than FALLBACK_MS for a piece.
  *
- * Pure REQUEST/PIECE; no wire change: a peer is never told a piece the broadcaster does not hold,
+ * A first-tier peer that accepts PUSH (spec §7.9, push.ts) is pushed the piece instead of told
+ * of it: the HAVE → REQUEST → PIECE round trip saved on the first hop. Every other announcement is
+ * a HAVE (ordinary REQUEST/PIECE): a peer is never told a piece the broadcaster does not hold,
  * only told later. With few wires (≤ FULL_FANOUT) everyone is told at once: there is no swarm to
  * relay through. Wires that connect later get the whole bitfield (as from any seeder); after the
  * end the broadcaster is a plain seeder.
@@ -36,6 +38,8 @@ export interface RelayOptions {
   enabled?: boolean
   /** A wire the swarm has not served a piece this long after it aired gets it from the source (ms). */
   fallbackMs?: number
+  /** Pushes piece `index` to `wire` if it accepts pushes (push.ts); false: nothing sent, HAVE instead. */
+  push?: (wire: WireLike, index: number) => boolean
 }
 
 /** At most this many wires: HAVE to all at once (no swarm worth relaying through). */
@@ -53,6 +57,8 @@ export const EXPLORE = 4
 /** Average fallbacks per piece (EWMA) above which the tier grows, and below which it shrinks. */
 export const HIGH_FALLBACKS = 1
 export const LOW_FALLBACKS = 0.25
+/** Of a head that brings many pieces at once, only the newest this many are pushed (the rest: HAVE). */
+export const PUSH_NEWEST = 4
 /** Pieces held back at once, at most (the oldest are released to everyone first). */
 export const MAX_HELD = 4096
 
@@ -62,6 +68,7 @@ export class RelayPolicy {
   private readonly torrent: TorrentLike
   private readonly fallbackMs: number
   private readonly busy: () => boolean
+  private readonly push: (wire: WireLike, index: number) => boolean
   private held = new Map<number, Held>()
   private turn = 0
   private rotation = 0
@@ -72,14 +79,15 @@ export class RelayPolicy {
   private ewma = 0
   /** Peers told of each new piece first (adapts between 1 and MAX_TIER). */
   tier = 1
-  /** Counters: pieces seeded through a first tier, copies announced first-hand, fallbacks (per wire). */
-  readonly stats = { seeded: 0, firstHand: 0, fallbacks: 0, toAll: 0, deferred: 0 }
+  /** Counters: pieces seeded through a first tier, copies announced first-hand (pushed: of them, by PUSH), fallbacks (per wire). */
+  readonly stats = { seeded: 0, firstHand: 0, pushed: 0, fallbacks: 0, toAll: 0, deferred: 0 }
 
   constructor (torrent: TorrentLike, opts: RelayOptions = {}) {
     this.torrent = torrent
     this.open = opts.enabled !== false
     this.fallbackMs = Math.max(0, opts.fallbackMs ?? FALLBACK_MS)
     this.busy = opts.busy ?? (() => false)
+    this.push = opts.push ?? (() => false)
     torrent.once('close', () => this.stop())
   }
 
@@ -88,7 +96,7 @@ export class RelayPolicy {
     const wires = this.torrent.wires.filter((w) => !w.destroyed && !w.peerPieces.get(index))
     if (!this.open || wires.length <= FULL_FANOUT) {
       this.stats.toAll++
-      for (const w of wires) w.have(index)
+      for (const w of wires) this.firstHand(w, index)
       return
     }
     // Any wire we unchoke: a HAVE makes an uninterested viewer interested (one that is fed by
@@ -96,7 +104,7 @@ export class RelayPolicy {
     const unchoked = wires.filter((w) => !w.amChoking)
     const pool = unchoked.length > 0 ? unchoked : wires
     const told = this.pickTier(pool)
-    for (const w of told) w.have(index)
+    for (const w of told) this.firstHand(w, index)
     this.stats.seeded++
     this.stats.firstHand += told.size
     while (this.held.size >= MAX_HELD) this.release(this.held.keys().next().value as number, false)
@@ -105,6 +113,17 @@ export class RelayPolicy {
       this.timer = setInterval(() => this.sweep(), SWEEP_MS)
       this.timer.unref?.()
     }
+  }
+
+  /**
+   * The piece goes to `w` first-hand: pushed if it accepts pushes and the uplink has room (a push
+   * is counted in the budget at once), else a HAVE, whose REQUEST the budget admits or rejects as
+   * any other. (Pushing regardless queued seconds of pushes before every answer: requesters timed
+   * out and banned the source.)
+   */
+  private firstHand (w: WireLike, index: number): void {
+    const newest = index >= this.torrent.pieces.length - PUSH_NEWEST
+    if (newest && !this.busy() && this.push(w, index)) this.stats.pushed++; else w.have(index)
   }
 
   /** Serve as a plain seeder from now on (the end, or close): every held piece goes to everyone. */

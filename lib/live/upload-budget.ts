@@ -37,6 +37,8 @@ export class UploadBudget {
   private timer: ReturnType<typeof setInterval> | null = null
   /** Drain rate estimate, bytes/s. */
   rate = 0
+  /** Bytes about to be sent unasked (a PUSH being read from the store, push.ts). */
+  private reserved = 0
   readonly stats = { admitted: 0, rejected: 0 }
 
   /**
@@ -78,10 +80,13 @@ export class UploadBudget {
 
   /** Bytes promised (admitted requests) or handed to connections, and not yet on their way. */
   backlog (): number {
-    let b = 0
+    let b = this.reserved
     for (const m of this.meters.values()) b += m.owed() + Math.max(0, m.pushed() - (m.sent() - m.sent0))
     return b
   }
+
+  /** `n` bytes will be handed to a wire soon (a PUSH read from the store); −n once they are. */
+  reserve (n: number): void { this.reserved = Math.max(0, this.reserved + n) }
 
   /** Whether the uplink holds as much as it can send soon (new requests would be rejected). */
   full (): boolean {

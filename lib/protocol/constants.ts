@@ -42,6 +42,20 @@ export const MSG_HEAD = 0x01
 export const MSG_HASH_REQUEST = 0x02
 export const MSG_HASHES = 0x03
 export const MSG_HASH_REJECT = 0x04
+export const MSG_PUSH = 0x05
+
+/**
+ * PUSH (spec §7.9, limits §7.7): piece data sent unasked, in blocks of PUSH_BLOCK_BYTES (the last one shorter),
+ * each a PUSH of a 13-byte header and the block: at most MAX_PUSH_MESSAGE_BYTES, exactly the bound
+ * of BitTorrent's own PIECE message (16 KiB + 13), the only ut_live message above MAX_MESSAGE_BYTES.
+ */
+export const PUSH_BLOCK_BYTES = 16 * 1024
+export const PUSH_HEADER_BYTES = 1 + 8 + 4
+export const MAX_PUSH_MESSAGE_BYTES = PUSH_HEADER_BYTES + PUSH_BLOCK_BYTES
+/** Pieces longer than this are never pushed (a receiver buffers a pushed piece whole before it verifies it). */
+export const MAX_PUSH_PIECE_BYTES = 1024 * 1024
+/** The extended-handshake key by which a peer says it accepts PUSH (§6). */
+export const HANDSHAKE_PUSH_KEY = 'live_push'
 
 /** Flags byte of a head. */
 export const FLAG_ENDED = 0x01

@@ -6,13 +6,16 @@
  *   HASH_REQUEST 02 ‖ u64 start ‖ u16 n                                               (1 ≤ n ≤ 512)
  *   HASHES       03 ‖ u64 start ‖ u16 n ‖ anchor(32) ‖ n × sha1(20)                      (1 ≤ n ≤ 512)
  *   HASH_REJECT  04 ‖ u64 start ‖ u16 n
+ *   PUSH         05 ‖ u64 index ‖ u32 begin ‖ data                         (1 ≤ |data| ≤ 16 384, begin a multiple of 16 384)
  *
- * The end of a broadcast is announced by a HEAD whose ended flag is set.
+ * The end of a broadcast is announced by a HEAD whose ended flag is set. PUSH alone may exceed
+ * MAX_MESSAGE_BYTES, up to MAX_PUSH_MESSAGE_BYTES (a block and its header, as BitTorrent's PIECE).
  */
 import { readU64, view, writeU64 } from './bytes.js'
 import {
-  CHAIN_BYTES, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECES, MAX_TAIL_HASHES, MSG_HASHES, MSG_HASH_REJECT,
-  MSG_HASH_REQUEST, MSG_HEAD, PIECE_HASH_BYTES, SIGNATURE_BYTES
+  CHAIN_BYTES, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECE_LENGTH, MAX_PIECES, MAX_PUSH_MESSAGE_BYTES, MAX_TAIL_HASHES,
+  MSG_HASHES, MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, MSG_PUSH, PIECE_HASH_BYTES, PUSH_BLOCK_BYTES, PUSH_HEADER_BYTES,
+  SIGNATURE_BYTES
 } from './constants.js'
 import { HEAD_BODY_BYTES, decodeHeadBody, encodeHeadBody, type SignedHead } from './head.js'
 import { fail, ok, type Result } from './result.js'
@@ -29,6 +32,7 @@ export type Message =
   | { type: 'hash-request', start: number, count: number }
   | { type: 'hashes', start: number, anchor: Uint8Array, hashes: Uint8Array }
   | { type: 'hash-reject', start: number, count: number }
+  | { type: 'push', index: number, begin: number, data: Uint8Array }
 
 const RANGE_BYTES = 1 + 8 + 2
 
@@ -68,7 +72,22 @@ export function encode (m: Message): Uint8Array {
       out.set(m.hashes, RANGE_BYTES + CHAIN_BYTES)
       return out
     }
+    case 'push': {
+      checkPush(m.index, m.begin, m.data.length)
+      const out = new Uint8Array(PUSH_HEADER_BYTES + m.data.length)
+      out[0] = MSG_PUSH
+      writeU64(view(out), 1, m.index)
+      view(out).setUint32(9, m.begin)
+      out.set(m.data, PUSH_HEADER_BYTES)
+      return out
+    }
   }
+}
+
+function checkPush (index: number, begin: number, n: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_PIECES) throw new RangeError('push index out of range')
+  if (!Number.isInteger(begin) || begin < 0 || begin % PUSH_BLOCK_BYTES !== 0) throw new RangeError(`push begin must be a multiple of ${PUSH_BLOCK_BYTES}`)
+  if (n < 1 || n > PUSH_BLOCK_BYTES || begin + n > MAX_PIECE_LENGTH) throw new RangeError(`push block must be 1..${PUSH_BLOCK_BYTES} bytes within a piece`)
 }
 
 function checkRange (start: number, n: number): void {
@@ -88,8 +107,9 @@ function decodeRange (b: Uint8Array): Result<{ start: number, count: number }> {
 /** Decodes one message. Never throws; rejects unknown types, short or long messages and bad fields. */
 export function decode (b: Uint8Array): Result<Message> {
   if (!(b instanceof Uint8Array) || b.length === 0) return fail('BAD_LENGTH', 'empty message')
-  if (b.length > MAX_MESSAGE_BYTES) return fail('TOO_LARGE', `message of ${b.length} bytes`)
+  if (b.length > MAX_PUSH_MESSAGE_BYTES) return fail('TOO_LARGE', `message of ${b.length} bytes`)
   const type = b[0]
+  if (b.length > MAX_MESSAGE_BYTES && type !== MSG_PUSH) return fail('TOO_LARGE', `message of ${b.length} bytes`)
   switch (type) {
     case MSG_HEAD: {
       const fixed = 1 + HEAD_BODY_BYTES + SIGNATURE_BYTES + 2
@@ -122,6 +142,16 @@ export function decode (b: Uint8Array): Result<Message> {
       if (b.length < want) return fail('BAD_LENGTH', 'truncated HASHES')
       if (b.length > want) return fail('TRAILING_BYTES', 'bytes after HASHES')
       return ok({ type: 'hashes', start: r.value.start, anchor: b.slice(RANGE_BYTES, RANGE_BYTES + CHAIN_BYTES), hashes: b.slice(RANGE_BYTES + CHAIN_BYTES) })
+    }
+    case MSG_PUSH: {
+      if (b.length <= PUSH_HEADER_BYTES) return fail('BAD_LENGTH', 'PUSH without data')
+      const v = view(b)
+      const index = readU64(v, 1)
+      if (index < 0 || index >= MAX_PIECES) return fail('TOO_LARGE', 'push beyond the piece limit')
+      const begin = v.getUint32(9)
+      if (begin % PUSH_BLOCK_BYTES !== 0) return fail('BAD_FIELD', `push begin ${begin} is not a multiple of ${PUSH_BLOCK_BYTES}`)
+      if (begin + b.length - PUSH_HEADER_BYTES > MAX_PIECE_LENGTH) return fail('TOO_LARGE', 'push block beyond the largest piece')
+      return ok({ type: 'push', index, begin, data: b.slice(PUSH_HEADER_BYTES) })
     }
     default:
       return fail('BAD_TYPE', `unknown message type ${String(type)}`)

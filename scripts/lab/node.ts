@@ -71,6 +71,12 @@ let aired = 0
 let pieceLength = 16384
 
 function countWires (n: LabNode, torrent: any): void {
+  // Piece bytes sent unasked (PUSH, lib/live/push.ts) are piece bytes too, up and down.
+  torrent.live?.on('push-sent', (_index: number, bytes: number) => { n.pieceUp += bytes })
+  torrent.live?.on('push-block', (index: number, bytes: number) => {
+    n.pieceDown += bytes
+    n.received.set(index, (n.received.get(index) ?? 0) + bytes)
+  })
   torrent.on('wire', (wire: any) => {
     n.wires++
     const remote = wire.type === 'tcpIncoming' ? nodeOfAddress(wire.remoteAddress) : nodeOfPort(Number(wire.remotePort))
@@ -180,6 +186,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       n.joinAt = now()
       const t = n.torrent = n.client.add(m.magnet, { live: true, from: 'live', path: joinPath(dir, String(m.node)) })
       countWires(n, t)
+      if (process.env.LAB_NO_FORWARD && t.live.push) t.live.push.forwarding = false
       t.on('verified', (i: number) => { n.verified.set(i, now()) })
       t.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${m.node}: ${err.message}` }))
       t.live.on('peer-banned', (b: any) => { n.bans++; if (n.bans <= 2) process.send!({ event: 'note', message: `node ${m.node} banned ${b.addr}: ${b.code} ${b.reason}` }) })
@@ -229,7 +236,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
         readBytes: n.readBytes, readEnded: n.readEnded, readError: n.readError, sha256: n.hash.copy().digest('hex'),
         pieceUp: n.pieceUp, pieceDown: n.pieceDown, duplicateBytes: dup, wireBytes: shaper.counter(n.node).wireBytes,
         stalls: shaper.counter(n.node).stalls, maxBacklog: shaper.counter(n.node).maxBacklog, bans: n.bans, wires: n.wires,
-        signatureChecks: live?.signatureChecks ?? 0
+        signatureChecks: live?.signatureChecks ?? 0, pushReceived: live?.push?.stats.received ?? 0
       })
     }
     const src = nodes.get(0)

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
   CHAIN_BYTES, HEAD_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_PAGE_HASHES, MAX_PIECES, MAX_TAIL_HASHES, MSG_HASHES,
-  MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, PIECE_HASH_BYTES, SIGNATURE_BYTES, decode, encode, view, writeU64,
+  MSG_HASH_REJECT, MSG_HASH_REQUEST, MSG_HEAD, MSG_PUSH, MAX_PIECE_LENGTH, MAX_PUSH_MESSAGE_BYTES, PIECE_HASH_BYTES, PUSH_BLOCK_BYTES,
+  PUSH_HEADER_BYTES, SIGNATURE_BYTES, decode, encode, view, writeU64,
   type Message, type SignedHead
 } from '../../lib/protocol/index.js'
 
@@ -120,7 +121,7 @@ describe('protocol/messages', () => {
     })
 
     it('rejects unknown message types', () => {
-      for (const t of [0x00, 0x05, 0x7f, 0xff]) expectFail(Uint8Array.of(t, ...new Uint8Array(10)), 'BAD_TYPE')
+      for (const t of [0x00, 0x06, 0x7f, 0xff]) expectFail(Uint8Array.of(t, ...new Uint8Array(10)), 'BAD_TYPE')
     })
 
     it('rejects trailing bytes on every type', () => {
@@ -301,7 +302,7 @@ describe('protocol/messages', () => {
     })
 
     it('unknown types are rejected with BAD_TYPE', () => {
-      const badType = fc.integer({ min: 0, max: 255 }).filter((t) => t < 1 || t > 4)
+      const badType = fc.integer({ min: 0, max: 255 }).filter((t) => t < 1 || t > 5)
       fc.assert(fc.property(badType, fc.uint8Array({ maxLength: 2000 }), (t, rest) => {
         const b = new Uint8Array(rest.length + 1); b[0] = t; b.set(rest, 1)
         expectFail(b, 'BAD_TYPE')
@@ -311,6 +312,7 @@ describe('protocol/messages', () => {
     it('oversize input is rejected with TOO_LARGE', () => {
       fc.assert(fc.property(fc.integer({ min: MAX_MESSAGE_BYTES + 1, max: 20000 }), fc.integer({ min: 0, max: 255 }), (n, t) => {
         const b = new Uint8Array(n); b[0] = t
+        if (t === MSG_PUSH && n <= MAX_PUSH_MESSAGE_BYTES) return // a PUSH of a whole block: judged on its content
         expectFail(b, 'TOO_LARGE')
       }), { numRuns: 50 })
     })
@@ -339,6 +341,46 @@ describe('protocol/messages', () => {
         b[1 + 24] = flags
         expectFail(b, 'BAD_FIELD')
       }), { numRuns: 200 })
+    })
+  })
+
+  describe('PUSH', () => {
+    const block = (index: number, begin: number, data: Uint8Array): Uint8Array => encode({ type: 'push', index, begin, data })
+
+    it('round-trips any block: index < 2^26, begin a multiple of 16 KiB, 1..16 KiB of data', () => {
+      fc.assert(fc.property(fc.nat({ max: MAX_PIECES - 1 }), fc.nat({ max: MAX_PIECE_LENGTH / PUSH_BLOCK_BYTES - 1 }), fc.integer({ min: 1, max: PUSH_BLOCK_BYTES }), (index, k, n) => {
+        const data = new Uint8Array(n).map((_, i) => (i * 7 + index) & 0xff)
+        const b = block(index, k * PUSH_BLOCK_BYTES, data)
+        assert.equal(b.length, PUSH_HEADER_BYTES + n)
+        const r = decode(b)
+        assert.ok(r.ok && r.value.type === 'push')
+        assert.equal(r.value.index, index)
+        assert.equal(r.value.begin, k * PUSH_BLOCK_BYTES)
+        assert.deepEqual(r.value.data, data)
+      }), { numRuns: 100 })
+    })
+
+    it('a whole 16 KiB block is the one message above MAX_MESSAGE_BYTES: 16 397 bytes', () => {
+      const b = block(7, 0, new Uint8Array(PUSH_BLOCK_BYTES))
+      assert.equal(b.length, MAX_PUSH_MESSAGE_BYTES)
+      assert.equal(MAX_PUSH_MESSAGE_BYTES, 16397)
+      assert.ok(decode(b).ok)
+      expectFail(Uint8Array.of(...b, 0), 'TOO_LARGE')
+    })
+
+    it('rejects no data, a begin off the block grid, an index or block beyond the limits', () => {
+      expectFail(block(1, 0, Uint8Array.of(1)).subarray(0, PUSH_HEADER_BYTES), 'BAD_LENGTH')
+      for (let n = 1; n <= PUSH_HEADER_BYTES; n++) expectFail(block(1, 0, Uint8Array.of(1)).subarray(0, n), 'BAD_LENGTH')
+      const b = block(1, 0, Uint8Array.of(1))
+      view(b).setUint32(9, 1); expectFail(b, 'BAD_FIELD')
+      view(b).setUint32(9, MAX_PIECE_LENGTH); expectFail(b, 'TOO_LARGE')
+      const c = block(1, 0, Uint8Array.of(1))
+      writeU64(view(c), 1, MAX_PIECES); expectFail(c, 'TOO_LARGE')
+      c.fill(0xff, 1, 9); expectFail(c, 'TOO_LARGE')
+      assert.throws(() => block(1, 1, Uint8Array.of(1)), RangeError)
+      assert.throws(() => block(1, 0, new Uint8Array(0)), RangeError)
+      assert.throws(() => block(1, 0, new Uint8Array(PUSH_BLOCK_BYTES + 1)), RangeError)
+      assert.throws(() => block(MAX_PIECES, 0, Uint8Array.of(1)), RangeError)
     })
   })
 })

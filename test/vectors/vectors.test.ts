@@ -32,7 +32,7 @@ interface HeadVector {
   signable: string
   signature: string
 }
-interface MessageVector { name: string, type: number, hex: string, head?: string, tailStart?: number, tailCount?: number, start?: number, count?: number }
+interface MessageVector { name: string, type: number, hex: string, head?: string, tailStart?: number, tailCount?: number, start?: number, count?: number, index?: number, begin?: number, length?: number }
 interface InvalidVector { description: string, hex: string, error: string }
 interface Vectors {
   protocolVersion: number
@@ -286,6 +286,15 @@ describe('ut_live v1 test vectors', () => {
           assert.ok(equal(runChain(pureHashes, m.anchor, m.hashes), chain[start + n]!))
           if (start === 0) assert.ok(equal(m.anchor, genesis(pureHashes, infoHash)))
           rebuilt = { type: 'hashes', start, anchor: chain[start]!, hashes: concat(pieceHashes.slice(start, start + n)) }
+        } else if (m.type === 'push') {
+          assert.equal(m.index, mv.index)
+          assert.equal(m.begin, mv.begin)
+          assert.equal(m.data.length, mv.length)
+          const from = m.index * P.pieceLength + m.begin
+          assert.equal(toHex(m.data), toHex(data.subarray(from, from + m.data.length)))
+          // A whole piece: its SHA-1 is the piece hash (what a receiver checks before storing it).
+          assert.equal(toHex(nativeHashes.sha1(m.data)), toHex(pieceHashes[m.index]!))
+          rebuilt = { type: 'push', index: m.index, begin: m.begin, data: data.subarray(from, from + (mv.length ?? 0)) }
         } else {
           assert.equal(m.start, mv.start)
           assert.equal(m.count, mv.count)
