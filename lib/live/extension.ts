@@ -3,7 +3,7 @@
  * hands messages to the stream controller, and sends what the controller asks (through its Peer,
  * peer.ts). Bytes from the peer never throw out of here. Step 1 of a HEAD's way: decode.
  */
-import { EXTENSION_NAME, HANDSHAKE_PUSH_KEY, MAX_PUSH_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/constants.js'
+import { EXTENSION_NAME, HANDSHAKE_PUSH_KEY, MAX_PUSH_MESSAGE_BYTES, MSG_PUSH, PROTOCOL_VERSION } from '../protocol/constants.js'
 import { decode, type Message } from '../protocol/messages.js'
 import { toHex } from '../protocol/bytes.js'
 import { REQQ, type WireLike } from '../../patches/index.js'
@@ -60,8 +60,9 @@ export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
     onMessage (buf: Uint8Array): void {
       const peer = this.peer
       if (!peer.supported) return host.onPeerFault(peer, 'BAD_TYPE', 'ut_live message before the handshake')
-      if (!peer.withinRate()) return host.onPeerFault(peer, 'FLOOD', 'too many ut_live messages')
       if (!(buf instanceof Uint8Array) || buf.length > MAX_PUSH_MESSAGE_BYTES) return host.onPeerFault(peer, 'TOO_LARGE', 'oversized ut_live message')
+      // PUSH is piece data (push.ts bounds it: partials, the edge, wasted pushes), not control traffic.
+      if (buf[0] !== MSG_PUSH && !peer.withinRate()) return host.onPeerFault(peer, 'FLOOD', 'too many ut_live messages')
       const r = decode(buf)
       if (!r.ok) return host.onPeerFault(peer, r.code, r.reason)
       host.onPeerMessage(peer, r.value)

@@ -35,6 +35,12 @@ export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
 
 /** Per-peer budget: ut_live messages per second before the peer counts as flooding. */
 export const MAX_MESSAGES_PER_SECOND = 500
+/**
+ * PUSH blocks are piece data and do not count against MAX_MESSAGES_PER_SECOND (a broadcaster
+ * pushing a fast stream sends more blocks than that: it was banned for FLOOD); pushed pieces a peer
+ * had or did not want do, against this budget (honest pushes race now and then, a flood does not).
+ */
+export const MAX_WASTED_PUSHES_PER_SECOND = 64
 
 // ---- pushed pieces (push.ts) ------------------------------------------------------------------
 

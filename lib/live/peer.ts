@@ -14,7 +14,7 @@
 import { EXTENSION_NAME, MAX_PIECES } from '../protocol/constants.js'
 import { encode, type Message } from '../protocol/messages.js'
 import type { WireLike } from '../../patches/index.js'
-import { MAX_MESSAGES_PER_SECOND } from './limits.js'
+import { MAX_MESSAGES_PER_SECOND, MAX_WASTED_PUSHES_PER_SECOND } from './limits.js'
 
 export class Peer {
   readonly wire: WireLike
@@ -68,6 +68,15 @@ export class Peer {
       if (!this.wire.destroyed) retry()
     }, ms)
     t.unref?.()
+  }
+
+  private wasteStart = 0
+  private wasteCount = 0
+
+  /** Counts one pushed piece we did not need (push.ts); false once more than MAX_WASTED_PUSHES_PER_SECOND. */
+  wastedPush (now = Date.now()): boolean {
+    if (now - this.wasteStart >= 1000) { this.wasteStart = now; this.wasteCount = 0 }
+    return ++this.wasteCount <= MAX_WASTED_PUSHES_PER_SECOND
   }
 
   /** Counts one message; false once it sends more than MAX_MESSAGES_PER_SECOND. */

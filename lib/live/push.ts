@@ -26,7 +26,7 @@ import type { ErrorCode } from '../protocol/result.js'
 import { hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import type { WireLike } from '../../patches/index.js'
-import { FORWARD_EDGE, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN, PUSH_WAIT_MS } from './limits.js'
+import { FORWARD_EDGE, MAX_WASTED_PUSHES_PER_SECOND, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN, PUSH_WAIT_MS } from './limits.js'
 import type { LiveTorrent } from './live-torrent.js'
 import type { Peer } from './peer.js'
 
@@ -89,7 +89,7 @@ export class PushSync {
   onPush (peer: Peer, index: number, begin: number, data: Uint8Array): void {
     const live = this.live
     if (!live.acceptsPush) return this.fault(peer, 'BAD_TYPE', 'sent PUSH, which we did not accept in our handshake')
-    if (!live.state || live.destroyed) { if (begin === 0) this.stats.unwanted++; return } // no metadata yet
+    if (!live.state || live.destroyed) { if (begin === 0) this.waste(peer, 'unwanted'); return } // no metadata yet
     const count = live.count
     if (index >= Math.max(count, peer.claimedCount) + MAX_PUSH_AHEAD) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, beyond the edge (${count} pieces)`)
     if (index + MAX_PUSH_BEHIND < count) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index}, far behind the edge (${count} pieces)`)
@@ -102,7 +102,7 @@ export class PushSync {
     if (!p) {
       if (begin !== 0) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} from byte ${begin}, not 0`)
       if (open.size >= MAX_PUSH_PARTIALS) return this.fault(peer, 'TOO_LARGE', `more than ${MAX_PUSH_PARTIALS} pieces pushed at once`)
-      p = { buf: this.wanted(index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
+      p = { buf: this.wanted(peer, index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
       open.set(index, p)
       if (p.buf && !this.coming.has(index)) this.coming.set(index, Date.now())
     }
@@ -137,12 +137,12 @@ export class PushSync {
   }
 
   /** Whether a pushed piece is worth buffering (counted as duplicate or unwanted if not). */
-  private wanted (index: number, beyond: boolean): boolean {
+  private wanted (peer: Peer, index: number, beyond: boolean): boolean {
     const live = this.live
-    if (live.has(index)) { this.stats.duplicates++; return false }
+    if (live.has(index)) { this.waste(peer, 'duplicates'); return false }
     if (beyond) return true // judged once its head is checked (complete()): our start may not be known yet
     if (index < Math.max(live.startPiece ?? Infinity, live.window.floor) || !live.state?.log.get(index)) {
-      this.stats.unwanted++
+      this.waste(peer, 'unwanted')
       return false
     }
     return true
@@ -152,7 +152,7 @@ export class PushSync {
     const live = this.live
     if (index >= live.count) { // the HEAD that proves it came first on this wire: wait until it is checked
       const n = this.unproven.get(peer) ?? 0
-      if (n >= MAX_PUSH_UNPROVEN) { this.stats.unwanted++; return }
+      if (n >= MAX_PUSH_UNPROVEN) { this.waste(peer, 'unwanted'); return }
       this.unproven.set(peer, n + 1)
       await live.idle()
       const left = (this.unproven.get(peer) ?? 1) - 1
@@ -162,12 +162,12 @@ export class PushSync {
     const hash = live.state?.log.get(index)
     if (!hash) {
       if (index >= live.count) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, which no head of its proves`)
-      this.stats.unwanted++
+      this.waste(peer, 'unwanted')
       return
     }
     if (buf.length !== live.pieceLength(index)) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} of ${buf.length} bytes, not ${live.pieceLength(index)}`)
-    if (live.has(index)) { this.stats.duplicates++; return }
-    if (index < Math.max(live.startPiece ?? Infinity, live.window.floor)) { this.stats.unwanted++; return }
+    if (live.has(index)) { this.waste(peer, 'duplicates'); return }
+    if (index < Math.max(live.startPiece ?? Infinity, live.window.floor)) { this.waste(peer, 'unwanted'); return }
     if (!equal(hashes.sha1(buf), hash)) {
       live.stats.corruptPieces++
       live.policy.banWire(peer.wire, 'CORRUPT_PIECE', `pushed piece ${index}, which failed SHA-1 verification`, peer.peerId)
@@ -175,7 +175,7 @@ export class PushSync {
     }
     const store = live.torrent.store
     if (!store) return
-    if (this.verifying.has(index)) { this.stats.duplicates++; return } // pushed by two peers at once
+    if (this.verifying.has(index)) { this.waste(peer, 'duplicates'); return } // pushed by two peers at once
     this.forward(peer, index, buf) // before our HAVEs: the neighbour gets the bytes, not a HAVE to request
     this.verifying.add(index)
     patches.cancelRequests(live.torrent, index) // verified: our requests for it are moot (and not re-sent meanwhile)
@@ -209,7 +209,18 @@ export class PushSync {
     }
   }
 
-  private fault (peer: Peer, code: ErrorCode, reason: string): void {
+  /**
+   * A pushed piece we did not need (we had it, or did not want it): counted, not blamed, as pushes
+   * race (two neighbours forward the same piece). PUSH is piece data, outside the per-peer message
+   * budget (extension.ts), so a peer that keeps pushing what we do not need is flooding beyond
+   * MAX_WASTED_PUSHES_PER_SECOND.
+   */
+  private waste (peer: Peer, kind: 'duplicates' | 'unwanted'): void {
+    this.stats[kind]++
+    if (!peer.wastedPush()) this.fault(peer, 'FLOOD', `more than ${MAX_WASTED_PUSHES_PER_SECOND} pushed pieces a second that we had or did not want`)
+  }
+
+  private fault (peer: Peer, code: ErrorCode | 'FLOOD', reason: string): void {
     for (const i of this.partials.get(peer)?.keys() ?? []) this.coming.delete(i)
     this.partials.delete(peer)
     this.live.onPeerFault(peer, code, reason)

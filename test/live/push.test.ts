@@ -75,6 +75,23 @@ describe('PUSH: the live edge pushed to the first tier', function () {
     assert.ok(readFileSync(joinPath(dir, plainFinal.name as string)).equals(data), 'the plain client has every byte')
   })
 
+  it('a stream aired as fast as it can be written: the pushes are piece data, not a message flood (no ban), byte-identical', async () => {
+    // Before, every PUSH block counted against the 500-messages-a-second budget of ut_live
+    // control messages: a broadcaster pushing a fast stream to a viewer that keeps up was banned.
+    const a = await makeClient()
+    const bc = await broadcast(a, { name: 'fast.bin', pieceLength: PL, path: tempDir() })
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [a])
+    await poll(() => wiresTo(bc.torrent, v).some((w: any) => w.ut_live?.peer.supported), 20_000, 'connected')
+    const out = collect(t.live.createReadStream())
+    const data = bytes(PL * 1500 + 5, 21)
+    for (let off = 0; off < data.length; off += 4 * PL) await bc.write(data.subarray(off, off + 4 * PL)) // a head of 4 pieces each
+    await bc.end()
+    assert.ok((await withTimeout(out, 60_000, 'the viewer reads it all')).equals(data), 'byte-identical')
+    assert.ok(t.live.push.stats.received > 0, `pushed: ${t.live.push.stats.received as number} pieces`)
+    assert.equal(t.live.stats.bannedPeers, 0)
+  })
+
   it('a viewer with push: false says so and is told by HAVE instead', async () => {
     const a = await makeClient()
     const bc = await broadcast(a, { name: 'nopush.bin', pieceLength: PL, path: tempDir() })
@@ -193,6 +210,17 @@ describe('PUSH: the live edge pushed to the first tier', function () {
       assert.equal(b.code, 'TOO_LARGE')
       assert.match(b.reason, /pieces pushed at once/)
       await finish(a, bc, tv, data, pl)
+    })
+
+    it('a peer that keeps pushing pieces the viewer has is flooding (FLOOD), beyond what honest races explain', async () => {
+      const { a, bc, te, v, tv, data } = await setup()
+      await poll(() => tv.live.has(19), 20_000, 'victim has piece 19')
+      const ban = banned(tv)
+      for (let k = 0; k < 100; k++) sendRaw(te, v, encode({ type: 'push', index: 19, begin: 0, data: data.subarray(19 * PL, 20 * PL) }))
+      const b = await withTimeout(ban, 10_000, 'ban')
+      assert.equal(b.code, 'FLOOD')
+      assert.match(b.reason, /pushed pieces a second/)
+      await finish(a, bc, tv, data)
     })
 
     it('a duplicate push of a piece the viewer has is dropped and counted, not banned', async () => {
