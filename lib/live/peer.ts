@@ -14,7 +14,7 @@
 import { EXTENSION_NAME, MAX_PIECES } from '../protocol/constants.js'
 import { encode, type Message } from '../protocol/messages.js'
 import type { WireLike } from '../../patches/index.js'
-import { MAX_MESSAGES_PER_SECOND, MAX_WASTED_PUSHES_PER_SECOND } from './limits.js'
+import { MAX_MESSAGES_PER_SECOND, MAX_PUSHES_PER_SECOND, MAX_WASTED_PUSHES_PER_SECOND } from './limits.js'
 
 export class Peer {
   readonly wire: WireLike
@@ -77,6 +77,17 @@ export class Peer {
   wastedPush (now = Date.now()): boolean {
     if (now - this.wasteStart >= 1000) { this.wasteStart = now; this.wasteCount = 0 }
     return ++this.wasteCount <= MAX_WASTED_PUSHES_PER_SECOND
+  }
+
+  private pushStart = 0
+  private pushCount = 0
+
+  /** Counts one piece we push to this peer (push.ts); false (HAVE instead) beyond MAX_PUSHES_PER_SECOND. */
+  mayPush (now = Date.now()): boolean {
+    if (now - this.pushStart >= 1000) { this.pushStart = now; this.pushCount = 0 }
+    if (this.pushCount >= MAX_PUSHES_PER_SECOND) return false
+    this.pushCount++
+    return true
   }
 
   /** Counts one message; false once it sends more than MAX_MESSAGES_PER_SECOND. */

@@ -62,7 +62,7 @@ export class PushSync {
     const store = live.torrent.store
     const length = live.pieceLength(index)
     if (!peer?.supported || !peer.acceptsPush || wire.destroyed || !store || !live.has(index)) return false
-    if (length < 1 || length > MAX_PUSH_PIECE_BYTES) return false
+    if (length < 1 || length > MAX_PUSH_PIECE_BYTES || !peer.mayPush()) return false
     live.uploads.reserve(length) // counted as upload from now: fallbacks wait for it (upload-budget.ts)
     store.get(index, (err: Error | null, buf?: Uint8Array) => {
       live.uploads.reserve(-length)
@@ -113,7 +113,7 @@ export class PushSync {
     }
     p.buf?.set(data, begin)
     p.received += data.length
-    live.emit('push-block', index, data.length)
+    live.emit('push-block', index, data.length, peer.wire) // for meters: the lab, the page's bytes per peer
     if (p.received < length && data.length === expect) return
     open.delete(index)
     if (p.buf) void this.complete(peer, index, p.buf.subarray(0, p.received)).finally(() => this.coming.delete(index))
@@ -202,7 +202,7 @@ export class PushSync {
     for (let k = peers.length; k > 0; k--) {
       const p = peers.splice(Math.floor(Math.random() * k), 1)[0]!
       const w = p.wire
-      if (p === from || !p.supported || !p.acceptsPush || w.destroyed || p.knownCount <= index) continue
+      if (p === from || !p.supported || !p.acceptsPush || w.destroyed || p.knownCount <= index || !p.mayPush()) continue
       if (w.peerPieces.get(index) || patches.peerRequested(w, index)) continue
       this.stats.forwarded++
       return this.sendBlocks(p, index, buf)

@@ -63,14 +63,15 @@ async function main (): Promise<void> {
   const perPeer = new Map<string, { bytes: number, type: string }>()
   const banned: Array<{ code: string, reason: string, peerId: string }> = []
   const errors: string[] = []
-  torrent.on('wire', (wire: { peerId?: string, type?: string, on (ev: 'download', fn: (n: number) => void): unknown }) => {
-    wire.on('download', (n: number) => {
-      const id = wire.peerId ? String(wire.peerId) : '?'
-      const e = perPeer.get(id) ?? { bytes: 0, type: String(wire.type ?? '') }
-      e.bytes += n
-      perPeer.set(id, e)
-    })
-  })
+  type CountedWire = { peerId?: string, type?: string, on (ev: 'download', fn: (n: number) => void): unknown }
+  const count = (wire: CountedWire, n: number): void => {
+    const id = wire.peerId ? String(wire.peerId) : '?'
+    const e = perPeer.get(id) ?? { bytes: 0, type: String(wire.type ?? '') }
+    e.bytes += n
+    perPeer.set(id, e)
+  }
+  torrent.on('wire', (wire: CountedWire) => { wire.on('download', (n: number) => count(wire, n)) })
+  live.on('push-block', (_i: number, n: number, wire: CountedWire) => count(wire, n)) // pieces pushed unasked (PUSH)
   live.on('peer-banned', (b: { code: string, reason: string, peerId: string }) => { banned.push(b); render() })
   live.on('error', (e: Error) => { errors.push(e.message); render() })
   torrent.on('error', (e: Error) => { errors.push(e.message); render() })
