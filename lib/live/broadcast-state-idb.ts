@@ -156,19 +156,12 @@ export class BroadcastStateIdb implements BroadcastStatePersist {
   }
 
   async takeHashes (count: number): Promise<Uint8Array[]> {
-    const store = (mode: IDBTransactionMode): IDBObjectStore => this.need().transaction(HASHES, mode, { durability: 'strict' }).objectStore(HASHES)
-    const all = count > 0 ? await req(store('readonly').getAll(IDBKeyRange.bound(0, count, false, true))) as unknown[] : []
-    if (all.length < count) throw new LiveError('BAD_STATE', `${this.label} holds ${all.length} piece hashes, the persisted head needs ${count}`)
-    const out: Uint8Array[] = []
-    for (const h of all) {
-      if (!(h instanceof Uint8Array) || h.length !== PIECE_HASH_BYTES) throw new LiveError('BAD_STATE', `${this.label} holds a piece hash that is not ${PIECE_HASH_BYTES} bytes`)
-      out.push(h)
-    }
-    const s = store('readwrite')
+    const flat = await this.readHashes(count)
+    const s = this.need().transaction(HASHES, 'readwrite', { durability: 'strict' }).objectStore(HASHES)
     s.delete(IDBKeyRange.lowerBound(count))
     await done(s.transaction)
     this.nextHash = count
-    return out
+    return Array.from({ length: count }, (_, i) => flat.subarray(i * PIECE_HASH_BYTES, (i + 1) * PIECE_HASH_BYTES))
   }
 
   async readHashes (count: number): Promise<Uint8Array> {

@@ -111,7 +111,7 @@ export class BroadcastStateDir implements BroadcastStatePersist {
     const need = count * PIECE_HASH_BYTES
     const size = existsSync(this.hashesPath) ? statSync(this.hashesPath).size : 0
     if (size < need) throw new LiveError('BAD_STATE', `${this.hashesPath} holds ${Math.floor(size / PIECE_HASH_BYTES)} piece hashes, the persisted head needs ${count}`)
-    const flat = need > 0 ? new Uint8Array(readFileSync(this.hashesPath).subarray(0, need)) : new Uint8Array(0)
+    const flat = readPrefix(this.hashesPath, need)
     if (size > need) { truncateSync(this.hashesPath, need); fsyncPath(this.hashesPath) }
     const out: Uint8Array[] = []
     for (let i = 0; i < count; i++) out.push(flat.subarray(i * PIECE_HASH_BYTES, (i + 1) * PIECE_HASH_BYTES))

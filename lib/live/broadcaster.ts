@@ -94,8 +94,6 @@ export class Broadcaster {
   readonly resumedLength: number = 0
   /** Who hears of each new piece first (relay-policy.ts): the swarm carries the live edge. */
   readonly relay: RelayPolicy
-  /** A window-only broadcaster's hashes outside memory (window.ts `hashes`), or null. */
-  private archived: HashArchive | null = null
   /** The final torrent the END named (set as it is signed). */
   private named: FinalTorrent | null = null
 
@@ -110,7 +108,7 @@ export class Broadcaster {
     this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), push: (w, i) => this.live.push.send(w, i), ...relay })
     if (this.live.window.windowOnly) {
       // Keeping the window only: the hashes the window forgets live on disk, not in memory.
-      const a = this.archived = persist ? persistedHashes(persist) : openHashSpill()
+      const a = persist ? persistedHashes(persist) : openHashSpill()
       this.live.window.hashes = a
       torrent.once('close', () => a.close())
     }
@@ -127,6 +125,9 @@ export class Broadcaster {
     }
     this.replicas() // from the start: every wire's BITFIELD and HAVEs are counted as they come
   }
+
+  /** A window-only broadcaster's hashes outside memory (window.ts `hashes`), or null. */
+  private get archived (): HashArchive | null { return this.live.window.hashes }
 
   /** Whether the broadcast has ended (end() was called, or a resumed stream had ended). */
   get ended (): boolean { return this.live.ended }

@@ -29,8 +29,9 @@ export class Peer {
   private known = 0
   /** Page back-off: pages ending above this go to other peers for now (null: none). */
   private backoff: number | null = null
-  private windowStart = 0
-  private windowCount = 0
+  private readonly messages = new PerSecond(MAX_MESSAGES_PER_SECOND)
+  private readonly pushesIn = new PerSecond(MAX_WASTED_PUSHES_PER_SECOND)
+  private readonly pushesOut = new PerSecond(MAX_PUSHES_PER_SECOND)
 
   constructor (wire: WireLike) {
     this.wire = wire
@@ -70,34 +71,30 @@ export class Peer {
     t.unref?.()
   }
 
-  private wasteStart = 0
-  private wasteCount = 0
-
   /** Counts one pushed piece we did not need (push.ts); false once more than MAX_WASTED_PUSHES_PER_SECOND. */
-  wastedPush (now = Date.now()): boolean {
-    if (now - this.wasteStart >= 1000) { this.wasteStart = now; this.wasteCount = 0 }
-    return ++this.wasteCount <= MAX_WASTED_PUSHES_PER_SECOND
-  }
-
-  private pushStart = 0
-  private pushCount = 0
+  wastedPush (now = Date.now()): boolean { return this.pushesIn.take(now) }
 
   /** Counts one piece we push to this peer (push.ts); false (HAVE instead) beyond MAX_PUSHES_PER_SECOND. */
-  mayPush (now = Date.now()): boolean {
-    if (now - this.pushStart >= 1000) { this.pushStart = now; this.pushCount = 0 }
-    if (this.pushCount >= MAX_PUSHES_PER_SECOND) return false
-    this.pushCount++
-    return true
-  }
+  mayPush (now = Date.now()): boolean { return this.pushesOut.take(now) }
 
   /** Counts one message; false once it sends more than MAX_MESSAGES_PER_SECOND. */
-  withinRate (now = Date.now()): boolean {
-    if (now - this.windowStart >= 1000) { this.windowStart = now; this.windowCount = 0 }
-    return ++this.windowCount <= MAX_MESSAGES_PER_SECOND
-  }
+  withinRate (now = Date.now()): boolean { return this.messages.take(now) }
 
   send (msg: Message): void {
     if (!this.supported || this.wire.destroyed) return
     try { this.wire.extended(EXTENSION_NAME, encode(msg)) } catch { /* wire closing */ }
+  }
+}
+
+/** At most `limit` events in each one-second window (a fixed window, restarted by the first event after it). */
+class PerSecond {
+  private start = 0
+  private count = 0
+  constructor (private readonly limit: number) {}
+
+  /** Counts an event; false once this window holds more than `limit`. */
+  take (now: number): boolean {
+    if (now - this.start >= 1000) { this.start = now; this.count = 0 }
+    return ++this.count <= this.limit
   }
 }

@@ -72,7 +72,7 @@ export default class FileStore implements ChunkStore {
       this.segment = segmentPieces(window)
       this.path = path + '.segments'
       mkdirSync(this.path, { recursive: true })
-      for (const f of readdirSync(this.path)) if (/^\d+$/.test(f)) size = Math.max(size, Number(f) * this.segment * this.chunkLength + statSync(join(this.path, f)).size)
+      for (const k of this.segments()) size = Math.max(size, k * this.segment * this.chunkLength + statSync(join(this.path, String(k))).size)
     } else {
       this.path = path
       try { size = statSync(this.path).size } catch {}
@@ -113,13 +113,18 @@ export default class FileStore implements ChunkStore {
   release (below: number): void {
     const n = this.segment
     if (n === null || this.closed) return
-    for (const f of readdirSync(this.path)) {
-      const k = /^\d+$/.test(f) ? Number(f) : -1
-      if (k < 0 || (k + 1) * n > below) continue
-      const fd = this.segFds.get(k)
-      if (fd !== undefined) { try { closeSync(fd) } catch {} this.segFds.delete(k) }
-      try { rmSync(join(this.path, f), { force: true }) } catch {}
-    }
+    for (const k of this.segments()) if ((k + 1) * n <= below) this.removeSegment(k)
+  }
+
+  /** The segment numbers on disk (files named by a number), in no particular order. */
+  private segments (): number[] {
+    return readdirSync(this.path).filter((f) => /^\d+$/.test(f)).map(Number)
+  }
+
+  private removeSegment (k: number): void {
+    const fd = this.segFds.get(k)
+    if (fd !== undefined) { try { closeSync(fd) } catch {} this.segFds.delete(k) }
+    try { rmSync(join(this.path, String(k)), { force: true }) } catch {}
   }
 
   /**
@@ -134,21 +139,18 @@ export default class FileStore implements ChunkStore {
       return
     }
     const bytes = this.segment * this.chunkLength
-    for (const f of readdirSync(this.path)) {
-      const k = /^\d+$/.test(f) ? Number(f) : -1
-      if (k < 0) continue
+    for (const k of this.segments()) {
       const keep = length - k * bytes
-      const fd = this.segFds.get(k)
-      if (keep <= 0 && fd !== undefined) { try { closeSync(fd) } catch {} this.segFds.delete(k) }
-      if (keep <= 0) { try { rmSync(join(this.path, f), { force: true }) } catch {} } else if (keep < bytes) { try { if (statSync(join(this.path, f)).size > keep) truncateSync(join(this.path, f), keep) } catch {} }
+      const f = join(this.path, String(k))
+      if (keep <= 0) this.removeSegment(k)
+      else if (keep < bytes) { try { if (statSync(f).size > keep) truncateSync(f, keep) } catch {} }
     }
   }
 
   /** The first chunk whose bytes may still be on disk: 0 for one file, else the oldest segment's first. */
   get firstOnDisk (): number {
     if (this.segment === null || this.closed) return 0
-    let k = Infinity
-    for (const f of readdirSync(this.path)) if (/^\d+$/.test(f)) k = Math.min(k, Number(f))
+    const k = Math.min(...this.segments())
     return k === Infinity ? 0 : k * this.segment
   }
 
