@@ -12,6 +12,7 @@
  *   markHave() / trustVerified()        pieces verified elsewhere (own pieces; live ⇄ final)
  *   failedPiece()                       the piece of a "Piece N failed verification" warning (smart ban)
  *   P11 _update coalesced               the request scheduler runs once per event-loop turn, not per HAVE
+ *   P12 _updateWire skips idle wires     a wire that holds no piece we still want is not scheduled
  */
 import type { Requirement, TorrentLike, WireLike } from './types.js'
 
@@ -26,6 +27,7 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Torrent.prototype', path: 'select', is: 'function' },
   { where: 'Torrent.prototype', path: '_update', is: 'function' },
   { where: 'Torrent.prototype', path: '_updateWireWrapper', is: 'function' },
+  { where: 'Torrent.prototype', path: '_updateWire', is: 'function' },
   { where: 'Torrent.prototype', path: '_onWireWithMetadata', is: 'source', match: /alwaysChokeSeeders/ },
   // smart ban (lib/live/smart-ban.ts) reads this warning: its text is a contract too
   { where: 'Torrent.prototype', path: '_request', is: 'source', match: /Piece \$\{[\w$]+\} failed verification/ },
@@ -78,6 +80,9 @@ export function fastDone (torrent: TorrentLike): void {
   installCursors(torrent, true)
 }
 
+/** P12: wanted pieces checked against a wire before WebTorrent's scheduler runs for it regardless. */
+const SCAN_WANTED = 512
+
 function installCursors (torrent: TorrentLike, announceComplete: boolean): void {
   // WebTorrent's _checkDone scans every piece of a file that is not done, on every verified piece:
   // O(stream length) per piece for a viewer at the edge. Here: a cursor at the first missing piece
@@ -123,6 +128,25 @@ function installCursors (torrent: TorrentLike, announceComplete: boolean): void 
     // UNINTERESTED with every piece (two messages a piece a peer). Interest is kept until the end.
     if (!interested && !announceComplete && wire.amInterested && !endedTorrents.has(this)) return
     if (interested) wire.interested(); else wire.uninterested()
+  }
+  // P12 WebTorrent's _updateWire, run for every wire on every update, walks the selections and
+  // ranks each piece the wire offers against every other wire's speed (a clock read per wire):
+  // O(wires²) per update, though at the edge most neighbours hold nothing we still lack. A wire
+  // that holds none of the pieces we want (the same cursor; at most SCAN_WANTED of them looked at,
+  // beyond that WebTorrent decides) is skipped: it would request nothing from it anyway.
+  const updateWire = torrent._updateWire
+  torrent._updateWire = function (this: TorrentLike, wire: WireLike) {
+    if (wire.destroyed || wire.type === 'webSeed') return updateWire.call(this, wire)
+    const pieces = this.pieces
+    const n = pieces.length
+    const floor = Math.max(0, Math.min(n, wantedFrom.get(this) ?? 0))
+    if (interestFrom < floor) interestFrom = floor
+    while (interestFrom < n && !pieces[interestFrom]) interestFrom++
+    for (let i = interestFrom, seen = 0; i < n; i++) {
+      if (!pieces[i]) continue
+      if (wire.peerPieces.get(i) || ++seen > SCAN_WANTED) return updateWire.call(this, wire)
+    }
+    return false
   }
   const markUnverified = torrent._markUnverified
   torrent._markUnverified = function (this: TorrentLike, index: number) {

@@ -144,6 +144,7 @@ export interface TorrentLike extends EmitterLike {
   _markVerified (index: number): void
   _update (): void
   _updateWireWrapper (): void
+  _updateWire (wire: WireLike): unknown
   _markUnverified (index: number): void
   _updateWireInterest (wire: WireLike): void
   _verifyPieces (cb: (err: Error | null) => void): void

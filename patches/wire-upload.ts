@@ -61,10 +61,10 @@ export function connSent (torrent: TorrentLike, wire: WireLike): (() => number) 
  * Requests that `admit()` refuses (an uplink already holding more than it can send soon) are
  * rejected at once (BEP 6 REJECT) while we unchoke the peer; without the fast extension, dropped.
  */
-export function admitRequests (wire: WireLike, admit: () => boolean): void {
+export function admitRequests (wire: WireLike, admit: (length: number) => boolean): void {
   const onRequest = wire._onRequest
   wire._onRequest = function (this: WireLike, index: number, offset: number, length: number) {
-    if (!this.amChoking && !admit()) {
+    if (!this.amChoking && !admit(length)) {
       if (this.hasFast) this._message(REJECT, [index, offset, length], null)
       return
     }

@@ -38,6 +38,8 @@ export interface RelayOptions {
   enabled?: boolean
   /** A wire the swarm has not served a piece this long after it aired gets it from the source (ms). */
   fallbackMs?: number
+  /** The first tier grows up to this many peers a piece (default MAX_TIER). */
+  maxTier?: number
   /** Pushes piece `index` to `wire` if it accepts pushes (push.ts); false: nothing sent, HAVE instead. */
   push?: (wire: WireLike, index: number) => boolean
 }
@@ -67,6 +69,7 @@ interface Held { t0: number, told: Set<WireLike> }
 export class RelayPolicy {
   private readonly torrent: TorrentLike
   private readonly fallbackMs: number
+  private readonly maxTier: number
   private readonly busy: () => boolean
   private readonly push: (wire: WireLike, index: number) => boolean
   private held = new Map<number, Held>()
@@ -86,6 +89,7 @@ export class RelayPolicy {
     this.torrent = torrent
     this.open = opts.enabled !== false
     this.fallbackMs = Math.max(0, opts.fallbackMs ?? FALLBACK_MS)
+    this.maxTier = Math.max(1, Math.floor(opts.maxTier ?? MAX_TIER))
     this.busy = opts.busy ?? (() => false)
     this.push = opts.push ?? (() => false)
     torrent.once('close', () => this.stop())
@@ -185,6 +189,6 @@ export class RelayPolicy {
     for (const w of h.told) this.score.set(w, 0.7 * (this.score.get(w) ?? share) + 0.3 * share)
     this.ewma = 0.8 * this.ewma + 0.2 * late
     const mid = (HIGH_FALLBACKS + LOW_FALLBACKS) / 2
-    if (this.ewma > HIGH_FALLBACKS && this.tier < MAX_TIER) { this.tier++; this.ewma = mid } else if (this.ewma < LOW_FALLBACKS && this.tier > 1) { this.tier--; this.ewma = mid }
+    if (this.ewma > HIGH_FALLBACKS && this.tier < this.maxTier) { this.tier++; this.ewma = mid } else if (this.ewma < LOW_FALLBACKS && this.tier > 1) { this.tier--; this.ewma = mid }
   }
 }

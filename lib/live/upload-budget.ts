@@ -24,6 +24,8 @@ export const TARGET_QUEUE_MS = 250
  * share), and a piece that is late everywhere is relayed by nobody.
  */
 export const MIN_QUEUE_BYTES = 16 * 1024
+/** A backlog this small (messages: HAVEs, HEADs) counts as an idle uplink, which admits any one block. */
+export const IDLE_BYTES = 2048
 /** How often the drain rate is measured. */
 export const TICK_MS = 250
 
@@ -50,7 +52,7 @@ export class UploadBudget {
     const sent = patches.connSent(torrent, wire)
     if (!sent) return
     this.add(wire, patches.owedBytes(wire), pushed, sent)
-    patches.admitRequests(wire, () => this.admit())
+    patches.admitRequests(wire, (length) => this.admit(length))
     wire.once('close', () => this.remove(wire))
   }
 
@@ -93,9 +95,15 @@ export class UploadBudget {
     return this.backlog() >= Math.max(MIN_QUEUE_BYTES, this.rate * TARGET_QUEUE_MS / 1000)
   }
 
-  /** Whether a new request fits in the budget now. */
-  admit (): boolean {
-    const ok = !this.full()
+  /**
+   * Whether a new request of `length` bytes fits in the budget now: once it is added, the backlog
+   * stays within what the uplink sends soon (an idle uplink, ≤ IDLE_BYTES of messages on their way,
+   * admits one block whatever its rate). A
+   * narrow uplink thus serves one piece at a time at its whole rate instead of two at half.
+   */
+  admit (length = 0): boolean {
+    const backlog = this.backlog()
+    const ok = backlog <= IDLE_BYTES || backlog + length <= Math.max(MIN_QUEUE_BYTES, this.rate * TARGET_QUEUE_MS / 1000)
     if (ok) this.stats.admitted++; else this.stats.rejected++
     return ok
   }

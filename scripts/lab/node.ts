@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { createHash } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { broadcast, enableLive, type Broadcaster } from '../../lib/index.js'
 import { buildModel, delayMs, nodeOfAddress, type Model, type ModelParams } from './links.js'
 import { Shaper } from './shaper.js'
@@ -25,6 +26,8 @@ const now = (): number => performance.timeOrigin + performance.now()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 // The lab's clients are plain WebTorrent clients on loopback: peers come from the tracker only.
+/** Event-loop delay of this process from init on (a histogram; 10 ms resolution). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
 const CLIENT_OPTS = { dht: false, lsd: false, natUpnp: false, natPmp: false, utp: false, webSeeds: false }
 
 let model: Model | null = null
@@ -61,6 +64,14 @@ interface LabNode {
   pieceDown: number
   bans: number
   wires: number
+  /** --trace: per piece, when its first HAVE came, when it was requested and from whom, when its block came and from whom, REJECTs, pushes. */
+  trace: Map<number, Trace>
+}
+interface Trace { have: number, req: number, reqTo: number, block: number, from: number, rejects: number, push: number, pushFrom: number }
+const trace = (n: LabNode, i: number): Trace => {
+  let t = n.trace.get(i)
+  if (!t) n.trace.set(i, t = { have: 0, req: 0, reqTo: -1, block: 0, from: -1, rejects: 0, push: 0, pushFrom: -1 })
+  return t
 }
 
 const nodes = new Map<number, LabNode>()
@@ -70,10 +81,14 @@ const sourceHash = createHash('sha256')
 let aired = 0
 let pieceLength = 16384
 
+const remoteOf = new WeakMap<object, number>()
+
 function countWires (n: LabNode, torrent: any): void {
   // Piece bytes sent unasked (PUSH, lib/live/push.ts) are piece bytes too, up and down.
   torrent.live?.on('push-sent', (_index: number, bytes: number) => { n.pieceUp += bytes })
-  torrent.live?.on('push-block', (index: number, bytes: number) => {
+  torrent.live?.on('push-block', (index: number, bytes: number, wire: any) => {
+    const t = trace(n, index)
+    if (!t.push) { t.push = now(); t.pushFrom = remoteOf.get(wire) ?? -1 }
     n.pieceDown += bytes
     n.received.set(index, (n.received.get(index) ?? 0) + bytes)
   })
@@ -84,7 +99,19 @@ function countWires (n: LabNode, torrent: any): void {
     // A second open wire to the same peer (both dialled each other: WebTorrent keeps both).
     if ((torrent.wires as any[]).some((w) => w !== wire && !w.destroyed && w.peerId === wire.peerId)) netStats.wiresDuplicate++
     wire.on('upload', (bytes: number) => { n.pieceUp += bytes })
+    remoteOf.set(wire, remote ?? -1)
+    wire.on('have', (i: number) => { const t = trace(n, i); if (!t.have) t.have = now() })
+    wire.on('reject', (i: number) => { trace(n, i).rejects++ })
+    const request = wire.request.bind(wire)
+    wire.request = (i: number, ...rest: unknown[]) => {
+      const t = trace(n, i)
+      t.req = now()
+      t.reqTo = remote ?? -1
+      return request(i, ...rest)
+    }
     wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => {
+      const t = trace(n, index)
+      if (!t.block) { t.block = now(); t.from = remote ?? -1 }
       n.pieceDown += buffer.length
       n.received.set(index, (n.received.get(index) ?? 0) + buffer.length)
     })
@@ -108,7 +135,7 @@ function dialAs (node: number, client: any): void {
 }
 
 function newNode (node: number, client: any): LabNode {
-  return { node, client, torrent: null, joinAt: 0, leftAt: 0, firstReadAt: 0, readBytes: 0, readEnded: false, readError: null, hash: createHash('sha256'), verified: new Map(), received: new Map(), pieceUp: 0, pieceDown: 0, bans: 0, wires: 0 }
+  return { node, client, torrent: null, joinAt: 0, leftAt: 0, firstReadAt: 0, readBytes: 0, readEnded: false, readError: null, hash: createHash('sha256'), verified: new Map(), received: new Map(), pieceUp: 0, pieceDown: 0, bans: 0, wires: 0, trace: new Map() }
 }
 
 async function destroyClient (c: any): Promise<void> {
@@ -128,9 +155,10 @@ process.on('exit', cleanup)
 const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   /** Creates one listening client per node; returns their ports. */
   async init (m) {
+    loopDelay.enable()
     const ports: Array<[number, number]> = []
     for (const node of m.nodes as number[]) {
-      const client = runAs(node, () => enableLive(new WebTorrent({ ...CLIENT_OPTS, ...(m.plaintext ? { secure: 0 } : {}) })))
+      const client = runAs(node, () => enableLive(new WebTorrent({ ...CLIENT_OPTS, maxConns: m.maxConns ?? 55, ...(m.plaintext ? { secure: 0 } : {}) })))
       dialAs(node, client)
       client.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${node}: ${err.message}` }))
       if (!client.listening) await new Promise((resolve) => client.once('listening', resolve))
@@ -148,9 +176,11 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   },
 
   async broadcast (m) {
+    // LAB_RELAY='{"fallbackMs":2200,"maxTier":2}' in the environment: relay options for A/B runs.
+    const labRelay = (): object => process.env.LAB_RELAY ? { relay: JSON.parse(process.env.LAB_RELAY) } : {}
     const n = nodes.get(0)!
     pieceLength = m.pieceLength
-    bc = await runAs(0, () => broadcast(n.client, { name: 'lab.bin', pieceLength, announce: [m.announce], path: joinPath(dir, 'source') }))
+    bc = await runAs(0, () => broadcast(n.client, { name: 'lab.bin', pieceLength, announce: [m.announce], path: joinPath(dir, 'source'), ...labRelay() }))
     n.torrent = bc.torrent
     countWires(n, bc.torrent)
     return { magnet: bc.magnetURI }
@@ -221,7 +251,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     return { joined, done, behind, aired, shaped: netStats.shaped }
   },
 
-  async report () {
+  async report (m) {
     const viewers = []
     for (const n of nodes.values()) {
       if (n.node === 0 || !n.joinAt) continue
@@ -236,14 +266,17 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
         readBytes: n.readBytes, readEnded: n.readEnded, readError: n.readError, sha256: n.hash.copy().digest('hex'),
         pieceUp: n.pieceUp, pieceDown: n.pieceDown, duplicateBytes: dup, wireBytes: shaper.counter(n.node).wireBytes,
         stalls: shaper.counter(n.node).stalls, maxBacklog: shaper.counter(n.node).maxBacklog, bans: n.bans, wires: n.wires,
-        signatureChecks: live?.signatureChecks ?? 0, pushReceived: live?.push?.stats.received ?? 0
+        trace: m.trace ? [...n.trace].map(([i, t]) => [i, t.have, t.req, t.reqTo, t.block, t.from, t.rejects, t.push, t.pushFrom]) : undefined,
+        signatureChecks: live?.signatureChecks ?? 0, pushReceived: live?.push?.stats.received ?? 0, push: live?.push?.stats
       })
     }
     const src = nodes.get(0)
     const source = src && bc
       ? { writtenAt, aired, sha256: sourceHash.copy().digest('hex'), pieceUp: src.pieceUp, wireBytes: shaper.counter(0).wireBytes, maxBacklog: shaper.counter(0).maxBacklog, wires: src.wires, relay: { ...bc.relay.stats, tier: bc.relay.tier } }
       : null
-    return { viewers, source, net: { ...netStats }, rss: process.memoryUsage().rss, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 }
+    // How late this process's event loop ran its callbacks (ms): the CPU's share of every lag.
+    const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6 }
+    return { viewers, source, loop, net: { ...netStats }, rss: process.memoryUsage().rss, cpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 }
   },
 
   async exit () {

@@ -1,0 +1,39 @@
+/** The upload budget's admission rule (lib/live/upload-budget.ts): what an uplink accepts to send soon. */
+import assert from 'node:assert/strict'
+import { IDLE_BYTES, MIN_QUEUE_BYTES, TARGET_QUEUE_MS, UploadBudget } from '../../lib/live/upload-budget.js'
+
+const BLOCK = 16384
+
+/** A budget whose backlog is `backlog` bytes (promised, not yet sent) and whose drain rate is `rate` B/s. */
+function budget (backlog: number, rate: number): UploadBudget {
+  const b = new UploadBudget()
+  b.reserve(backlog)
+  b.rate = rate
+  return b
+}
+
+describe('upload budget: admission', () => {
+  it('an idle uplink admits a block whatever its rate; a few bytes of messages on their way still count as idle', () => {
+    assert.equal(budget(0, 0).admit(BLOCK), true, 'no rate measured yet')
+    assert.equal(budget(0, 16_000).admit(BLOCK), true, 'a block takes a narrow uplink a second: still one at a time')
+    assert.equal(budget(IDLE_BYTES, 16_000).admit(BLOCK), true)
+  })
+
+  it('a narrow uplink serves one block at a time: a second is refused while the first is on its way', () => {
+    const rate = 48_000 // 1.5 × 256 kbit/s: sends ~12 KB in TARGET_QUEUE_MS, less than a block
+    assert.ok(rate * TARGET_QUEUE_MS / 1000 < MIN_QUEUE_BYTES)
+    // Half of a block still to send: two blocks side by side would both arrive late.
+    assert.equal(budget(BLOCK / 2, rate).admit(BLOCK), false)
+    assert.equal(budget(IDLE_BYTES + 1, rate).admit(BLOCK), false)
+  })
+
+  it('a wide uplink admits what it sends within TARGET_QUEUE_MS, and refuses beyond', () => {
+    const rate = 131_072 // 4 × 32 KiB/s: two blocks in 250 ms
+    assert.equal(budget(BLOCK, rate).admit(BLOCK), true, 'two blocks fit')
+    assert.equal(budget(BLOCK + 1, rate).admit(BLOCK), false)
+    const b = budget(BLOCK, rate)
+    b.admit(BLOCK)
+    b.admit(BLOCK * 4)
+    assert.deepEqual(b.stats, { admitted: 1, rejected: 1 })
+  })
+})
