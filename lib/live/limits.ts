@@ -58,7 +58,7 @@ export const MAX_PUSHES_PER_SECOND = 64
 export const MAX_PUSH_AHEAD = 64
 /** Whole pushed pieces per wire waiting for their HEAD to be checked; more are dropped (not blamed: a bulk publish). */
 export const MAX_PUSH_UNPROVEN = 8
-/** A piece pushed this far below our newest head is stale: no honest pusher sends it (it pushes its newest). */
+/** A piece pushed this far below our newest head is stale (our count raced ahead while it travelled): dropped unbuffered, not blamed. */
 export const MAX_PUSH_BEHIND = 64
 /** Pieces a wire may have partly pushed at once (an honest sender sends a piece's blocks back to back: 1). */
 export const MAX_PUSH_PARTIALS = 2

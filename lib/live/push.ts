@@ -10,7 +10,8 @@
  *
  * Receiving, never trusting the pusher (cheapest check first):
  *   we accept pushes at all?                       no → BAD_TYPE, banned
- *   index within [count − MAX_PUSH_BEHIND, max(count, its claim) + MAX_PUSH_AHEAD)?   no → banned
+ *   index below max(count, its claim) + MAX_PUSH_AHEAD?   no → banned
+ *   (an index below count − MAX_PUSH_BEHIND is dropped unbuffered as unwanted: our count raced ahead)
  *   blocks in order, of the right length, ≤ MAX_PUSH_PARTIALS pieces open per wire?   no → banned
  *   we have it already, or do not want it (below our start or window, no hash)?   counted, dropped
  *   whole piece buffered (≤ MAX_PUSH_PIECE_BYTES), then, if its head is still being checked, after it
@@ -92,7 +93,9 @@ export class PushSync {
     if (!live.state || live.destroyed) { if (begin === 0) this.waste(peer, 'unwanted'); return } // no metadata yet
     const count = live.count
     if (index >= Math.max(count, peer.claimedCount) + MAX_PUSH_AHEAD) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index}, beyond the edge (${count} pieces)`)
-    if (index + MAX_PUSH_BEHIND < count) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index}, far behind the edge (${count} pieces)`)
+    // Far behind our count: sent when it was new, but our count raced ahead meanwhile (a fast stream,
+    // heads from other peers): dropped unbuffered, counted as a push we did not want, never blamed.
+    const behind = index + MAX_PUSH_BEHIND < count
     const beyond = index >= count // its head may still be being checked: full length until then
     const length = beyond ? live.torrent.pieceLength : live.pieceLength(index)
     if (length > MAX_PUSH_PIECE_BYTES) return this.fault(peer, 'TOO_LARGE', `pushed piece ${index} of ${length} bytes`)
@@ -102,7 +105,8 @@ export class PushSync {
     if (!p) {
       if (begin !== 0) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} from byte ${begin}, not 0`)
       if (open.size >= MAX_PUSH_PARTIALS) return this.fault(peer, 'TOO_LARGE', `more than ${MAX_PUSH_PARTIALS} pieces pushed at once`)
-      p = { buf: this.wanted(peer, index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
+      if (behind) this.waste(peer, 'unwanted')
+      p = { buf: !behind && this.wanted(peer, index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
       open.set(index, p)
       if (p.buf && !this.coming.has(index)) this.coming.set(index, Date.now())
     }

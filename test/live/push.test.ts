@@ -166,6 +166,30 @@ describe('PUSH: the live edge pushed to the first tier', function () {
       await finish(a, bc, tv, data)
     })
 
+    it('a push far behind the viewer\'s edge is dropped unbuffered and counted, not banned (its count raced ahead)', async () => {
+      const a = await makeClient()
+      const bc = await broadcast(a, { name: 'behind.bin', pieceLength: PL, path: tempDir() })
+      const data = bytes(PL * 100 + 10, 11)
+      await air(bc, data.subarray(0, PL * 80))
+      const evil = await makeClient()
+      const te = join(evil, bc.magnetURI, [a])
+      await poll(() => te.live.has(79), 20_000, 'evil peer synced')
+      const v = await makeClient()
+      const tv = join(v, bc.magnetURI, [a, evil], { from: 'start' })
+      await poll(() => wiresTo(te, v).some((w) => w.ut_live?.peer.supported) && tv.live.count === 80, 20_000, 'victim connected')
+      let bans = 0
+      tv.live.on('peer-banned', () => { bans++ })
+      const unwanted = tv.live.push.stats.unwanted
+      sendRaw(te, v, encode({ type: 'push', index: 3, begin: 0, data: data.subarray(3 * PL, 4 * PL) }))
+      await poll(() => tv.live.push.stats.unwanted > unwanted, 10_000, 'push counted')
+      const out = collect(tv.live.createReadStream())
+      await air(bc, data.subarray(PL * 80), { pauseMs: 2 })
+      await bc.end()
+      assert.ok((await withTimeout(out, 40_000, 'stream')).equals(data), 'byte-identical')
+      assert.equal(bans, 0, 'the pusher was not banned')
+      assert.ok(wiresTo(te, v).some((w) => !w.destroyed), 'the pusher is still connected')
+    })
+
     it('a push just beyond the edge that no head proves is banned once the heads are checked (TOO_LARGE)', async () => {
       const { a, bc, te, v, tv, data } = await setup()
       const ban = banned(tv)
