@@ -98,8 +98,8 @@ export class UploadBudget {
   /**
    * Whether a new request of `length` bytes fits in the budget now: once it is added, the backlog
    * stays within what the uplink sends soon (an idle uplink, ≤ IDLE_BYTES of messages on their way,
-   * admits one block whatever its rate). A
-   * narrow uplink thus serves one piece at a time at its whole rate instead of two at half.
+   * admits one block whatever its rate). A narrow uplink thus serves one piece at a time at its
+   * whole rate instead of two at half.
    */
   admit (length = 0): boolean {
     const backlog = this.backlog()
