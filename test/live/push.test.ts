@@ -110,24 +110,25 @@ describe('PUSH: the live edge pushed to the first tier', function () {
 
   describe('hostile pushes', () => {
     /** A victim connected to an evil (plugin) peer that holds the first 20 pieces; optionally to the source too. */
-    async function setup (opts: Record<string, unknown> = {}, pl = PL): Promise<{ a: any, bc: any, evil: any, te: any, v: any, tv: any, data: Buffer }> {
+    /** A broadcaster that aired `aired` pieces (of 2 × aired), an evil peer synced to it, and a victim connected to both. */
+    async function setup (opts: Record<string, unknown> = {}, pl = PL, aired = 20): Promise<{ a: any, bc: any, evil: any, te: any, v: any, tv: any, data: Buffer }> {
       const a = await makeClient()
       const bc = await broadcast(a, { name: 'target.bin', pieceLength: pl, path: tempDir() })
-      const data = bytes(pl * 40 + 10, 9)
-      await air(bc, data.subarray(0, pl * 20))
+      const data = bytes(pl * 2 * aired + 10, 9)
+      await air(bc, data.subarray(0, pl * aired))
       const evil = await makeClient()
       const te = join(evil, bc.magnetURI, [a])
-      await poll(() => te.live.has(19), 20_000, 'evil peer synced')
+      await poll(() => te.live.has(aired - 1), 20_000, 'evil peer synced')
       const v = await makeClient()
       const tv = join(v, bc.magnetURI, [a, evil], opts)
-      await poll(() => wiresTo(te, v).some((w) => w.ut_live?.peer.supported) && tv.live.count === 20, 20_000, 'victim connected to evil peer')
+      await poll(() => wiresTo(te, v).some((w) => w.ut_live?.peer.supported) && tv.live.count === aired, 20_000, 'victim connected to evil peer')
       return { a, bc, evil, te, v, tv, data }
     }
 
-    async function finish (a: any, bc: any, tv: any, data: Buffer, pl = PL): Promise<void> {
+    async function finish (a: any, bc: any, tv: any, data: Buffer, pl = PL, aired = 20): Promise<void> {
       tv.addPeer(addr(a))
       const out = collect(tv.live.createReadStream())
-      await air(bc, data.subarray(pl * 20), { pauseMs: 2 })
+      await air(bc, data.subarray(pl * aired), { pauseMs: 2 })
       await bc.end()
       assert.ok((await withTimeout(out, 40_000, 'honest stream')).equals(data), 'the honest stream is intact')
     }
@@ -167,25 +168,13 @@ describe('PUSH: the live edge pushed to the first tier', function () {
     })
 
     it('a push far behind the viewer\'s edge is dropped unbuffered and counted, not banned (its count raced ahead)', async () => {
-      const a = await makeClient()
-      const bc = await broadcast(a, { name: 'behind.bin', pieceLength: PL, path: tempDir() })
-      const data = bytes(PL * 100 + 10, 11)
-      await air(bc, data.subarray(0, PL * 80))
-      const evil = await makeClient()
-      const te = join(evil, bc.magnetURI, [a])
-      await poll(() => te.live.has(79), 20_000, 'evil peer synced')
-      const v = await makeClient()
-      const tv = join(v, bc.magnetURI, [a, evil], { from: 'start' })
-      await poll(() => wiresTo(te, v).some((w) => w.ut_live?.peer.supported) && tv.live.count === 80, 20_000, 'victim connected')
+      const { a, bc, te, v, tv, data } = await setup({ from: 'start' }, PL, 80)
       let bans = 0
       tv.live.on('peer-banned', () => { bans++ })
       const unwanted = tv.live.push.stats.unwanted
       sendRaw(te, v, encode({ type: 'push', index: 3, begin: 0, data: data.subarray(3 * PL, 4 * PL) }))
       await poll(() => tv.live.push.stats.unwanted > unwanted, 10_000, 'push counted')
-      const out = collect(tv.live.createReadStream())
-      await air(bc, data.subarray(PL * 80), { pauseMs: 2 })
-      await bc.end()
-      assert.ok((await withTimeout(out, 40_000, 'stream')).equals(data), 'byte-identical')
+      await finish(a, bc, tv, data, PL, 80)
       assert.equal(bans, 0, 'the pusher was not banned')
       assert.ok(wiresTo(te, v).some((w) => !w.destroyed), 'the pusher is still connected')
     })
