@@ -114,12 +114,22 @@ function installCursors (torrent: TorrentLike, announceComplete: boolean): void 
   // and the peer has: O(stream length) per HAVE once we have most pieces. Here the scan starts at
   // the first piece we still want (pieces before a from: 'live' viewer's start are never wanted).
   let interestFrom = 0
+  let floorWas = 0
+  /** The first piece still wanted: the cursor, moved up to the floor, or back down to it when the floor is lowered (setWantedFrom). */
+  const firstWanted = (t: TorrentLike): number => {
+    const pieces = t.pieces
+    const n = pieces.length
+    const floor = Math.max(0, Math.min(n, wantedFrom.get(t) ?? 0))
+    if (floor < floorWas && interestFrom > floor) interestFrom = floor // a reader wants earlier pieces now
+    floorWas = floor
+    if (interestFrom < floor) interestFrom = floor
+    while (interestFrom < n && !pieces[interestFrom]) interestFrom++ // verified (null) or released (torrent-release.ts)
+    return interestFrom
+  }
   torrent._updateWireInterest = function (this: TorrentLike, wire: WireLike) {
     const pieces = this.pieces
     const n = pieces.length
-    const floor = Math.max(0, Math.min(n, wantedFrom.get(this) ?? 0))
-    if (interestFrom < floor) interestFrom = floor
-    while (interestFrom < n && !pieces[interestFrom]) interestFrom++ // verified (null) or released (torrent-release.ts)
+    firstWanted(this)
     let interested = false
     for (let i = interestFrom; i < n; i++) {
       if (pieces[i] && wire.peerPieces.get(i)) { interested = true; break }
@@ -139,10 +149,7 @@ function installCursors (torrent: TorrentLike, announceComplete: boolean): void 
     if (wire.destroyed || wire.type === 'webSeed') return updateWire.call(this, wire)
     const pieces = this.pieces
     const n = pieces.length
-    const floor = Math.max(0, Math.min(n, wantedFrom.get(this) ?? 0))
-    if (interestFrom < floor) interestFrom = floor
-    while (interestFrom < n && !pieces[interestFrom]) interestFrom++
-    for (let i = interestFrom, seen = 0; i < n; i++) {
+    for (let i = firstWanted(this), seen = 0; i < n; i++) {
       if (!pieces[i]) continue
       if (wire.peerPieces.get(i) || ++seen > SCAN_WANTED) return updateWire.call(this, wire)
     }

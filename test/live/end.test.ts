@@ -177,6 +177,29 @@ describe('end of broadcast: the stream becomes an ordinary torrent', function ()
     assert.ok(!t.live.finalTorrent.bitfield.get(0))
   })
 
+  it('a from: live viewer reads the whole recording from the first byte after the end (the pieces before its start are fetched then)', async () => {
+    const { client, bc } = await source()
+    const data = bytes(PL * 40 + 5, 17)
+    await air(bc, data.subarray(0, PL * 20))
+    const v = await makeClient()
+    const t = join(v, bc.magnetURI, [client], { from: 'live' })
+    const out = collect(t.live.createReadStream())
+    await withTimeout(new Promise((resolve) => t.live.once('head', resolve)), 10_000, 'first head')
+    const start = t.live.startPiece as number
+    assert.ok(start > 0)
+    await air(bc, data.subarray(PL * 20))
+    await bc.end()
+    assert.ok((await withTimeout(out, 30_000, 'suffix')).equals(data.subarray(start * PL)))
+    assert.ok(!t.live.has(0), 'nothing before its start yet')
+    // The page's "replay from the start": once the final torrent names every piece, select them all
+    // and read from piece 0. WebTorrent's scheduler must not skip the wires that hold those pieces
+    // (P12 once read a cursor that had moved past them).
+    await withTimeout(t.live.whenFinal(), 30_000, 'final')
+    t.select(0, t.live.count - 1)
+    const all = await withTimeout(collect(t.live.createReadStream({ startPiece: 0 })), 30_000, 'the whole recording')
+    assert.ok(all.equals(data))
+  })
+
   it('an end arriving while a viewer is mid catch-up: it finishes and its stream ends cleanly', async () => {
     const { client, bc } = await source()
     const data = bytes(PL * 1500 + 3, 16)
