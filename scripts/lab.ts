@@ -136,7 +136,7 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
     const all = [{ proc: source, nodes: [0] }, ...procs]
     for (let i = 0; i < all.length; i += 4) {
       const batch = all.slice(i, i + 4)
-      const rs = await Promise.all(batch.map(({ proc, nodes }) => proc.call('init', { nodes, maxConns }, 120_000)))
+      const rs = await Promise.all(batch.map(({ proc, nodes }) => proc.call('init', { nodes, maxConns, trace: TRACE }, 120_000)))
       for (const r of rs) { ports.push(...r.ports); dirs.add(r.dir) }
     }
     await Promise.all(all.map(({ proc }) => proc.call('setup', { params, ports })))
@@ -193,7 +193,7 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
     } finally {
       clearInterval(progress)
     }
-    const reports = await Promise.all([source, ...procs.map((p) => p.proc)].map((p) => p.call('report', { trace: TRACE }, 120_000)))
+    const reports = await Promise.all([source, ...procs.map((p) => p.proc)].map((p) => p.call('report', {}, 120_000)))
     const src = reports[0].source
     const views = reports.flatMap((r: any) => r.viewers)
     const net = reports.reduce((a: any, r: any) => { for (const k of Object.keys(r.net)) a[k] = (a[k] ?? 0) + r.net[k]; return a }, {})
@@ -242,6 +242,11 @@ function traceSummary (views: any[], writtenAt: number[], multiple: number[]): R
   const haveLag: number[] = []; const reqWait: number[] = []; const service: number[] = []; const pushLag: number[] = []
   const by = new Map<string, { pieces: number, service: number[] }>()
   let rejects = 0; let pieces = 0
+  const supplier = (k: string): { pieces: number, service: number[] } => {
+    let c = by.get(k)
+    if (!c) by.set(k, c = { pieces: 0, service: [] })
+    return c
+  }
   const cls = (node: number): string => node === 0 ? 'source' : node < 0 ? '?' : `${round(multiple[node] ?? NaN, 2)}x`
   for (const v of views) {
     for (const [i, have, req, reqTo, block, from, rej, push, pushFrom] of v.trace ?? []) {
@@ -252,18 +257,15 @@ function traceSummary (views: any[], writtenAt: number[], multiple: number[]): R
       if (have) haveLag.push(have - at)
       if (push && (!block || push <= block)) {
         pushLag.push(push - at)
-        const c = by.get('push from ' + cls(pushFrom)) ?? { pieces: 0, service: [] }
-        c.pieces++; by.set('push from ' + cls(pushFrom), c)
+        supplier('push from ' + cls(pushFrom)).pieces++
         continue
       }
       if (!block) continue
       if (have && req >= have) reqWait.push(req - have)
       if (req && block >= req) service.push(block - req)
-      const k = 'pull from ' + cls(from)
-      const c = by.get(k) ?? { pieces: 0, service: [] }
+      const c = supplier('pull from ' + cls(from))
       c.pieces++
       if (req && block >= req && reqTo === from) c.service.push(block - req)
-      by.set(k, c)
     }
   }
   return {

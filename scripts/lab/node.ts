@@ -82,13 +82,17 @@ let aired = 0
 let pieceLength = 16384
 
 const remoteOf = new WeakMap<object, number>()
+/** --trace: the per-piece timings are recorded (listeners on every wire) only when asked for. */
+let tracing = false
 
 function countWires (n: LabNode, torrent: any): void {
   // Piece bytes sent unasked (PUSH, lib/live/push.ts) are piece bytes too, up and down.
   torrent.live?.on('push-sent', (_index: number, bytes: number) => { n.pieceUp += bytes })
   torrent.live?.on('push-block', (index: number, bytes: number, wire: any) => {
-    const t = trace(n, index)
-    if (!t.push) { t.push = now(); t.pushFrom = remoteOf.get(wire) ?? -1 }
+    if (tracing) {
+      const t = trace(n, index)
+      if (!t.push) { t.push = now(); t.pushFrom = remoteOf.get(wire) ?? -1 }
+    }
     n.pieceDown += bytes
     n.received.set(index, (n.received.get(index) ?? 0) + bytes)
   })
@@ -99,22 +103,29 @@ function countWires (n: LabNode, torrent: any): void {
     // A second open wire to the same peer (both dialled each other: WebTorrent keeps both).
     if ((torrent.wires as any[]).some((w) => w !== wire && !w.destroyed && w.peerId === wire.peerId)) netStats.wiresDuplicate++
     wire.on('upload', (bytes: number) => { n.pieceUp += bytes })
-    remoteOf.set(wire, remote ?? -1)
-    wire.on('have', (i: number) => { const t = trace(n, i); if (!t.have) t.have = now() })
-    wire.on('reject', (i: number) => { trace(n, i).rejects++ })
-    const request = wire.request.bind(wire)
-    wire.request = (i: number, ...rest: unknown[]) => {
-      const t = trace(n, i)
-      t.req = now()
-      t.reqTo = remote ?? -1
-      return request(i, ...rest)
-    }
+    if (tracing) traceWire(n, wire, remote ?? -1)
     wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => {
-      const t = trace(n, index)
-      if (!t.block) { t.block = now(); t.from = remote ?? -1 }
       n.pieceDown += buffer.length
       n.received.set(index, (n.received.get(index) ?? 0) + buffer.length)
     })
+  })
+}
+
+/** --trace: when `wire` brought each piece's first HAVE, REJECTs, our last request and the first block. */
+function traceWire (n: LabNode, wire: any, remote: number): void {
+  remoteOf.set(wire, remote)
+  wire.on('have', (i: number) => { const t = trace(n, i); if (!t.have) t.have = now() })
+  wire.on('reject', (i: number) => { trace(n, i).rejects++ })
+  const request = wire.request.bind(wire)
+  wire.request = (i: number, ...rest: unknown[]) => {
+    const t = trace(n, i)
+    t.req = now()
+    t.reqTo = remote
+    return request(i, ...rest)
+  }
+  wire.on('piece', (i: number) => {
+    const t = trace(n, i)
+    if (!t.block) { t.block = now(); t.from = remote }
   })
 }
 
@@ -155,6 +166,7 @@ process.on('exit', cleanup)
 const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   /** Creates one listening client per node; returns their ports. */
   async init (m) {
+    tracing = m.trace === true
     loopDelay.enable()
     const ports: Array<[number, number]> = []
     for (const node of m.nodes as number[]) {
@@ -251,7 +263,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     return { joined, done, behind, aired, shaped: netStats.shaped }
   },
 
-  async report (m) {
+  async report () {
     const viewers = []
     for (const n of nodes.values()) {
       if (n.node === 0 || !n.joinAt) continue
@@ -266,7 +278,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
         readBytes: n.readBytes, readEnded: n.readEnded, readError: n.readError, sha256: n.hash.copy().digest('hex'),
         pieceUp: n.pieceUp, pieceDown: n.pieceDown, duplicateBytes: dup, wireBytes: shaper.counter(n.node).wireBytes,
         stalls: shaper.counter(n.node).stalls, maxBacklog: shaper.counter(n.node).maxBacklog, bans: n.bans, wires: n.wires,
-        trace: m.trace ? [...n.trace].map(([i, t]) => [i, t.have, t.req, t.reqTo, t.block, t.from, t.rejects, t.push, t.pushFrom]) : undefined,
+        trace: tracing ? [...n.trace].map(([i, t]) => [i, t.have, t.req, t.reqTo, t.block, t.from, t.rejects, t.push, t.pushFrom]) : undefined,
         signatureChecks: live?.signatureChecks ?? 0, pushReceived: live?.push?.stats.received ?? 0, push: live?.push?.stats
       })
     }
