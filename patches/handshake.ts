@@ -3,7 +3,9 @@
  * TCP connection its own Node DiffieHellman over the 768-bit MSE prime, and OpenSSL 3 tests that
  * prime for primality every time one is constructed: about 17 ms of CPU per connection, 82% of a
  * swarm-lab viewer process's CPU (connections come and go by the thousand in a live swarm). The same
- * exchange in BigInt arithmetic costs about 0.3 ms: Y = 2^X mod P with a 160-bit private X (the MSE
+ * exchange in BigInt arithmetic costs about 0.43 ms a side (0.07 ms for Y with a fixed-base comb,
+ * 0.36 ms for S in 4-bit windows; 0.65 ms by plain square-and-multiply, which was 19% of a viewer
+ * process's CPU in a 200-viewer lab's connection storm): Y = 2^X mod P with a 160-bit private X (the MSE
  * spec's recommendation), S = Y'^X mod P, both 96 bytes big-endian, and the public keys Node's
  * DiffieHellman would refuse (Y' ≤ 1, Y' ≥ P − 1) refused with the same error. Same bytes on the wire;
  * MSE is obfuscation, not authentication, so a BigInt's variable timing reveals nothing it protected.
@@ -31,28 +33,68 @@ export const REQUIRES: readonly Requirement[] = [
 const P = BigInt('0xffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a63a36210000000000090563')
 const KEY_BYTES = 96
 
-function modPow (base: bigint, exp: bigint, mod: bigint): bigint {
+/** Exponent bits: a 160-bit private X (the MSE spec's recommendation). */
+const X_BITS = 160
+/** Window bits for both exponentiations. */
+const W = 4
+const DIGITS = X_BITS / W
+
+/**
+ * base^x mod P, x < 2^160, in fixed 4-bit windows: 14 multiplications for the powers of the base,
+ * then 4 squarings and at most one multiplication a window (about 214 products, against 240 for
+ * square-and-multiply).
+ */
+function modPow (base: bigint, x: bigint): bigint {
+  const pow: bigint[] = [1n, base % P]
+  for (let d = 2; d < 1 << W; d++) pow.push(pow[d - 1]! * pow[1]! % P)
   let r = 1n
-  let b = base % mod
-  let e = exp
-  while (e > 0n) {
-    if (e & 1n) r = r * b % mod
-    b = b * b % mod
-    e >>= 1n
+  for (let j = DIGITS - 1; j >= 0; j--) {
+    for (let k = 0; k < W; k++) r = r * r % P
+    const d = Number((x >> BigInt(j * W)) & 15n)
+    if (d !== 0) r = r * pow[d]! % P
   }
   return r
 }
 
+/**
+ * The fixed-base comb for the generator: COMB[j][d] = 2^(d · 16^j) mod P, built once (720 products).
+ * Then 2^x is one product a window of x: 39 products instead of 240 (the public key of every
+ * connection's handshake).
+ */
+let COMB: bigint[][] | null = null
+function powOf2 (x: bigint): bigint {
+  if (!COMB) {
+    COMB = []
+    let g = 2n
+    for (let j = 0; j < DIGITS; j++) {
+      const row = [1n, g]
+      for (let d = 2; d < 1 << W; d++) row.push(row[d - 1]! * g % P)
+      COMB.push(row)
+      for (let k = 0; k < W; k++) g = g * g % P
+    }
+  }
+  let r = 1n
+  for (let j = 0; j < DIGITS; j++) {
+    const d = Number((x >> BigInt(j * W)) & 15n)
+    if (d !== 0) r = r * COMB[j]![d]! % P
+  }
+  return r
+}
+
+const HEX = '0123456789abcdef'
+
+/** 96 bytes big-endian (through hex: a BigInt's byte-by-byte shifts cost as much as a product). */
 function toBytes (n: bigint): Uint8Array {
+  const hex = n.toString(16).padStart(KEY_BYTES * 2, '0')
   const out = new Uint8Array(KEY_BYTES)
-  for (let i = KEY_BYTES - 1; i >= 0 && n > 0n; i--) { out[i] = Number(n & 0xffn); n >>= 8n }
+  for (let i = 0; i < KEY_BYTES; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
   return out
 }
 
 function toBigInt (b: Uint8Array): bigint {
-  let n = 0n
-  for (const x of b) n = (n << 8n) | BigInt(x)
-  return n
+  let hex = '0x0'
+  for (const x of b) hex += HEX[x >> 4]! + HEX[x & 15]!
+  return BigInt(hex)
 }
 
 function keyError (message: string): Error {
@@ -67,18 +109,18 @@ export class MseDiffieHellman {
   constructor () {
     const r = new Uint8Array(20)
     globalThis.crypto.getRandomValues(r)
-    this.x = toBigInt(r) | 1n << 159n // 160 bits
+    this.x = toBigInt(r) | 1n << BigInt(X_BITS - 1) // 160 bits
   }
 
   generateKeys (): Uint8Array {
-    return toBytes(modPow(2n, this.x, P))
+    return toBytes(powOf2(this.x))
   }
 
   computeSecret (other: Uint8Array): Uint8Array {
     const y = toBigInt(other)
     if (y <= 1n) throw keyError('Supplied key is too small')
     if (y >= P - 1n) throw keyError('Supplied key is too large')
-    return toBytes(modPow(y, this.x, P))
+    return toBytes(modPow(y, this.x))
   }
 }
 
