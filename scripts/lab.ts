@@ -291,7 +291,7 @@ function table (runs: Array<Record<string, any>>): string {
     if (k === 'startup') return `${r.startup_ms_p50} / ${r.startup_ms_p95}`
     if (k === 'vup') return `${r.viewer_upload_ratio_p50} / ${r.viewer_upload_ratio_max}`
     if (k === 'wall') return `${r.wall_s} / ${r.load_1m_end}`
-    if (k === 'all_identical') return r.all_identical ? 'yes' : `no (${r.not_identical})`
+    if (k === 'all_identical') return r.all_identical ? 'yes' : `no (${r.incomplete} incomplete, ${r.corrupt} corrupt)`
     return String(r[k])
   }
   const w = Math.max(...rows.map(([l]) => l.length))
@@ -322,7 +322,7 @@ async function main (): Promise<void> {
   if (good.length) process.stderr.write('\n' + table(good) + '\n\n')
   for (const r of good) {
     const met = (ok: boolean): string => ok ? 'met' : 'not met'
-    log(`targets, ${r.viewers} viewers: source upload ≤ 1.5 ${met(r.source_upload_ratio <= 1.5)}; continuity ≥ 0.999 ${met(r.continuity >= 0.999)}; byte-identical ${met(r.all_identical)}`)
+    log(`targets, ${r.viewers} viewers: source upload ≤ 1.5 ${met(r.source_upload_ratio <= 1.5)}; continuity ≥ 0.999 ${met(r.continuity >= 0.999)}; byte-identical ${met(r.all_identical)}${r.all_identical ? '' : ` (${r.incomplete} viewers incomplete: a correct beginning, late; ${r.corrupt} corrupt)`}`)
     const [loop50, loop99] = r.loop_delay_ms as [number, number]
     if (r.lab_cpu_share >= 0.7 || loop99 >= 100) log(`note, ${r.viewers} viewers: the lab used ${Math.round(r.lab_cpu_share * 100)}% of the machine's CPU (load at the end ${r.load_1m_end}; event loops late by ${loop50} ms, p99 ${loop99} ms): lag and continuity are bounded by CPU here, not by the links`)
   }

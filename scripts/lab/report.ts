@@ -11,9 +11,13 @@
  *   over all viewers (a viewer that left counts only the pieces due before it left).
  * - startup: join (client.add) → the first bytes from its read stream (the start piece, verified).
  * - all_identical: each viewer's read bytes (SHA-256) equal the broadcast from its start piece,
- *   to the end (or, for one that left, for as many whole pieces as it read).
+ *   to the end (or, for one that left, for as many whole pieces as it read). A viewer that is not
+ *   is `incomplete` (what it read is exactly the broadcast's beginning from its start piece, but its
+ *   read had not ended when the run stopped waiting: late, nothing wrong written) or `corrupt` (what
+ *   it read differs from the broadcast, or its read failed): not_identical = incomplete + corrupt.
  */
-import { streamHash } from './stream.js'
+import { createHash } from 'node:crypto'
+import { pieceBytes, streamHash } from './stream.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -52,6 +56,9 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
   const upRatios: number[] = []
   let identical = source.sha256 === streamHash(f.seed, 0, aired, L)
   let notIdentical = identical ? 0 : 1
+  let incomplete = 0
+  const unfinished: Array<{ s: number, bytes: number, sha256: string }> = []
+  let corrupt = identical ? 0 : 1
   const hashes = new Map<string, string>()
   const expect = (from: number, count: number): string => {
     const k = `${from}+${count}`
@@ -98,7 +105,28 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
     if (s === null) ok = false
     else if (v.leftAt) ok = v.readBytes % L === 0 && v.sha256 === expect(s, v.readBytes / L)
     else ok = v.readEnded && !v.readError && v.readBytes === (aired - s) * L && v.sha256 === expect(s, aired - s)
-    if (!ok) { identical = false; notIdentical++ }
+    if (!ok) {
+      identical = false
+      notIdentical++
+      // Late or wrong? A read that has not ended is fine so far if its bytes are the broadcast's from its start.
+      if (s === null) incomplete++
+      else if (v.readEnded || v.readError || v.readBytes > (aired - s) * L) corrupt++
+      else unfinished.push({ s, bytes: v.readBytes, sha256: v.sha256 })
+    }
+  }
+  // One pass over the stream per start piece (a SHA-256 state copied at each viewer's length), not one per viewer.
+  unfinished.sort((a, b) => a.s - b.s || a.bytes - b.bytes)
+  let at: { s: number, h: ReturnType<typeof createHash>, pos: number } | null = null
+  for (const u of unfinished) {
+    if (!at || at.s !== u.s) at = { s: u.s, h: createHash('sha256'), pos: 0 }
+    while (at.pos < u.bytes) {
+      const k = Math.floor(at.pos / L)
+      const piece = pieceBytes(f.seed, u.s + k, L)
+      const take = Math.min(u.bytes, (k + 1) * L) - at.pos
+      at.h.update(piece.subarray(at.pos - k * L, at.pos - k * L + take))
+      at.pos += take
+    }
+    if (at.h.copy().digest('hex') === u.sha256) incomplete++; else corrupt++
   }
   return {
     viewers: viewers.length,
@@ -119,6 +147,8 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
     viewer_upload_ratio_max: round(pct(upRatios, 100), 3),
     all_identical: identical && viewers.length > 0,
     not_identical: notIdentical,
+    incomplete,
+    corrupt,
     left: viewers.filter((v) => v.leftAt).length,
     bans: viewers.reduce((a, v) => a + v.bans, 0),
     by_uplink: [...byClass.entries()].sort((a, b) => a[0] - b[0]).map(([m, c]) => ({
