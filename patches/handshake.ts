@@ -37,7 +37,7 @@ const KEY_BYTES = 96
 const X_BITS = 160
 /** Window bits for both exponentiations. */
 const W = 4
-const DIGITS = X_BITS / W
+const DIGITS = X_BITS / W // X_BITS a multiple of W: the windows cover every bit of X
 
 /**
  * base^x mod P, x < 2^160, in fixed 4-bit windows: 14 multiplications for the powers of the base,

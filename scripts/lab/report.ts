@@ -13,8 +13,9 @@
  * - all_identical: each viewer's read bytes (SHA-256) equal the broadcast from its start piece,
  *   to the end (or, for one that left, for as many whole pieces as it read). A viewer that is not
  *   is `incomplete` (what it read is exactly the broadcast's beginning from its start piece, but its
- *   read had not ended when the run stopped waiting: late, nothing wrong written) or `corrupt` (what
- *   it read differs from the broadcast, or its read failed): not_identical = incomplete + corrupt.
+ *   read had not ended when the run stopped waiting or it left: late, nothing wrong written) or
+ *   `corrupt` (what it read differs from the broadcast or runs past it, or its read failed or ended
+ *   short); a broadcaster whose own bytes differ counts as corrupt too. not_identical = incomplete + corrupt.
  */
 import { createHash } from 'node:crypto'
 import { pieceBytes, streamHash } from './stream.js'
@@ -109,8 +110,10 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
       identical = false
       notIdentical++
       // Late or wrong? A read that has not ended is fine so far if its bytes are the broadcast's from its start.
-      if (s === null) incomplete++
-      else if (v.readEnded || v.readError || v.readBytes > (aired - s) * L) corrupt++
+      // A viewer that left was destroyed (its read fails with DESTROYED): judged by its bytes alone.
+      const failed = !v.leftAt && (v.readEnded || v.readError)
+      if (s === null) { if (failed || v.readBytes > 0) corrupt++; else incomplete++ } // nothing read yet: late
+      else if (failed || v.readBytes > (aired - s) * L) corrupt++
       else unfinished.push({ s, bytes: v.readBytes, sha256: v.sha256 })
     }
   }

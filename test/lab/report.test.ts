@@ -40,4 +40,21 @@ describe('lab report: identical, incomplete, corrupt', () => {
     assert.equal(r.incomplete, 2)
     assert.equal(r.corrupt, 2)
   })
+
+  it('judges a viewer that never started, one that failed, one that left, and a broadcaster whose bytes differ', () => {
+    const source = { aired: AIRED, writtenAt: Array.from({ length: AIRED }, (_, i) => 100 * i), wireBytes: 0, pieceUp: 0, sha256: 'not the stream' }
+    const viewers = [
+      { ...viewer(0, 0, new Uint8Array(0), false), startPiece: null }, // never started: incomplete
+      { ...viewer(1, 0, new Uint8Array(0), false), startPiece: null, readError: 'EQUIVOCATION' }, // failed before its start: corrupt
+      { ...viewer(2, 1, stream(1, L), false), readError: 'EQUIVOCATION' }, // a correct beginning, then failed: corrupt
+      { ...viewer(3, 1, stream(1, 2 * L), false), leftAt: 1000, readError: 'DESTROYED' }, // left: identical (whole pieces it read)
+      { ...viewer(4, 1, stream(1, 2 * L + 5), false), leftAt: 1000, readError: 'DESTROYED' }, // left mid-piece, correct: incomplete
+      viewer(5, 0, new Uint8Array(0), false), // started, nothing read yet: incomplete
+      viewer(6, 2, stream(2, (AIRED - 2) * L), false) // everything, not ended yet: incomplete
+    ]
+    const r = figures({ pieceLength: L, pieceMs: 100, bufferMs: 1000, seed: SEED, multiple: [1, 1, 1, 1, 1, 1, 1] }, source, viewers)
+    assert.equal(r.not_identical, 1 + 6) // the broadcaster, and every viewer but the one that left on a piece boundary
+    assert.equal(r.incomplete, 4)
+    assert.equal(r.corrupt, 3)
+  })
 })

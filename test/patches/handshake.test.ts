@@ -7,7 +7,7 @@ const MSE_PRIME = 'ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67c
 
 describe('MSE handshake in BigInt (patches/handshake.ts)', () => {
   it("agrees with Node's DiffieHellman over the MSE prime, both ways, in 96 bytes", () => {
-    for (let k = 0; k < 16; k++) { // each key's 40 windows of 4 bits: every table entry is used
+    for (let k = 0; k < 16; k++) {
       const node = createDiffieHellman(MSE_PRIME, 'hex', 2)
       const nodePub = node.generateKeys()
       const ours = new MseDiffieHellman()
@@ -17,6 +17,24 @@ describe('MSE handshake in BigInt (patches/handshake.ts)', () => {
       const s2 = node.computeSecret(ourPub)
       assert.equal(s1.length, 96)
       assert.deepEqual(Buffer.from(s1), s2)
+    }
+  })
+
+  it('computes 2^X and Y^X exactly for edge exponents (top bit only, all ones, zero windows)', () => {
+    const P = BigInt('0x' + MSE_PRIME)
+    const plain = (b: bigint, e: bigint): bigint => { let r = 1n; b %= P; for (; e > 0n; e >>= 1n, b = b * b % P) if (e & 1n) r = r * b % P; return r }
+    const big = (u: Uint8Array): bigint => BigInt('0x0' + Buffer.from(u).toString('hex'))
+    const xs = [1n << 159n, (1n << 160n) - 1n, (1n << 159n) | 1n, (1n << 159n) | 0xf000000000000000000000000000000000fn]
+    const ys = [2n, 3n, P - 2n, 1n << 767n]
+    for (const x of xs) {
+      const ours = new MseDiffieHellman()
+      Object.defineProperty(ours, 'x', { value: x })
+      assert.equal(big(ours.generateKeys()), plain(2n, x))
+      for (const y of ys) {
+        const s = ours.computeSecret(Buffer.from(y.toString(16).padStart(192, '0'), 'hex'))
+        assert.equal(s.length, 96)
+        assert.equal(big(s), plain(y, x))
+      }
     }
   })
 
