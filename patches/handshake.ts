@@ -38,6 +38,8 @@ const X_BITS = 160
 /** Window bits for both exponentiations. */
 const W = 4
 const DIGITS = X_BITS / W // X_BITS a multiple of W: the windows cover every bit of X
+/** Window `j` of x. */
+const digit = (x: bigint, j: number): number => Number((x >> BigInt(j * W)) & BigInt((1 << W) - 1))
 
 /**
  * base^x mod P, x < 2^160, in fixed 4-bit windows: 14 multiplications for the powers of the base,
@@ -50,7 +52,7 @@ function modPow (base: bigint, x: bigint): bigint {
   let r = 1n
   for (let j = DIGITS - 1; j >= 0; j--) {
     for (let k = 0; k < W; k++) r = r * r % P
-    const d = Number((x >> BigInt(j * W)) & 15n)
+    const d = digit(x, j)
     if (d !== 0) r = r * pow[d]! % P
   }
   return r
@@ -75,7 +77,7 @@ function powOf2 (x: bigint): bigint {
   }
   let r = 1n
   for (let j = 0; j < DIGITS; j++) {
-    const d = Number((x >> BigInt(j * W)) & 15n)
+    const d = digit(x, j)
     if (d !== 0) r = r * COMB[j]![d]! % P
   }
   return r

@@ -129,9 +129,8 @@ function installCursors (torrent: TorrentLike, announceComplete: boolean): void 
   torrent._updateWireInterest = function (this: TorrentLike, wire: WireLike) {
     const pieces = this.pieces
     const n = pieces.length
-    firstWanted(this)
     let interested = false
-    for (let i = interestFrom; i < n; i++) {
+    for (let i = firstWanted(this); i < n; i++) {
       if (pieces[i] && wire.peerPieces.get(i)) { interested = true; break }
     }
     // A live stream keeps coming: a viewer at the edge would otherwise flip INTERESTED /

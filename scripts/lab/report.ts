@@ -56,7 +56,6 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
   let pieceUp = source.pieceUp as number
   const upRatios: number[] = []
   let identical = source.sha256 === streamHash(f.seed, 0, aired, L)
-  let notIdentical = identical ? 0 : 1
   let incomplete = 0
   const unfinished: Array<{ s: number, bytes: number, sha256: string }> = []
   let corrupt = identical ? 0 : 1
@@ -108,7 +107,6 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
     else ok = v.readEnded && !v.readError && v.readBytes === (aired - s) * L && v.sha256 === expect(s, aired - s)
     if (!ok) {
       identical = false
-      notIdentical++
       // Late or wrong? A read that has not ended is fine so far if its bytes are the broadcast's from its start.
       // A viewer that left was destroyed (its read fails with DESTROYED): judged by its bytes alone.
       const failed = !v.leftAt && (v.readEnded || v.readError)
@@ -149,7 +147,7 @@ export function figures (f: Figures, source: any, viewers: any[]): Record<string
     viewer_upload_ratio_p50: round(pct(upRatios, 50), 3),
     viewer_upload_ratio_max: round(pct(upRatios, 100), 3),
     all_identical: identical && viewers.length > 0,
-    not_identical: notIdentical,
+    not_identical: incomplete + corrupt,
     incomplete,
     corrupt,
     left: viewers.filter((v) => v.leftAt).length,

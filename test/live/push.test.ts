@@ -109,7 +109,6 @@ describe('PUSH: the live edge pushed to the first tier', function () {
   })
 
   describe('hostile pushes', () => {
-    /** A victim connected to an evil (plugin) peer that holds the first 20 pieces; optionally to the source too. */
     /** A broadcaster that aired `aired` pieces (of 2 × aired), an evil peer synced to it, and a victim connected to both. */
     async function setup (opts: Record<string, unknown> = {}, pl = PL, aired = 20): Promise<{ a: any, bc: any, evil: any, te: any, v: any, tv: any, data: Buffer }> {
       const a = await makeClient()
