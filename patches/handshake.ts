@@ -41,14 +41,20 @@ const DIGITS = X_BITS / W // X_BITS a multiple of W: the windows cover every bit
 /** Window `j` of x. */
 const digit = (x: bigint, j: number): number => Number((x >> BigInt(j * W)) & BigInt((1 << W) - 1))
 
+/** [g^0, g^1, …, g^15] mod P: one window's table (14 products). */
+function powers (g: bigint): bigint[] {
+  const row = [1n, g % P]
+  for (let d = 2; d < 1 << W; d++) row.push(row[d - 1]! * row[1]! % P)
+  return row
+}
+
 /**
  * base^x mod P, x < 2^160, in fixed 4-bit windows: 14 multiplications for the powers of the base,
  * then 4 squarings and at most one multiplication a window (about 214 products, against 240 for
  * square-and-multiply).
  */
 function modPow (base: bigint, x: bigint): bigint {
-  const pow: bigint[] = [1n, base % P]
-  for (let d = 2; d < 1 << W; d++) pow.push(pow[d - 1]! * pow[1]! % P)
+  const pow = powers(base)
   let r = 1n
   for (let j = DIGITS - 1; j >= 0; j--) {
     for (let k = 0; k < W; k++) r = r * r % P
@@ -69,9 +75,7 @@ function powOf2 (x: bigint): bigint {
     COMB = []
     let g = 2n
     for (let j = 0; j < DIGITS; j++) {
-      const row = [1n, g]
-      for (let d = 2; d < 1 << W; d++) row.push(row[d - 1]! * g % P)
-      COMB.push(row)
+      COMB.push(powers(g))
       for (let k = 0; k < W; k++) g = g * g % P
     }
   }
