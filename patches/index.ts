@@ -5,7 +5,7 @@
 export { checkInternals, checkClient, checkTorrentClass, checkReady, PINNED_WEBTORRENT, SUPPORTED_WEBTORRENT } from './check.js'
 export type { TorrentLike, WireLike, ClientLike, StoreLike } from './types.js'
 export { grow, hashesFrom } from './torrent-growth.js'
-export { adaptTorrent, fastDone, selectGrowing, setWantedFrom, setEnded, markHave, trustVerified, checkDone, failedPiece, requestUpdate, forgetPieces } from './torrent-progress.js'
+export { adaptTorrent, fastDone, selectGrowing, setWantedFrom, setEnded, markHave, trustVerified, checkDone, failedPiece, requestUpdate, forgetPieces, lastResort } from './torrent-progress.js'
 export { releasePieces, releasedBelow } from './torrent-release.js'
 export { filterPeers, filterRequests, connOf, noDelay } from './torrent-peers.js'
 export { adaptWire, sendDontHave, type WireOptions } from './wire.js'

@@ -13,6 +13,8 @@
  *   failedPiece()                       the piece of a "Piece N failed verification" warning (smart ban)
  *   P11 _update coalesced               the request scheduler runs once per event-loop turn, not per HAVE
  *   P12 _updateWire skips idle wires     a wire that holds no piece we still want is not scheduled
+ *   P13 last-resort wires unranked       WebTorrent leaves a piece to a faster holder; a last-resort
+ *                                       wire (lastResort(), the broadcaster) does not count as one
  */
 import type { Requirement, TorrentLike, WireLike } from './types.js'
 
@@ -28,6 +30,8 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Torrent.prototype', path: '_update', is: 'function' },
   { where: 'Torrent.prototype', path: '_updateWireWrapper', is: 'function' },
   { where: 'Torrent.prototype', path: '_updateWire', is: 'function' },
+  // P13: its speed ranker compares other wires' downloadSpeed() with this wire's
+  { where: 'Torrent.prototype', path: '_updateWire', is: 'source', match: /downloadSpeed\(\)/ },
   { where: 'Torrent.prototype', path: '_onWireWithMetadata', is: 'source', match: /alwaysChokeSeeders/ },
   // smart ban (lib/live/smart-ban.ts) reads this warning: its text is a contract too
   { where: 'Torrent.prototype', path: '_request', is: 'source', match: /Piece \$\{[\w$]+\} failed verification/ },
@@ -78,6 +82,30 @@ const nextTurn: (fn: () => void) => void = typeof setImmediate === 'function' ? 
  */
 export function fastDone (torrent: TorrentLike): void {
   installCursors(torrent, true)
+}
+
+/** P13: per torrent, the wires asked last (the live layer's request routing decides which). */
+const lastResorts = new WeakMap<TorrentLike, Set<WireLike>>()
+
+/**
+ * P13 WebTorrent's scheduler (_updateWire's speed ranker) does not ask a wire for a piece that a
+ * faster wire holds: a viewer left every piece to the broadcaster, the fastest holder on a good
+ * link, while request routing asks the broadcaster last. While another wire is scheduled, the
+ * wires in `wires` read as idle (downloadSpeed 0) to the ranker. The set is the caller's, kept current.
+ */
+export function lastResort (torrent: TorrentLike, wires: Set<WireLike>): void {
+  lastResorts.set(torrent, wires)
+}
+
+const noSpeed = (): number => 0
+
+/** Runs `fn` with the last-resort wires other than `wire` reading as idle to the speed ranker. */
+function unranked<T> (torrent: TorrentLike, wire: WireLike, fn: () => T): T {
+  const set = lastResorts.get(torrent)
+  if (!set || set.size === 0 || (set.size === 1 && set.has(wire))) return fn()
+  const hidden: Array<[WireLike, () => number]> = []
+  for (const w of set) if (w !== wire) { hidden.push([w, w.downloadSpeed]); w.downloadSpeed = noSpeed }
+  try { return fn() } finally { for (const [w, speed] of hidden) w.downloadSpeed = speed }
 }
 
 /** P12: wanted pieces checked against a wire before WebTorrent's scheduler runs for it regardless. */
@@ -150,7 +178,7 @@ function installCursors (torrent: TorrentLike, announceComplete: boolean): void 
     const n = pieces.length
     for (let i = firstWanted(this), seen = 0; i < n; i++) {
       if (!pieces[i]) continue
-      if (wire.peerPieces.get(i) || ++seen > SCAN_WANTED) return updateWire.call(this, wire)
+      if (wire.peerPieces.get(i) || ++seen > SCAN_WANTED) return unranked(this, wire, () => updateWire.call(this, wire))
     }
     return false
   }

@@ -38,7 +38,9 @@ export interface WireLike extends EmitterLike {
   isSeeder?: boolean
   hasFast: boolean
   allowedFastSet: number[]
+  /** Our requests to the peer not yet answered (bittorrent-protocol's public field), and piece bytes it sent us. */
   requests: RequestLike[]
+  downloaded: number
   peerRequests: RequestLike[]
   extendedHandshake: Record<string, unknown>
   peerExtendedHandshake?: Record<string, unknown>
@@ -47,6 +49,7 @@ export interface WireLike extends EmitterLike {
   lt_donthave?: EmitterLike
   _extendedHandshakeSent?: boolean
   have (index: number): void
+  downloadSpeed (): number
   interested (): void
   uninterested (): void
   reject (index: number, offset: number, length: number): void

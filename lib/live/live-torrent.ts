@@ -284,6 +284,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     this.peers.add(peer)
     this.peerOfWire.set(peer.wire, peer)
     this.policy.onClaim(peer)
+    this.routing.setLastResort(peer.wire, this.role === 'viewer' && peer.isSourceGuess) // the broadcaster is asked last
     if (this.ready) { this.heads.send(peer); this.pages.request() }
   }
 

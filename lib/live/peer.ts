@@ -37,6 +37,13 @@ export class Peer {
     this.wire = wire
   }
 
+  /**
+   * A viewer's guess that this peer is the broadcaster: it speaks ut_live and does not accept
+   * pushes (spec §6: the broadcaster never sends live_push). A viewer with push: false is guessed
+   * the same; the guess only makes it a last resort for requests (request-routing.ts).
+   */
+  get isSourceGuess (): boolean { return this.supported && !this.acceptsPush }
+
   /** Pages (hashes) may be asked of this peer below this count. */
   get knownCount (): number { return this.backoff === null ? this.known : Math.min(this.known, this.backoff) }
 

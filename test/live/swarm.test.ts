@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { broadcast, type Broadcaster } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, withTimeout } from '../support/clients.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, poll, withTimeout } from '../support/clients.js'
 
 const PL = 16384
 
@@ -110,6 +110,33 @@ describe('live swarm (loopback TCP)', function () {
     const srcPort = client.address().port
     for (const w of td.wires) assert.notEqual(w.remotePort, srcPort, 'D never talked to the broadcaster')
     assert.equal(td.wires.length, 1)
+  })
+
+  it('the broadcaster is the last resort: a viewer gets from another viewer what it holds, not from the source', async () => {
+    const { client, bc } = await source()
+    const data = bytes(PL * 200, 8)
+    await air(bc, data)
+    const all = (t: any): boolean => Array.from({ length: 200 }, (_, i) => i).every((i) => t.live.has(i)) // eslint-disable-line @typescript-eslint/no-explicit-any
+    const v1 = await makeClient()
+    const t1 = join(v1, bc.magnetURI, [client], { from: 'start' })
+    await poll(() => all(t1), 30_000, 'the first viewer holds every piece')
+    // A third viewer fetches the stream from the first one alone: the first one's upload budget has
+    // measured its uplink before the second viewer asks (while it learns it, it rejects nearly everything).
+    const v0 = await makeClient()
+    const t0 = join(v0, bc.magnetURI, [v1], { from: 'start' })
+    await poll(() => all(t0), 30_000, 'the warm-up viewer holds every piece')
+    const v2 = await makeClient() // told of both: the broadcaster, which does not accept pushes, and the first viewer
+    const t2 = join(v2, bc.magnetURI, [client, v1], { from: 'start' })
+    const srcPort = client.address().port
+    let fromSource = 0 // piece bytes downloaded from the broadcaster (99 % of them before the rule)
+    t2.on('wire', (w: any) => w.on('download', (n: number) => { if (w.remotePort === srcPort) fromSource += n })) // eslint-disable-line @typescript-eslint/no-explicit-any
+    await poll(() => all(t2) && t2.live.peerCount === 2, 30_000, 'the second viewer holds every piece')
+    // Before the rule: 99 % from the broadcaster. Now 0 %, or up to a third when the first viewer's
+    // budget REJECTs a burst: it is left alone for 150 ms, and meanwhile the broadcaster serves (by design).
+    assert.ok(fromSource <= data.length * 0.5, `${fromSource} of ${data.length} bytes from the broadcaster`)
+    const out = collect(t2.live.createReadStream())
+    await bc.end()
+    assert.ok((await withTimeout(out, 30_000, 'second viewer')).equals(data))
   })
 
   it('a viewer that disconnects and reconnects still gets everything', async () => {

@@ -519,12 +519,17 @@ export async function silentSeeder (pl = 16384, waitBan = true): Promise<number>
   await withTimeout(atk.ready, 10_000, 'attacker handshake')
   atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
   await poll(() => atk.requests > 0, 10_000, 'the victim asks the silent peer')
+  let dropped = false
+  void atk.closed.then(() => { dropped = true })
   s.tv.addPeer(addr(s.a))
   const t0 = Date.now()
   figures.casesTried++
   await finish(s, [], 60_000)
   const ms = Date.now() - t0
   figures.silentSeederMs = Math.max(figures.silentSeederMs, ms)
+  // It did not wait for that peer to be dropped (PIECE_TIMEOUT): a holder that sits on requests
+  // does not keep the broadcaster, asked last, from serving (request-routing.ts).
+  assert.ok(!dropped, `the viewer finished only after the silent peer was dropped (${ms} ms)`)
   // And the peer that holds requests is dropped and kept away for a while.
   if (waitBan) await expectBan(s, atk, 'TIMEOUT', PIECE_TIMEOUT + 5000)
   return ms
