@@ -26,7 +26,7 @@ export const REJECTED_BACKOFF_MS = 150
  * holds, until no piece has become its own for this long. Then the swarm is not serving it (a
  * holder that sits on our requests, or a scheduler that never asks it), and the broadcaster may
  * serve anything. Lab, 50 viewers at 55 connections: 1 s let the source serve whenever the
- * CPU-bound swarm paused (source 5.7–6.0×); 3 s keeps the cut (4.1–5.1× against 6.8–8.6×).
+ * CPU-bound swarm paused (source 5.7–6.0×); 3 s keeps the cut (4.0–5.1× against 6.8–8.6×).
  */
 export const LAST_RESORT_MS = 3000
 /**
