@@ -55,6 +55,10 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
                           only here, at most this long (default 30; 0: leave at once);
                           a second Ctrl-C leaves at once (exit 130); exit 0 otherwise, with a
                           warning if pieces were left only here
+  --relay reach|copies    who hears of each new piece first (default reach: a first tier of 1-4
+                          peers, grown while viewers still lack pieces after 1.5 s); copies: grown
+                          only while viewers fetch copies from here (about a third less upload,
+                          pieces a hop or two later)
   --web PORT              serve a web page at http://127.0.0.1:PORT/ that plays the stream in browsers
                           (fragmented MP4) over WebRTC; adds a WebSocket tracker unless --announce has one
   --json                  one JSON event a line on stdout (ready, head, ended, error)
@@ -80,6 +84,7 @@ export const BROADCAST_SPEC: Spec = {
     force: 'bool',
     grace: 'string',
     web: 'string',
+    relay: 'string',
     json: 'bool',
     quiet: 'bool',
     help: 'bool'
@@ -197,6 +202,8 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const state = str(p, 'state')
   const torrentOut = str(p, 'torrent-out')
   const grace = int(p, 'grace', 0, 86_400) ?? 30
+  const tierBy = str(p, 'relay')
+  if (tierBy !== undefined && tierBy !== 'reach' && tierBy !== 'copies') throw new UsageError(`--relay must be reach or copies, not '${tierBy}'`)
   if (torrentOut && existsSync(torrentOut) && statSync(torrentOut).isDirectory()) throw new UserError(`--torrent-out ${torrentOut} is a folder; give a file name`)
   const name = str(p, 'name') ?? defaultName(input)
   if (name.length === 0 || /[/\\\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`--name must be a plain file name, not '${name}'`)
@@ -233,7 +240,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
   let bc: Broadcaster
   try {
-    bc = await broadcast(client, { name, pieceLength, ...(window !== undefined ? { window, archive } : {}), announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }) })
+    bc = await broadcast(client, { name, pieceLength, ...(window !== undefined ? { window, archive } : {}), announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }), ...(tierBy ? { relay: { tierBy } } : {}) })
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'KEY_MISMATCH' || code === 'BAD_STATE') throw new UserError((err as Error).message.replace(/^[A-Z_]+: /, ''))

@@ -24,7 +24,8 @@ describe('cli: usage, user mistakes, keygen', function () {
     ['a bad --port', ['tracker', '--port', '70000'], /--port must be from 0 to 65535/],
     ['a --window duration without --rate', ['broadcast', '-', '--window', '90s'], /--window 90s is a duration: give --rate/],
     ['a bad --window', ['broadcast', '-', '--window', 'lots'], /--window must be a number of bytes/],
-    ['--no-archive without --window', ['broadcast', '-', '--no-archive'], /--no-archive needs --window/]
+    ['--no-archive without --window', ['broadcast', '-', '--no-archive'], /--no-archive needs --window/],
+    ['an unknown relay policy', ['broadcast', '-', '--relay', 'cheap'], /--relay must be reach or copies, not 'cheap'/]
   ]
   it(`exit 2 and the reason on stderr, no stack, for: ${usage.map((u) => u[0]).join('; ')}`, async () => {
     const runs = await Promise.all(usage.map(([, args]) => run(args)))

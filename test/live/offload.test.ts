@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import WebTorrent from 'webtorrent'
 import { broadcast, enableLive } from '../../lib/index.js'
 import { startTracker, type Tracker } from '../../lib/cli/tracker.js'
-import { CLIENT_OPTS, bytes, collect, destroyAll, poll, tempDir, withTimeout } from '../support/clients.js'
+import { COUNT_MS } from '../../lib/live/relay-policy.js'
+import { CLIENT_OPTS, air, bytes, collect, destroyAll, makeClient, poll, sleep, tempDir, withTimeout } from '../support/clients.js'
+import { Attacker } from '../support/hostile/attacker.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -68,5 +70,59 @@ describe('a swarm formed by a tracker (every viewer told only the tracker)', fun
     const direct = viewers.filter((t) => t.wires.some((w: any) => w.remotePort === src.address().port)).length
     console.log(`      source upload ratio ${ratio.toFixed(2)} (${VIEWERS} viewers, ${direct} with a wire to the broadcaster; relay ${JSON.stringify(bc.relay.stats)}, tier ${bc.relay.tier})`)
     assert.ok(ratio <= 2, `the broadcaster uploaded ${ratio.toFixed(2)}× the stream`)
+  })
+})
+
+describe('the first tier follows what the swarm leaves to the broadcaster', function () {
+  this.timeout(90_000)
+  const attackers: Attacker[] = []
+  afterEach(async () => {
+    for (const a of attackers.splice(0)) a.destroy()
+    await destroyAll()
+  })
+
+  /** `n` raw peers on the broadcaster; `fetch`: each REQUESTs every piece it is told of (it relays nothing). */
+  async function peers (bc: any, port: number, n: number, fetch: () => boolean): Promise<void> {
+    for (let k = 0; k < n; k++) {
+      const atk = Attacker.connect(port, bc.torrent.infoHash)
+      attackers.push(atk)
+      atk.wire.on('have', (i: number) => {
+        if (!fetch()) return
+        atk.wire.interested()
+        atk.wire.request(i, 0, PL, () => {})
+      })
+      await withTimeout(atk.ready, 10_000, 'raw peer handshake')
+    }
+    await poll(() => bc.torrent.wires.length >= n, 10_000, 'raw peers on the broadcaster')
+  }
+
+  it("tierBy: 'reach' grows it while peers lack pieces at the fallback, even if they never ask", async () => {
+    const a = await makeClient()
+    const bc = await broadcast(a, { name: 'tier.bin', pieceLength: PL, path: tempDir(), relay: { fallbackMs: 100 } })
+    await air(bc, bytes(PL, 1))
+    await peers(bc, a.address().port, 5, () => false)
+    await air(bc, bytes(PL * 16, 2), { pauseMs: 100 })
+    await poll(() => bc.relay.tier > 1, 10_000, 'the tier grows')
+    await sleep(COUNT_MS + 500)
+    assert.equal(bc.relay.stats.copies, 0, 'no copy uploaded (the peers never asked)')
+  })
+
+  it("tierBy: 'copies': a peer told late that takes nothing costs nothing, the tier stays at 1; peers that all fetch from the broadcaster grow it", async () => {
+    const a = await makeClient()
+    const bc = await broadcast(a, { name: 'tier.bin', pieceLength: PL, path: tempDir(), relay: { fallbackMs: 100, tierBy: 'copies' } })
+    await air(bc, bytes(PL, 1))
+    let fetch = false
+    await peers(bc, a.address().port, 5, () => fetch)
+    // Every piece reaches 4 of the 5 peers only by the fallback HAVE, and none of them asks for it.
+    await air(bc, bytes(PL * 16, 2), { pauseMs: 100 })
+    await sleep(COUNT_MS + 1000)
+    assert.ok(bc.relay.stats.fallbacks >= 16, `fallbacks sent (${bc.relay.stats.fallbacks})`)
+    assert.equal(bc.relay.stats.copies, 0, 'no copy uploaded')
+    assert.equal(bc.relay.tier, 1, 'fallback HAVEs nobody answers do not grow the tier')
+    // Now every peer fetches every piece from the broadcaster: each piece costs about 5 copies.
+    fetch = true
+    await air(bc, bytes(PL * 24, 3), { pauseMs: 100 })
+    await poll(() => bc.relay.tier > 1, COUNT_MS + 10_000, 'the tier grows')
+    assert.ok(bc.relay.stats.copies >= 5, `the copies the peers fetched are counted (${bc.relay.stats.copies})`)
   })
 })
