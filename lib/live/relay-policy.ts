@@ -98,7 +98,6 @@ export class RelayPolicy {
   private ewma = 0
   /** Per recent piece: the copies the broadcaster uploaded, counted COUNT_MS after it aired. */
   private copies = new Map<number, Copies>()
-  private watched = new WeakSet<WireLike>()
   /** Peers told of each new piece first (adapts between 1 and MAX_TIER). */
   tier = 1
   /**
@@ -117,6 +116,15 @@ export class RelayPolicy {
     this.busy = opts.busy ?? (() => false)
     this.push = opts.push ?? (() => false)
     torrent.once('close', () => this.stop())
+    // Admitted REQUESTs (the upload budget has passed them): what each counted piece costs.
+    const watch = (w: WireLike): void => {
+      w.on('request', (i: number, _offset: number, length: number) => {
+        const c = this.copies.get(i)
+        if (c) c.bytes += length
+      })
+    }
+    for (const w of torrent.wires) watch(w)
+    torrent.on('wire', watch)
   }
 
   /** A new piece is stored and verified here: tell the first tier (or everyone, see FULL_FANOUT). */
@@ -160,14 +168,6 @@ export class RelayPolicy {
 
   /** Starts counting what piece `index` costs the broadcaster: its first-hand copies, then requests served. */
   private count (index: number, first: number, pushed: number): void {
-    for (const w of this.torrent.wires) {
-      if (this.watched.has(w)) continue
-      this.watched.add(w)
-      w.on('request', (i: number, _offset: number, length: number) => {
-        const c = this.copies.get(i)
-        if (c) c.bytes += length
-      })
-    }
     while (this.copies.size >= MAX_HELD) this.copies.delete(this.copies.keys().next().value as number)
     this.copies.set(index, { t0: Date.now(), tier: this.tier, first, pushed, bytes: 0 })
   }
