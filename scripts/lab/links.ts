@@ -50,6 +50,8 @@ export interface ModelParams {
   sourceUplink: number
   /** Probability that a TCP segment (1460 bytes) is lost, costing a retransmission stall. */
   loss: number
+  /** Each socket's kernel send buffer, bytes (0: the library sees its uplink queue and bytes in flight; shaper.ts). */
+  sndbuf?: number
 }
 
 export interface Model {

@@ -34,7 +34,8 @@ let model: Model | null = null
 const shaper = new Shaper({
   uplink: (n) => model ? model.uplink[n]! : Infinity,
   delay: (a, b) => model ? delayMs(model, a, b) : 0,
-  get loss () { return model?.params.loss ?? 0 }
+  get loss () { return model?.params.loss ?? 0 },
+  get sndbuf () { return model?.params.sndbuf ?? 0 }
 })
 installNetHooks(shaper)
 

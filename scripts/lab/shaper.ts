@@ -34,6 +34,14 @@ export interface ShaperOptions {
   loss?: number
   tickMs?: number
   random?: () => number
+  /**
+   * The kernel's send buffer per socket, bytes (read at each attach, so it may be a getter). 0: the
+   * socket's own counters (bytesWritten, writableLength) see a byte leave only once it has crossed the
+   * link, as if the sender could watch its uplink queue and the bytes in flight. N > 0: as on a real
+   * TCP socket, a write is taken at once into a buffer of N bytes (the bytes queued at the uplink and
+   * in flight); only what overflows it shows as the socket's writableLength.
+   */
+  sndbuf?: number
 }
 
 export interface NodeCounters {
@@ -52,6 +60,9 @@ class Flow {
   queue: Buffer[] = []
   queued = 0
   inflight: Chunk[] = []
+  inflightBytes = 0
+  /** Bytes written to the socket so far (what a real socket's bytesWritten would count). */
+  accepted = 0
   lastAt = 0
   ending: (() => void) | null = null
   closed = false
@@ -100,10 +111,16 @@ export class Shaper {
     const link = this.uplink(local)
     link.counters.sockets++
     const flow = new Flow(socket, link, Math.max(0, this.opts.delay(local, remote)), write, () => end())
+    const sndbuf = this.opts.sndbuf ?? 0
+    if (sndbuf > 0) {
+      Object.defineProperty(s, 'bytesWritten', { configurable: true, get: () => flow.accepted })
+      Object.defineProperty(s, 'writableLength', { configurable: true, get: () => Math.max(0, flow.queued + flow.inflightBytes - sndbuf) })
+    }
     s.write = (chunk: any, encoding?: any, cb?: any): boolean => {
       if (typeof encoding === 'function') { cb = encoding; encoding = undefined }
       if (flow.closed || socket.destroyed) { if (cb) queueMicrotask(() => cb(new Error('socket closed'))); return false }
       const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      flow.accepted += buf.length
       if (buf.length) this.enqueue(flow, buf)
       if (cb) queueMicrotask(() => cb())
       return true
@@ -123,6 +140,7 @@ export class Shaper {
       flow.queue = []
       flow.queued = 0
       flow.inflight = []
+      flow.inflightBytes = 0
       const i = link.active.indexOf(flow)
       if (i >= 0) link.active.splice(i, 1)
       this.flying.delete(flow)
@@ -159,6 +177,7 @@ export class Shaper {
     }
     if (at < flow.lastAt) at = flow.lastAt
     flow.lastAt = at
+    flow.inflightBytes += buf.length
     const tail = flow.inflight[flow.inflight.length - 1]
     if (tail && tail.at === at) tail.buf = Buffer.concat([tail.buf, buf])
     else flow.inflight.push({ at, buf })
@@ -202,6 +221,7 @@ export class Shaper {
       while (n < flow.inflight.length && flow.inflight[n]!.at <= now) n++
       if (n) {
         const due = flow.inflight.splice(0, n)
+        for (const c of due) flow.inflightBytes -= c.buf.length
         if (!flow.socket.destroyed) flow.write(due.length === 1 ? due[0]!.buf : Buffer.concat(due.map((c) => c.buf)))
       }
       if (!flow.inflight.length) {

@@ -76,4 +76,20 @@ describe('lab shaper', () => {
     await withTimeout(ended, 10_000, 'end after the shaped bytes')
     assert.ok(Buffer.concat(parts).equals(data))
   })
+
+  it('sndbuf: a write is taken at once into the send buffer; only what overflows it shows as writableLength', async () => {
+    const { a, b } = await pair()
+    shaper = new Shaper({ uplink: () => 50_000, delay: () => 20, sndbuf: 16_384 })
+    shaper.attach(a, 1, 2)
+    const data = bytes(40_000, 5)
+    const got = receive(b, data.length)
+    a.write(data)
+    // 40 000 bytes written: all counted as written, and all but the 16 384 the buffer holds wait
+    // (the uplink has sent at most one segment yet).
+    assert.equal(a.bytesWritten, data.length)
+    assert.ok(a.writableLength >= data.length - 16_384 - 1460 && a.writableLength <= data.length - 16_384, `writableLength ${a.writableLength}`)
+    const r = await withTimeout(got, 10_000, 'shaped bytes')
+    assert.ok(r.buf.equals(data))
+    assert.equal(a.writableLength, 0)
+  })
 })
