@@ -224,6 +224,8 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       wires: net.wiresChecked,
       wires_duplicate: net.wiresDuplicate,
       source_max_backlog_kib: round(src.maxBacklog / 1024, 0),
+      // The largest queue each viewer's uplink held (the shaper's): p50 and max over viewers.
+      viewer_max_backlog_kib: ((b: number[]) => [round((b[Math.floor(b.length / 2)] ?? 0) / 1024, 0), round((b[b.length - 1] ?? 0) / 1024, 0)])(views.map((v: any) => v.maxBacklog ?? 0).sort((x: number, y: number) => x - y)),
       source_wires: src.wires,
       source_relay: src.relay,
       // Pieces that reached viewers by PUSH (lib/live/push.ts), of pieces verified by viewers.
