@@ -24,6 +24,7 @@ import { REQUIRES as FILE } from './file.js'
 import { REQUIRES as DISCOVERY } from './discovery.js'
 import { REQUIRES as UPLOAD } from './wire-upload.js'
 import { REQUIRES as MSE, peWire } from './handshake.js'
+import { REQUIRES as THROTTLE } from './client-throttle.js'
 
 export const PINNED_WEBTORRENT = '3.0.21'
 /** The WebTorrent versions whose internals patches/ adapts (package.json's peerDependencies say the same). */
@@ -42,7 +43,8 @@ export const REQUIREMENTS: ReadonlyArray<readonly [file: string, list: readonly 
   ['file.ts', FILE],
   ['discovery.ts', DISCOVERY],
   ['wire-upload.ts', UPLOAD],
-  ['handshake.ts', MSE]
+  ['handshake.ts', MSE],
+  ['client-throttle.ts', THROTTLE]
 ]
 
 /** Whether a WebTorrent version string is in SUPPORTED_WEBTORRENT (3.0.x, x ≥ 21). */
@@ -79,6 +81,7 @@ export function checkClient (client: unknown): void {
     const version = (c.constructor as { VERSION?: unknown } | undefined)?.VERSION
     if (!isSupportedVersion(version)) problems.push(`the client is webtorrent ${typeof version === 'string' ? version : '(no VERSION)'}`)
     for (const m of CLIENT_METHODS) if (typeof c[m] !== 'function') problems.push(`client.${m} is missing`)
+    if (problems.length === 0) problems.push(...check('client', c))
   }
   if (problems.length > 0) throw internalsError(problems)
   clientsChecked.add(c as object)

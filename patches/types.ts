@@ -180,14 +180,14 @@ export interface ClientLike extends EmitterLike {
 /**
  * A private member (or a fact about WebTorrent's code) a patch relies on, checked by check.ts:
  *  - where: the object it lives on. '*.prototype': the class (checked on load); 'torrent': a live
- *    torrent once ready; 'wire': a fresh Wire; 'peWire': a fresh Wire with protocol encryption; 'Piece' / 'BitField': a fresh instance;
+ *    torrent once ready; 'client': the client given to enableLive; 'wire': a fresh Wire; 'peWire': a fresh Wire with protocol encryption; 'Piece' / 'BitField': a fresh instance;
  *  - path: the member, dotted ('files.0._endPiece');
  *  - is: what it must be; 'source' means the code of the function at `path` matches `match` (for
  *    flags it sets and texts it emits that no type can show; written to match minified bundles too,
  *    where parameters are renamed and 0x10 is written 16).
  */
 export interface Requirement {
-  where: 'Torrent.prototype' | 'Wire.prototype' | 'File.prototype' | 'ut_metadata' | 'torrent' | 'wire' | 'peWire' | 'Piece' | 'BitField'
+  where: 'Torrent.prototype' | 'Wire.prototype' | 'File.prototype' | 'ut_metadata' | 'torrent' | 'wire' | 'peWire' | 'Piece' | 'BitField' | 'client'
   path: string
   is: 'function' | 'array' | 'number' | 'boolean' | 'object' | 'map' | 'bytes' | 'source'
   match?: RegExp

@@ -4,6 +4,7 @@
  *   countPushed()       bytes the wire hands to its connection (messages and piece data)
  *   owedBytes()         bytes of the peer's admitted requests not answered yet
  *   connSent()          bytes the connection handed to the OS (a net.Socket counts them)
+ *   connWaiting()       bytes waiting in the connection itself, not taken by the OS yet
  *   admitRequests()     a REQUEST the budget refuses is REJECTed at once (BEP 6)
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
  *   cancelRequests()    our requests for a piece that came otherwise (pushed: lib/live/push.ts) are cancelled
@@ -55,6 +56,17 @@ export function connSent (torrent: TorrentLike, wire: WireLike): (() => number) 
   const conn = connOf(torrent, wire) as { bytesWritten?: unknown, writableLength?: unknown } | null
   if (!conn || typeof conn.bytesWritten !== 'number' || typeof conn.writableLength !== 'number') return null
   return () => (conn.bytesWritten as number) - (conn.writableLength as number)
+}
+
+/**
+ * Bytes waiting in the wire's connection itself (a net.Socket's writableLength): the OS took none of
+ * them yet. A peer that stops reading fills it once the OS's buffers are full. Bytes held before the
+ * connection (WebTorrent's upload throttle) are not in it. Null where the connection does not count.
+ */
+export function connWaiting (torrent: TorrentLike, wire: WireLike): (() => number) | null {
+  const conn = connOf(torrent, wire) as { writableLength?: unknown } | null
+  if (!conn || typeof conn.writableLength !== 'number') return null
+  return () => conn.writableLength as number
 }
 
 /**

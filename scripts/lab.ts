@@ -33,8 +33,10 @@ const USAGE = `usage: npm run lab -- [options]
   --source-uplink X       broadcaster uplink, multiple of the stream rate (default 8; 'inf' for none)
   --loss P                segment loss probability, each loss a retransmission stall (default 0.001)
   --sndbuf BYTES          each socket's kernel send buffer: writes are taken at once into it, and the
-                          library sees only what overflows it (default 0: it sees its uplink queue and
-                          the bytes in flight)
+                          library sees only what overflows it (default 16384, Linux's initial size;
+                          0: it sees its uplink queue and the bytes in flight, as the lab did)
+  --upload-limit F        each client's WebTorrent uploadLimit at F × its uplink, as the README
+                          advises (default 0.9; 0: none)
   --join-rate N           viewers joining per second (default 5)
   --steady S              seconds of airing after the last join (default 60; quick 30)
   --churn F               share of viewers that leave at a random time (default 0)
@@ -60,7 +62,7 @@ if (flag('help')) { process.stderr.write(USAGE + '\n'); process.exit(0) }
 // --ri is the short name of --resource-index; an unknown option is misuse (exit 2), never ignored.
 for (let i = 0; i < argv.length; i++) if (argv[i] === '--ri') argv[i] = '--resource-index'
 const FLAGS = ['quick', 'json', 'help', 'trace']
-const OPTIONS = ['viewers', 'kbps', 'piece-length', 'buffer-ms', 'delay', 'mix', 'resource-index', 'source-uplink', 'loss', 'sndbuf',
+const OPTIONS = ['viewers', 'kbps', 'piece-length', 'buffer-ms', 'delay', 'mix', 'resource-index', 'source-uplink', 'loss', 'sndbuf', 'upload-limit',
   'join-rate', 'steady', 'churn', 'per-process', 'max-conns', 'announce-interval', 'seed']
 for (let i = 0; i < argv.length; i++) {
   const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : null
@@ -84,7 +86,8 @@ const mix = opt('mix') ? parseMix(opt('mix')!) : DEFAULT_MIX
 const resourceIndex = num('resource-index', mixMean(mix), 0.01, 100)
 const sourceUplink = num('source-uplink', 8, 0.1)
 const loss = num('loss', 0.001, 0, 0.5)
-const sndbuf = num('sndbuf', 0, 0, 1 << 26)
+const sndbuf = num('sndbuf', 16384, 0, 1 << 26)
+const uploadLimit = num('upload-limit', 0.9, 0, 10)
 const joinRate = num('join-rate', 5, 0.01, 1000)
 const steady = num('steady', QUICK ? 30 : 60, 1, 3600)
 const churn = num('churn', 0, 0, 1)
@@ -120,7 +123,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 async function runOnce (viewers: number): Promise<Record<string, unknown>> {
   const started = Date.now()
-  const params: ModelParams = { viewers, seed, rate, delayMin, delayMax, mix, resourceIndex, sourceUplink, loss, sndbuf }
+  const params: ModelParams = { viewers, seed, rate, delayMin, delayMax, mix, resourceIndex, sourceUplink, loss, sndbuf, uploadLimit }
   const model = buildModel(params)
   const tracker = await startTracker({ ws: false, interval: announceInterval * 1000, onError: (err) => log(`tracker: ${err.message}`) })
   const source = new Proc('source', 'source', log)
@@ -308,7 +311,7 @@ async function main (): Promise<void> {
   const stated = {
     kbps, piece_length: pieceLength, piece_ms: round(pieceMs, 1), buffer_ms: bufferMs, delay_ms: [delayMin, delayMax],
     mix: mix.map((c) => ({ share: round(c.share, 3), uplink_x: round(c.multiple * resourceIndex / mixMean(mix), 3) })),
-    resource_index: round(resourceIndex, 3), source_uplink_x: sourceUplink === Infinity ? 'inf' : sourceUplink, loss, sndbuf,
+    resource_index: round(resourceIndex, 3), source_uplink_x: sourceUplink === Infinity ? 'inf' : sourceUplink, loss, sndbuf, upload_limit: uploadLimit,
     join_rate: joinRate, steady_s: steady, churn, per_process: perProcess, max_conns: maxConns, announce_interval_s: announceInterval, seed,
     cores: cpus().length
   }

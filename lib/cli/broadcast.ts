@@ -46,6 +46,9 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
   --peer HOST:PORT        connect to this peer (repeatable)
   --announce URL          tracker (repeatable)
   --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
+  --upload-limit RATE     upload no faster than RATE bytes a second (suffixes k, M); give about
+                          90% of this host's upload capacity: the live swarm keeps upload queues
+                          short, but on TCP the kernel hides them unless uploads are paced
   --state DIR             keep key, pieces and head in DIR; run again with the same DIR to continue
                           the same stream after a crash (a file INPUT resumes where it stopped)
   --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
@@ -70,6 +73,7 @@ export const BROADCAST_SPEC: Spec = {
     key: 'string',
     'piece-length': 'string',
     rate: 'string',
+    'upload-limit': 'string',
     window: 'string',
     'no-archive': 'bool',
     port: 'string',
@@ -192,6 +196,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const pieceLength = bytesFlag(p, 'piece-length') ?? 16384
   if (!isValidPieceLength(pieceLength)) throw new UsageError(`--piece-length must be a power of two from 1024 to 16777216, not ${pieceLength}`)
   const rate = bytesFlag(p, 'rate')
+  const uploadLimit = bytesFlag(p, 'upload-limit')
   const window = windowFlag(p, pieceLength, rate)
   const archive = !bool(p, 'no-archive')
   if (!archive && window === undefined) throw new UsageError('--no-archive needs --window')
@@ -223,7 +228,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   // A resumed broadcaster listens where it did before (unless told otherwise), so that peers that
   // knew it by address (--peer, WebTorrent's reconnects) find it again.
   const remembered = portFlag === undefined && state ? rememberedPort(state) : null
-  const net = { port: portFlag ?? remembered ?? 0, peers, announce, dht: !bool(p, 'no-dht') }
+  const net = { port: portFlag ?? remembered ?? 0, peers, announce, dht: !bool(p, 'no-dht'), uploadLimit }
   let client: CliClient
   try {
     client = await makeClient(net)

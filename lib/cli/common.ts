@@ -154,6 +154,8 @@ export interface NetOptions {
   announce: string[]
   /** false with --no-dht: only the peers and trackers named (no DHT, no LSD, no UPnP / NAT-PMP). */
   dht: boolean
+  /** --upload-limit: WebTorrent's uploadLimit, bytes a second (none if undefined). */
+  uploadLimit?: number | undefined
 }
 
 /**
@@ -177,7 +179,8 @@ export async function makeClient (net: NetOptions): Promise<CliClient> {
     natPmp: net.dht,
     utp: false,
     webSeeds: true,
-    torrentPort: net.port
+    torrentPort: net.port,
+    ...(net.uploadLimit !== undefined ? { uploadLimit: Math.max(1, Math.round(net.uploadLimit)) } : {})
   })
   await new Promise<void>((resolve, reject) => {
     const onError = (err: unknown): void => {

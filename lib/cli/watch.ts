@@ -12,7 +12,7 @@ import type { LiveTorrentLike } from '../live/broadcaster.js'
 import { enableLive, type LiveView } from '../live/enable.js'
 import { toHex } from '../protocol/bytes.js'
 import type { SignedHead } from '../protocol/head.js'
-import { bool, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
+import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Spec } from './args.js'
 import { atExit, atLastExit, connectPeers, destroyClient, drained, EdgeClock, exit, fmtBytes, fmtRate, isExiting, makeClient, onSignal, Output, tempFolder, torrentId } from './common.js'
 import { serveLive, type LiveHttp } from './http.js'
 import { allowBrowserPeers } from '../web/attach.js'
@@ -38,6 +38,9 @@ export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE 
   --port PORT             TCP port peers connect to (default: any free port)
   --announce URL          tracker (repeatable)
   --no-dht                only the peers and trackers named: no DHT, LSD or UPnP / NAT-PMP
+  --upload-limit RATE     upload no faster than RATE bytes a second (suffixes k, M); give about
+                          90% of this host's upload capacity: the live swarm keeps upload queues
+                          short, but on TCP the kernel hides them unless uploads are paced
   --keep-seeding          keep sharing after the end, until Ctrl-C
   --archive               on an endless stream (broadcast --window): keep every piece, not only
                           the window, and serve the final torrent after the end
@@ -56,6 +59,7 @@ ${String(NO_PEERS_MS / 1000)} s, watch says so (and again every ${String(NO_PEER
 export const WATCH_SPEC: Spec = {
   flags: {
     from: 'string',
+    'upload-limit': 'string',
     archive: 'bool',
     'skip-behind': 'bool',
     out: 'string',
@@ -139,6 +143,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   if (players.length > 1) throw new UsageError('choose one of --mpv, --vlc and --player')
   if (players.length && httpPort === undefined) httpPort = 0
   const port = int(p, 'port', 0, 65535) ?? 0
+  const uploadLimit = bytesFlag(p, 'upload-limit')
   const peers = list(p, 'peer').map(peerAddr)
   const announce = list(p, 'announce').map(trackerUrl)
   const keepSeeding = bool(p, 'keep-seeding')
@@ -152,7 +157,7 @@ export async function runWatch (argv: string[]): Promise<void> {
   const storeExisted = storeDir !== undefined && existsSync(storeDir)
   if (storeDir !== undefined && storeExisted && !statSync(storeDir).isDirectory()) throw new UserError(`--store ${storeDir} is a file, not a folder; not touching it`)
 
-  const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht') }))
+  const client = enableLive(await makeClient({ port, peers, announce, dht: !bool(p, 'no-dht'), uploadLimit }))
   // A WebSocket tracker on loopback (a browser tab broadcasting on this machine): WebRTC on loopback, no STUN.
   const named = [...announce, ...(typeof id === 'string' && id.startsWith('magnet:') ? new URLSearchParams(id.slice(id.indexOf('?') + 1)).getAll('tr') : [])]
   if (named.some((u) => /^wss?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(u))) allowBrowserPeers(client, '127.0.0.1')

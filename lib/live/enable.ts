@@ -3,7 +3,7 @@
  * Non-live torrents on the same client are untouched.
  */
 import DefaultStore from '#default-store'
-import { checkClient, checkTorrentClass, fastMseHandshake, followFile, type TorrentLike } from '../../patches/index.js'
+import { checkClient, checkTorrentClass, fastMseHandshake, followFile, shortUploadBurst, type TorrentLike } from '../../patches/index.js'
 import { LiveError } from '../protocol/result.js'
 import { LiveTorrent, type LiveOptions } from './live-torrent.js'
 import { createReadStream, createWebStream, liveBytes, type ReadOptions } from './reader.js'
@@ -47,6 +47,9 @@ export function enableLive<C> (client: C, options: EnableOptions = {}): C {
   // Protocol-encryption handshakes in BigInt instead of a DiffieHellman whose prime OpenSSL re-tests
   // per connection (17 ms → 0.3 ms of CPU; same bytes): for every wire of the process.
   fastMseHandshake()
+  // An upload limit (WebTorrent's uploadLimit, client.throttleUpload) lets through at most 100 ms of
+  // bytes at once: on TCP the rest would wait in kernel buffers, out of the upload budget's sight.
+  shortUploadBurst(c)
   const add = c.add
   const Store = options.store ?? DefaultStore
   c.add = function (this: unknown, id: unknown, opts?: Record<string, unknown> | AddCallback, cb?: AddCallback) {

@@ -16,6 +16,12 @@
  * A connection that has sent nothing on for STUCK_TICKS ticks while bytes wait in it (a peer that
  * stopped reading) is left out of the backlog: one such peer must not make us refuse everyone.
  *
+ * On TCP the kernel takes a socket's writes into its send buffer at once: bytes waiting there, and
+ * in a modem's queue, are out of sight. The budget sees the uplink's queue only where uploads are
+ * paced in the process, a little under the uplink: WebTorrent's `uploadLimit` (client.throttleUpload;
+ * its burst bounded by patches/client-throttle.ts). Its queue is counted as unsent bytes; it is not
+ * "stuck" (its bytes are not in the connection: they wait their turn).
+ *
  * Wires whose connection does not count bytes (WebRTC) are left out: their requests are admitted.
  * The budget is per torrent, so the broadcaster's own relay policy and the swarm both see the same
  * signal: a saturated peer sheds load to its neighbours.
@@ -42,7 +48,7 @@ import type { TorrentLike, WireLike } from '../../patches/index.js'
 /** Bytes a wire handed to its connection that the connection has not sent on yet. */
 const unsent = (m: Meter): number => Math.max(0, m.pushed() - (m.sent() - m.sent0))
 
-interface Meter { owed: () => number, pushed: () => number, sent: () => number, sent0: number, lastSent: number, stuck: number }
+interface Meter { owed: () => number, pushed: () => number, sent: () => number, waiting: () => number, sent0: number, lastSent: number, stuck: number }
 
 export class UploadBudget {
   private meters = new Map<object, Meter>()
@@ -61,7 +67,7 @@ export class UploadBudget {
     const pushed = patches.countPushed(wire)
     const sent = patches.connSent(torrent, wire)
     if (!sent) return
-    this.add(wire, patches.owedBytes(wire), pushed, sent)
+    this.add(wire, patches.owedBytes(wire), pushed, sent, patches.connWaiting(torrent, wire) ?? (() => 0))
     patches.admitRequests(wire, (length) => this.admit(length))
     wire.once('close', () => this.remove(wire))
   }
@@ -70,9 +76,9 @@ export class UploadBudget {
    * Counts `wire`: `owed()` bytes admitted and not answered yet, `pushed()` bytes it handed to its
    * connection, `sent()` bytes the connection handed on.
    */
-  private add (wire: object, owed: () => number, pushed: () => number, sent: () => number): void {
+  private add (wire: object, owed: () => number, pushed: () => number, sent: () => number, waiting: () => number): void {
     const s = sent()
-    this.meters.set(wire, { owed, pushed, sent, sent0: s, lastSent: s, stuck: 0 })
+    this.meters.set(wire, { owed, pushed, sent, waiting, sent0: s, lastSent: s, stuck: 0 })
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), TICK_MS)
       this.timer.unref?.()
@@ -133,7 +139,9 @@ export class UploadBudget {
     for (const m of this.meters.values()) {
       const s = m.sent()
       drained += Math.max(0, s - m.lastSent)
-      m.stuck = s === m.lastSent && unsent(m) > 0 ? m.stuck + 1 : 0
+      // Bytes held in the connection itself, not in an upload throttle before it: a throttle's
+      // queue may wait its turn for a second or more, and is the backlog this budget is about.
+      m.stuck = s === m.lastSent && m.waiting() > 0 ? m.stuck + 1 : 0
       m.lastSent = s
     }
     const measured = drained * 1000 / TICK_MS

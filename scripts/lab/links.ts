@@ -52,6 +52,8 @@ export interface ModelParams {
   loss: number
   /** Each socket's kernel send buffer, bytes (0: the library sees its uplink queue and bytes in flight; shaper.ts). */
   sndbuf?: number
+  /** WebTorrent's upload limit (client.throttleUpload) as a share of each node's uplink; 0: none. */
+  uploadLimit?: number
 }
 
 export interface Model {

@@ -185,6 +185,9 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
   async setup (m) {
     model = buildModel(m.params as ModelParams)
     for (const [port, node] of m.ports as Array<[number, number]>) register(port, node)
+    // --upload-limit F: WebTorrent's own upload throttle (client.throttleUpload) at F × the node's uplink.
+    const f = model.params.uploadLimit ?? 0
+    if (f > 0) for (const [node, n] of nodes) if (Number.isFinite(model.uplink[node]!)) n.client.throttleUpload(Math.round(f * model.uplink[node]!))
     return {}
   },
 

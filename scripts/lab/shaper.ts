@@ -24,6 +24,8 @@ import type { Socket } from 'node:net'
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const SEGMENT = 1460
+/** An uplink keeps at most this long of unused sending time (a late tick, a starved event loop): the wire does not slow down when the CPU is busy. */
+const CREDIT_MS = 100
 
 export interface ShaperOptions {
   /** Uplink of a node, bytes per second (Infinity: unlimited). */
@@ -192,7 +194,7 @@ export class Shaper {
   private tick (): void {
     const now = performance.now()
     for (const link of this.sending) {
-      link.credit = Math.min(link.credit + link.rate * (now - link.last) / 1000, Math.max(SEGMENT, link.rate * this.tickMs * 2 / 1000))
+      link.credit = Math.min(link.credit + link.rate * (now - link.last) / 1000, Math.max(SEGMENT, link.rate * CREDIT_MS / 1000))
       link.last = now
       // Round robin over the flows with queued bytes, one segment each per turn.
       let guard = 0

@@ -25,7 +25,8 @@ describe('cli: usage, user mistakes, keygen', function () {
     ['a --window duration without --rate', ['broadcast', '-', '--window', '90s'], /--window 90s is a duration: give --rate/],
     ['a bad --window', ['broadcast', '-', '--window', 'lots'], /--window must be a number of bytes/],
     ['--no-archive without --window', ['broadcast', '-', '--no-archive'], /--no-archive needs --window/],
-    ['an unknown relay policy', ['broadcast', '-', '--relay', 'cheap'], /--relay must be reach or copies, not 'cheap'/]
+    ['an unknown relay policy', ['broadcast', '-', '--relay', 'cheap'], /--relay must be reach or copies, not 'cheap'/],
+    ['a bad --upload-limit', ['watch', 'magnet:?xt=urn:btih:0123456789012345678901234567890123456789', '--upload-limit', 'fast'], /--upload-limit must be a number of bytes/]
   ]
   it(`exit 2 and the reason on stderr, no stack, for: ${usage.map((u) => u[0]).join('; ')}`, async () => {
     const runs = await Promise.all(usage.map(([, args]) => run(args)))

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { REQUIREMENTS, checkInternals, checkTorrentClass, checkReady } from '../../patches/check.js'
+import WebTorrent from 'webtorrent'
+import { REQUIREMENTS, checkClient, checkInternals, checkTorrentClass, checkReady } from '../../patches/check.js'
+import { CLIENT_OPTS } from '../support/clients.js'
 
 const dir = fileURLToPath(new URL('../../../patches/', import.meta.url))
 /** Files that adapt nothing themselves (the check, the types, the index, the one-call wire facade). */
@@ -37,5 +39,17 @@ describe('patches/check.ts', () => {
     class Bare {}
     assert.throws(() => checkTorrentClass(new Bare()), (e: Error & { code?: string }) => e.code === 'WEBTORRENT_INTERNALS' && /_checkDone/.test(e.message) && /torrent-progress\.ts/.test(e.message))
     assert.throws(() => checkReady({ pieces: [] }), (e: Error & { code?: string }) => e.code === 'WEBTORRENT_INTERNALS' && /_rarityMap/.test(e.message))
+  })
+
+  it('a client lacking what patches/ uses on it (its upload throttle) is refused, naming it', async () => {
+    const client = new WebTorrent({ ...CLIENT_OPTS, torrentPort: 0 }) as unknown as { throttleGroups: { up: unknown }, destroy: (cb: () => void) => void }
+    const up = client.throttleGroups.up
+    client.throttleGroups.up = {}
+    try {
+      assert.throws(() => checkClient(client), (e: Error & { code?: string }) => e.code === 'WEBTORRENT_INTERNALS' && /client\.throttleGroups\.up\.getEnabled/.test(e.message) && /client-throttle\.ts/.test(e.message))
+    } finally {
+      client.throttleGroups.up = up
+      await new Promise<void>((resolve) => client.destroy(() => resolve()))
+    }
   })
 })

@@ -12,8 +12,8 @@ export const CLIENT_OPTS = { dht: false, tracker: false, lsd: false, natUpnp: fa
 
 const clients: any[] = []
 
-export async function makeClient (live = true): Promise<any> {
-  const c = new WebTorrent(CLIENT_OPTS)
+export async function makeClient (live = true, opts: Record<string, unknown> = {}): Promise<any> {
+  const c = new WebTorrent({ ...CLIENT_OPTS, ...opts })
   clients.push(c)
   if (live) enableLive(c)
   if (!c.listening) await new Promise((resolve) => c.once('listening', resolve))

@@ -1,0 +1,52 @@
+/**
+ * P14 The client's upload limit, with a short burst. WebTorrent's `uploadLimit` option (and
+ * `client.throttleUpload(rate)`) passes every wire's bytes through one speed-limiter ThrottleGroup:
+ * a token bucket that holds a whole second of tokens, so after a pause a second's worth of bytes goes
+ * to the sockets at once. On TCP those bytes then wait in the kernel's send buffers (and the modem's
+ * queue), where the live layer's upload budget (lib/live/upload-budget.ts) cannot see them: they are
+ * the queue the budget exists to keep short. With the limit a little under the host's uplink and
+ * the bucket holding BURST_MS of tokens, the queue stays in the process (in the throttle, counted
+ * as the wire's unsent bytes: countPushed against connSent) and the kernel's stays near empty.
+ *
+ * The rate is WebTorrent's, unchanged, and so is a client without a limit (no throttle at all). The
+ * group is the client's, so its other torrents get the short burst too.
+ */
+import type { Requirement } from './types.js'
+
+export const REQUIRES: readonly Requirement[] = [
+  { where: 'client', path: 'throttleUpload', is: 'function' },
+  { where: 'client', path: 'throttleGroups.up', is: 'object' },
+  { where: 'client', path: 'throttleGroups.up.getEnabled', is: 'function' },
+  { where: 'client', path: 'throttleGroups.up.getChunksize', is: 'function' },
+  { where: 'client', path: 'throttleGroups.up.bucket.bucketSize', is: 'number' },
+  { where: 'client', path: 'throttleGroups.up.bucket.tokensPerInterval', is: 'number' },
+  { where: 'client', path: 'throttleGroups.up.bucket.interval', is: 'number' },
+  { where: 'client', path: 'throttleGroups.up.bucket.content', is: 'number' }
+]
+
+/** The upload bucket holds at most this long of tokens (WebTorrent's: 1 s). */
+export const BURST_MS = 100
+
+interface Bucket { bucketSize: number, tokensPerInterval: number, interval: number, content: number }
+interface Group { getEnabled: () => boolean, getChunksize: () => number, bucket: Bucket }
+interface ThrottlingClient { throttleUpload: (rate: number) => unknown, throttleGroups: { up: Group } }
+
+/** Bounds the burst of `client`'s upload limit to BURST_MS, now and whenever the limit is set again. */
+export function shortUploadBurst (client: object): void {
+  const c = client as ThrottlingClient
+  const apply = (): void => {
+    const group = c.throttleGroups.up
+    const b = group.bucket
+    if (!group.getEnabled() || !(b.tokensPerInterval > 0)) return
+    // Never below one slice of the throttle (speed-limiter takes a slice's tokens at once).
+    b.bucketSize = Math.max(group.getChunksize(), Math.ceil(b.tokensPerInterval * BURST_MS / b.interval))
+    if (b.content > b.bucketSize) b.content = b.bucketSize
+  }
+  const throttleUpload = c.throttleUpload
+  c.throttleUpload = function (this: unknown, rate: number) {
+    const r = throttleUpload.call(this, rate)
+    apply()
+    return r
+  }
+  apply()
+}
