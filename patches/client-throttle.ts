@@ -8,8 +8,11 @@
  * the bucket holding BURST_MS of tokens, the queue stays in the process (in the throttle, counted
  * as the wire's unsent bytes: countPushed against connSent) and the kernel's stays near empty.
  *
- * The rate is WebTorrent's, unchanged, and so is a client without a limit (no throttle at all). The
- * group is the client's, so its other torrents get the short burst too.
+ * The bucket is cut into slices of a quarter of it (speed-limiter's slice, a tenth of a second, would
+ * need a full bucket each time, and tokens that come while it is full and the waiting slice's timer
+ * is late are lost: the rate fell short of the limit on a busy event loop). A client without a limit
+ * is untouched (its throttle stays disabled). The group is the client's, so its other torrents get
+ * the short burst too.
  */
 import type { Requirement } from './types.js'
 
@@ -18,6 +21,7 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'client', path: 'throttleGroups.up', is: 'object' },
   { where: 'client', path: 'throttleGroups.up.getEnabled', is: 'function' },
   { where: 'client', path: 'throttleGroups.up.getChunksize', is: 'function' },
+  { where: 'client', path: 'throttleGroups.up.setChunksize', is: 'function' },
   { where: 'client', path: 'throttleGroups.up.bucket.bucketSize', is: 'number' },
   { where: 'client', path: 'throttleGroups.up.bucket.tokensPerInterval', is: 'number' },
   { where: 'client', path: 'throttleGroups.up.bucket.interval', is: 'number' },
@@ -28,22 +32,29 @@ export const REQUIRES: readonly Requirement[] = [
 export const BURST_MS = 100
 
 interface Bucket { bucketSize: number, tokensPerInterval: number, interval: number, content: number }
-interface Group { getEnabled: () => boolean, getChunksize: () => number, bucket: Bucket }
+interface Group { getEnabled: () => boolean, getChunksize: () => number, setChunksize: (n: number) => void, bucket: Bucket }
 interface ThrottlingClient { throttleUpload: (rate: number) => unknown, throttleGroups: { up: Group } }
 
 /** Bounds the burst of `client`'s upload limit to BURST_MS, now and whenever the limit is set again. */
 export function shortUploadBurst (client: object): void {
   const c = client as ThrottlingClient
+  /** The largest slice a throttle may still be waiting to send (cut before the limit changed). */
+  let cut = 0
   const apply = (): void => {
     const group = c.throttleGroups.up
     const b = group.bucket
     if (!group.getEnabled() || !(b.tokensPerInterval > 0)) return
-    // Never below one slice of the throttle (speed-limiter takes a slice's tokens at once).
-    b.bucketSize = Math.max(group.getChunksize(), Math.ceil(b.tokensPerInterval * BURST_MS / b.interval))
+    const size = Math.max(1, Math.ceil(b.tokensPerInterval * BURST_MS / b.interval))
+    group.setChunksize(Math.max(1, Math.floor(size / 4)))
+    // Never below a slice already cut: speed-limiter asks for a slice's tokens at once, and a
+    // request beyond the bucket fails the throttle (and WebTorrent drops the connection).
+    b.bucketSize = Math.max(size, cut)
     if (b.content > b.bucketSize) b.content = b.bucketSize
+    cut = Math.max(cut, group.getChunksize())
   }
   const throttleUpload = c.throttleUpload
   c.throttleUpload = function (this: unknown, rate: number) {
+    cut = Math.max(cut, c.throttleGroups.up.getChunksize())
     const r = throttleUpload.call(this, rate)
     apply()
     return r

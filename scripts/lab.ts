@@ -36,7 +36,7 @@ const USAGE = `usage: npm run lab -- [options]
                           library sees only what overflows it (default 16384, Linux's initial size;
                           0: it sees its uplink queue and the bytes in flight, as the lab did)
   --upload-limit F        each client's WebTorrent uploadLimit at F × its uplink, as the README
-                          advises (default 0.9; 0: none)
+                          advises (default 0.9; 0: none); a share, not the CLI's bytes a second
   --join-rate N           viewers joining per second (default 5)
   --steady S              seconds of airing after the last join (default 60; quick 30)
   --churn F               share of viewers that leave at a random time (default 0)

@@ -1,6 +1,7 @@
 /**
  * enableLive(client): from then on `client.add(id, { live: true, from })` joins a live stream.
- * Non-live torrents on the same client are untouched.
+ * Non-live torrents on the same client are untouched, but for an upload limit's burst, bounded to
+ * 100 ms for the whole client (patches/client-throttle.ts).
  */
 import DefaultStore from '#default-store'
 import { checkClient, checkTorrentClass, fastMseHandshake, followFile, shortUploadBurst, type TorrentLike } from '../../patches/index.js'

@@ -15,7 +15,8 @@
  * before they are written to the real socket, in order. Each side shapes what it sends, so both
  * directions of a connection are delayed once and each node's uplink is its own. What is not
  * emulated: the TCP handshake (connect takes no time), downlink caps, congestion control (a queue
- * grows without loss), and the kernel's own socket buffer (writes report success at once).
+ * grows without loss). Writes report success at once; the kernel's send buffer is emulated only in
+ * what the socket's counters show (`sndbuf`), and bytes leave it on arrival, not at the ACK.
  *
  * Time advances in ticks of `tickMs` (default 5 ms; 2 ms cost a third more socket writes), so a delay is late by at most one tick.
  */
