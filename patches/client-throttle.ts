@@ -6,7 +6,7 @@
  * queue), where the live layer's upload budget (lib/live/upload-budget.ts) cannot see them: they are
  * the queue the budget exists to keep short. With the limit a little under the host's uplink and
  * the bucket holding BURST_MS of tokens, the queue stays in the process (in the throttle, counted
- * as the wire's unsent bytes: countPushed against connSent) and the kernel's stays near empty.
+ * as the wire's unsent bytes: countPushed against connBytes) and the kernel's stays near empty.
  *
  * The bucket is cut into slices of a quarter of it (speed-limiter's slice, a tenth of a second, would
  * need a full bucket each time, and tokens that come while it is full and the waiting slice's timer
@@ -50,7 +50,6 @@ export function shortUploadBurst (client: object): void {
     // request beyond the bucket fails the throttle (and WebTorrent drops the connection).
     b.bucketSize = Math.max(size, cut)
     if (b.content > b.bucketSize) b.content = b.bucketSize
-    cut = Math.max(cut, group.getChunksize())
   }
   const throttleUpload = c.throttleUpload
   c.throttleUpload = function (this: unknown, rate: number) {

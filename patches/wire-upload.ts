@@ -3,8 +3,7 @@
  * and its slow-peer rule (lib/live/peer-policy.ts) need from a wire.
  *   countPushed()       bytes the wire hands to its connection (messages and piece data)
  *   owedBytes()         bytes of the peer's admitted requests not answered yet
- *   connSent()          bytes the connection handed to the OS (a net.Socket counts them)
- *   connWaiting()       bytes waiting in the connection itself, not taken by the OS yet
+ *   connBytes()         bytes the connection handed to the OS, and bytes waiting in it (a net.Socket counts them)
  *   admitRequests()     a REQUEST the budget refuses is REJECTed at once (BEP 6)
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
  *   cancelRequests()    our requests for a piece that came otherwise (pushed: lib/live/push.ts) are cancelled
@@ -49,24 +48,19 @@ export function owedBytes (wire: WireLike): () => number {
 }
 
 /**
- * Bytes the wire's connection has handed to the OS so far, where it counts them (a net.Socket:
- * bytesWritten minus what still waits in its buffer); null for other connections (WebRTC).
+ * What the wire's connection counts, where it does (a net.Socket; null for other connections,
+ * WebRTC): `sent()`, the bytes it handed to the OS so far (bytesWritten minus what still waits in
+ * its buffer), and `waiting()`, the bytes waiting in the connection itself, not taken by the OS yet
+ * (a peer that stops reading fills it once the OS's buffers are full; bytes held before the
+ * connection, in WebTorrent's upload throttle, are not in it).
  */
-export function connSent (torrent: TorrentLike, wire: WireLike): (() => number) | null {
+export function connBytes (torrent: TorrentLike, wire: WireLike): { sent: () => number, waiting: () => number } | null {
   const conn = connOf(torrent, wire) as { bytesWritten?: unknown, writableLength?: unknown } | null
   if (!conn || typeof conn.bytesWritten !== 'number' || typeof conn.writableLength !== 'number') return null
-  return () => (conn.bytesWritten as number) - (conn.writableLength as number)
-}
-
-/**
- * Bytes waiting in the wire's connection itself (a net.Socket's writableLength): the OS took none of
- * them yet. A peer that stops reading fills it once the OS's buffers are full. Bytes held before the
- * connection (WebTorrent's upload throttle) are not in it. Null where the connection does not count.
- */
-export function connWaiting (torrent: TorrentLike, wire: WireLike): (() => number) | null {
-  const conn = connOf(torrent, wire) as { writableLength?: unknown } | null
-  if (!conn || typeof conn.writableLength !== 'number') return null
-  return () => conn.writableLength as number
+  return {
+    sent: () => (conn.bytesWritten as number) - (conn.writableLength as number),
+    waiting: () => conn.writableLength as number
+  }
 }
 
 /**

@@ -64,10 +64,9 @@ export class UploadBudget {
    * are admitted or rejected (a wire whose connection does not count bytes, WebRTC, is left out).
    */
   watch (torrent: TorrentLike, wire: WireLike): void {
-    const pushed = patches.countPushed(wire)
-    const sent = patches.connSent(torrent, wire)
-    if (!sent) return
-    this.add(wire, patches.owedBytes(wire), pushed, sent, patches.connWaiting(torrent, wire) ?? (() => 0))
+    const conn = patches.connBytes(torrent, wire)
+    if (!conn) return
+    this.add(wire, patches.owedBytes(wire), patches.countPushed(wire), conn.sent, conn.waiting)
     patches.admitRequests(wire, (length) => this.admit(length))
     wire.once('close', () => this.remove(wire))
   }
