@@ -20,7 +20,7 @@ import { enableLive, type LiveView } from './enable.js'
 import { createKeyPair, type KeyPair } from './keys.js'
 import { Replication, type ReplicationStatus } from './replication.js'
 import { RelayPolicy, type RelayOptions } from './relay-policy.js'
-import type { ClientLike, StoreLike, TorrentLike } from '../../patches/index.js'
+import type { ClientLike, StoreLike, TorrentLike, WireLike } from '../../patches/index.js'
 import { windowPieces } from './window.js'
 
 
@@ -105,7 +105,8 @@ export class Broadcaster {
     this.pieceLength = torrent.pieceLength
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
-    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false } : { busy: () => this.live.uploads.full(), push: (w, i) => this.live.push.send(w, i), ...relay })
+    const head = (w: WireLike, i: number): void => this.live.announce(w, i) // a peer told of a piece has a head covering it first
+    this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false, head } : { busy: () => this.live.uploads.full(), push: (w, i) => this.live.push.send(w, i), head, ...relay })
     if (this.live.window.windowOnly) {
       // Keeping the window only: the hashes the window forgets live on disk, not in memory.
       const a = persist ? persistedHashes(persist) : openHashSpill()

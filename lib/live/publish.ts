@@ -68,10 +68,14 @@ export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: 
   goLive(live, head, 0)
 }
 
-/** A head signed here: apply it, send it (HEAD before the HAVEs: a peer far behind learns the count first), then HAVEs. */
+/**
+ * A head signed here: apply it, send it (HEAD before the HAVEs: a peer far behind learns the count
+ * first), then HAVEs. With `tell` (the relay policy, which sends the head to each peer it tells a
+ * piece), the head is spread as viewers forward theirs (head-sync.ts).
+ */
 function goLive (live: LiveTorrent, head: SignedHead, first: number, tell?: (index: number) => void): void {
   live.applyHead(head, first, head.count)
-  live.announce()
+  live.announce(tell ? 'spread' : undefined)
   // From the window's floor: a resumed window-only broadcaster dropped what lies below (window.ts).
   for (let i = Math.max(first, live.window.floor); i < head.count; i++) patches.markHave(live.torrent, i, tell)
   patches.checkDone(live.torrent)

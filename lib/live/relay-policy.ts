@@ -53,6 +53,8 @@ export interface RelayOptions {
   tierBy?: 'reach' | 'copies'
   /** Pushes piece `index` to `wire` if it accepts pushes (push.ts); false: nothing sent, HAVE instead. */
   push?: (wire: WireLike, index: number) => boolean
+  /** Sends the current head to `wire` if it knows no head covering piece `index`: called before each HAVE or push of a new piece. */
+  head?: (wire: WireLike, index: number) => void
 }
 
 /** At most this many wires: HAVE to all at once (no swarm worth relaying through). */
@@ -88,6 +90,7 @@ export class RelayPolicy {
   private readonly byCopies: boolean
   private readonly busy: () => boolean
   private readonly push: (wire: WireLike, index: number) => boolean
+  private readonly head: (wire: WireLike, index: number) => void
   private held = new Map<number, Held>()
   private turn = 0
   private rotation = 0
@@ -115,6 +118,7 @@ export class RelayPolicy {
     this.byCopies = opts.tierBy === 'copies'
     this.busy = opts.busy ?? (() => false)
     this.push = opts.push ?? (() => false)
+    this.head = opts.head ?? (() => {})
     torrent.once('close', () => this.stop())
     // Admitted REQUESTs (the upload budget has passed them): what each counted piece costs.
     const watch = (w: WireLike): void => {
@@ -160,6 +164,7 @@ export class RelayPolicy {
    * out and banned the source.)
    */
   private firstHand (w: WireLike, index: number): boolean {
+    this.head(w, index)
     const newest = index >= this.torrent.pieces.length - PUSH_NEWEST
     if (newest && !this.busy() && this.push(w, index)) { this.stats.pushed++; return true }
     w.have(index)
@@ -229,6 +234,7 @@ export class RelayPolicy {
     for (const w of this.torrent.wires) {
       if (w.destroyed || h.told.has(w)) continue
       if (w.peerPieces.get(index)) { covered++; continue }
+      this.head(w, index)
       w.have(index)
       late++
     }

@@ -43,4 +43,32 @@ describe('bounded HEAD forwarding', function () {
     await poll(() => listeners.every((l) => headsOf(l).some((m) => m.head.ended)), 10_000, 'every listener has the END')
     for (const l of listeners) l.destroy()
   })
+
+  it('the broadcaster spreads its own heads the same way, and tells no peer of a piece before a head covering it', async () => {
+    const s = await stage({ pieces: 60, first: 10 })
+    const listeners = Array.from({ length: 3 * HEAD_FANOUT }, () => Attacker.connect(s.a.address().port, s.infoHash))
+    await withTimeout(Promise.all(listeners.map((l) => l.ready)), 20_000, 'listeners handshaken')
+    await poll(() => listeners.every((l) => newest(l) === s.first), 10_000, 'every listener has the current head')
+    const before = listeners.map((l) => headsOf(l).length)
+    const early: string[] = [] // HAVEs that came before a head covering their piece
+    const told = listeners.map(() => new Set<number>())
+    listeners.forEach((l, k) => l.wire.on('have', (i: number) => { told[k]!.add(i); if (newest(l) <= i) early.push(`HAVE ${i} at head ${newest(l)}`) }))
+
+    const heads = 20
+    for (let k = s.first; k < s.first + heads; k++) {
+      await s.bc.write(s.data.subarray(s.pl * k, s.pl * (k + 1)))
+      await sleep(20)
+    }
+    const count = s.first + heads
+    await poll(() => listeners.every((l) => newest(l) === count), HEAD_SWEEP_MS + 10_000, 'every listener has the newest head')
+    const sent = listeners.reduce((a, l, i) => a + headsOf(l).length - before[i]!, 0)
+    assert.ok(sent < heads * listeners.length * 0.75, `${sent} HEADs for ${heads} heads to ${listeners.length} listeners`)
+    // The listeners ask for nothing: each is told of every piece by the relay policy's fallback, a head first.
+    await poll(() => told.every((t) => t.has(count - 1)), 20_000, 'every listener told of the newest piece')
+    assert.deepEqual(early, [])
+
+    await s.bc.end()
+    await poll(() => listeners.every((l) => headsOf(l).some((m) => m.head.ended)), 10_000, 'every listener has the END')
+    for (const l of listeners) l.destroy()
+  })
 })
