@@ -18,6 +18,8 @@ export class Proc {
     this.child = fork(NODE, [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     this.alive = new Promise((resolve, reject) => {
       this.child.once('error', reject)
+      // A process that dies before it is up (a crash at load) fails the lab instead of hanging it.
+      this.child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was up`)))
       this.child.on('message', (m: any) => {
         if (m.event === 'alive') { resolve(); return }
         if (m.event === 'note') { log(`[${name}] ${m.message}`); return }
@@ -27,6 +29,7 @@ export class Proc {
         if (m.ok) p.resolve(m); else p.reject(new Error(`${name}: ${m.error}`))
       })
     })
+    this.alive.catch(() => {}) // awaited by call()
     this.child.once('exit', (code) => {
       this.exited = true
       for (const p of this.pending.values()) p.reject(new Error(`${name} exited (${code})`))
