@@ -24,6 +24,7 @@ import { rank, type SignedHead } from '../protocol/head.js'
 import type { Tail } from '../protocol/messages.js'
 import { LiveError } from '../protocol/result.js'
 import { PEER_FAULTS, type Evidence } from '../state/stream-state.js'
+import type { WireLike } from '../../patches/index.js'
 import type { Peer } from './peer.js'
 import type { LiveTorrent } from './live-torrent.js'
 
@@ -133,6 +134,12 @@ export class HeadSync {
     peer.send({ type: 'head', head: h, tail: state.tailFor(peer.knownCount, MAX_TAIL_HASHES) })
     peer.knows(h.count, rank(h))
     peer.heard()
+  }
+
+  /** Sends the current head to `wire`'s peer if it knows no head covering piece `index` (before it is told of the piece). */
+  sendCovering (wire: WireLike, index: number): void {
+    const p = this.live.peerOf(wire)
+    if (p && p.knownCount <= index) this.send(p)
   }
 
   /** The broadcaster's new head: at once to a few peers lacking it, to the others as it spreads (see above). */

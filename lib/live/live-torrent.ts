@@ -364,8 +364,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     this.maybeFinish()
   }
 
-  /** Sends the current head to every peer lacking it; to `wire`'s peer if it knows no head covering piece `index`; or 'spread': a few now, the rest as it spreads (head-sync.ts). */
-  announce (to?: WireLike | 'spread', index = Infinity): void { if (to === 'spread') this.heads.spread(); else if (!to) this.heads.announce(); else { const p = this.peerOfWire.get(to); if (p && p.knownCount <= index) this.heads.send(p) } }
+  /** Sends the current head: to every peer lacking it; 'spread', as viewers forward heads; to `wire`, if it knows none covering piece `index` (head-sync.ts). */
+  announce (to?: WireLike | 'spread', index = Infinity): void { if (to === 'spread') this.heads.spread(); else if (to) this.heads.sendCovering(to, index); else this.heads.announce() }
 
   /** Resolves once every head received so far is checked (applied or refused): a barrier (tests, push.ts). */
   idle (): Promise<void> { return this.heads.idle() }
