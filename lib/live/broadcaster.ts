@@ -105,7 +105,7 @@ export class Broadcaster {
     this.pieceLength = torrent.pieceLength
     this.name = torrent.name
     this.partial = new Uint8Array(this.pieceLength)
-    const head = (w: WireLike, i: number): void => this.live.announce(w, i) // a peer told of a piece has a head covering it first
+    const head = (w: WireLike, i: number): void => this.live.heads.sendCovering(w, i) // a peer told of a piece has a head covering it first
     this.relay = new RelayPolicy(torrent, relay === false ? { enabled: false, head } : { busy: () => this.live.uploads.full(), push: (w, i) => this.live.push.send(w, i), head, ...relay })
     if (this.live.window.windowOnly) {
       // Keeping the window only: the hashes the window forgets live on disk, not in memory.

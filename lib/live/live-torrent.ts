@@ -98,7 +98,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   readonly peers = new Set<Peer>()
   /** @internal */
   readonly policy: PeerPolicy
-  private readonly heads: HeadSync
+  /** Steps 2 and 4 of a head's way; the broadcaster spreads its own heads through it (publish.ts, relay-policy.ts). */
+  readonly heads: HeadSync
   private readonly pages: PageSync
   private readonly smartBan: SmartBan
   /** Whom not to ask for a while: peers that rejected us, slow peers (request-routing.ts). */
@@ -364,8 +365,8 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     this.maybeFinish()
   }
 
-  /** Sends the current head: to every peer lacking it; 'spread', as viewers forward heads; to `wire`, if it knows none covering piece `index` (head-sync.ts). */
-  announce (to?: WireLike | 'spread', index = Infinity): void { if (to === 'spread') this.heads.spread(); else if (to) this.heads.sendCovering(to, index); else this.heads.announce() }
+  /** Sends the current head to every peer that lacks it. */
+  announce (): void { this.heads.announce() }
 
   /** Resolves once every head received so far is checked (applied or refused): a barrier (tests, push.ts). */
   idle (): Promise<void> { return this.heads.idle() }

@@ -75,7 +75,7 @@ export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: 
  */
 function goLive (live: LiveTorrent, head: SignedHead, first: number, tell?: (index: number) => void): void {
   live.applyHead(head, first, head.count)
-  live.announce(tell ? 'spread' : undefined)
+  if (tell) live.heads.spread(); else live.announce()
   // From the window's floor: a resumed window-only broadcaster dropped what lies below (window.ts).
   for (let i = Math.max(first, live.window.floor); i < head.count; i++) patches.markHave(live.torrent, i, tell)
   patches.checkDone(live.torrent)
