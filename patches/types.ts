@@ -62,6 +62,11 @@ export interface WireLike extends EmitterLike {
   _onHave (index: number): void
   _onRequest (index: number, offset: number, length: number): void
   _onTimeout (): void
+  /** Reads a message's 4-byte length prefix, then waits for its body (bittorrent-protocol internals: wire-requests.ts boundMessages). */
+  _onMessageLength (buffer: Uint8Array): void
+  _parse (size: number, parser: (buffer: Uint8Array) => void): void
+  _parser: (buffer: Uint8Array) => void
+  _parserSize: number
   cancel (index: number, offset: number, length: number): void
   push (chunk: unknown, ...rest: unknown[]): boolean
   _onPiece (index: number, offset: number, buffer: Uint8Array): void

@@ -4,6 +4,8 @@
  *   128 KiB are abuse; a queue beyond MAX_PEER_REQUESTS is dropped; a response is matched to its
  *   own request (stock code loses both of two identical pending requests)
  *   'requested-piece' fires only for a PIECE that answers one of our requests
+ *   a message longer than any legal one is abuse as soon as its length prefix arrives (stock code
+ *   buffers up to 4 GiB for it, copying the whole buffer again on every chunk: quadratic CPU)
  */
 import type { Requirement, RequestLike, WireLike } from './types.js'
 
@@ -14,6 +16,9 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: 'reject', is: 'function' },
   { where: 'Wire.prototype', path: 'piece', is: 'function' },
   { where: 'Wire.prototype', path: 'reject', is: 'source', match: /_message\((?:0x10|16),/ }, // REJECT's id, sent here directly
+  { where: 'Wire.prototype', path: '_onMessageLength', is: 'function' },
+  { where: 'Wire.prototype', path: '_parse', is: 'source', match: /this\._parser = parser/ },
+  { where: 'wire', path: '_parserSize', is: 'number' },
   { where: 'wire', path: 'peerRequests', is: 'array' },
   { where: 'wire', path: 'requests', is: 'array' },
   { where: 'wire', path: 'allowedFastSet', is: 'array' },
@@ -31,6 +36,39 @@ export const MAX_BLOCK_LENGTH = 128 * 1024
  */
 export const REQQ = 1024
 export const MAX_PEER_REQUESTS = 2 * REQQ
+/** The longest message but a BITFIELD: a 128 KiB PIECE, or an extended message (metadata, PUSH, HASHES: ≤ 17 KiB), with room to spare. */
+export const MAX_MESSAGE_BYTES = 256 * 1024
+
+/**
+ * Bounds the length of every message from the peer: MAX_MESSAGE_BYTES, and once per wire one up to
+ * a BITFIELD of `hardLimit` pieces (its length is judged by wire-bitfield.ts). A longer one is
+ * abuse when its length prefix arrives, before any of it is buffered.
+ */
+export function boundMessages (wire: WireLike, hardLimit: number, onAbuse: (why: string) => void): void {
+  const stock = wire._onMessageLength
+  const bitfieldBytes = 1 + Math.ceil(hardLimit / 8)
+  let bigSeen = false
+  const fits = (length: number): boolean => {
+    if (length <= MAX_MESSAGE_BYTES) return true
+    if (bigSeen || length > bitfieldBytes) return false
+    bigSeen = true
+    return true
+  }
+  const refuse = (w: WireLike, length: number): void => {
+    w._parse(Infinity, () => {}) // parse nothing more from this wire
+    onAbuse(`a message of ${length} bytes`)
+  }
+  const bounded = function (this: WireLike, buffer: Uint8Array) {
+    const length = ((buffer[0]! << 24) | (buffer[1]! << 16) | (buffer[2]! << 8) | buffer[3]!) >>> 0
+    if (!fits(length)) return refuse(this, length)
+    return stock.call(this, buffer)
+  }
+  wire._onMessageLength = bounded
+  // Adopted after the handshake, the wire may already be reading a length (with the stock parser)
+  // or waiting for the body of a message whose length it read.
+  if (wire._parser === stock) wire._parser = bounded
+  else if (wire._parser !== bounded && !fits(wire._parserSize)) refuse(wire, wire._parserSize)
+}
 
 export interface RequestOptions {
   /** How many pieces the stream has now (a REQUEST at or beyond it is abuse). */

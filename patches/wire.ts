@@ -3,7 +3,7 @@
  * the requests it serves (wire-requests.ts), in one call.
  */
 import { adaptBitfield } from './wire-bitfield.js'
-import { adaptRequests } from './wire-requests.js'
+import { adaptRequests, boundMessages } from './wire-requests.js'
 import type { WireLike } from './types.js'
 
 export interface WireOptions {
@@ -24,6 +24,7 @@ export interface WireOptions {
 export function adaptWire (wire: WireLike, { limit, onAbuse, pieces, hardLimit = 2 ** 26, has, quietHave }: WireOptions): void {
   adaptBitfield(wire, { limit, onAbuse, hardLimit, ...(quietHave ? { quiet: quietHave } : {}) })
   adaptRequests(wire, { pieces: pieces ?? (() => limit() + 1), onAbuse, ...(has ? { has } : {}) })
+  boundMessages(wire, hardLimit, onAbuse)
 }
 
 /**

@@ -31,6 +31,8 @@ export class PeerPolicy {
   private bans = new Map<string, number>()
   private bannedWires = new WeakSet<object>()
   private claimTimers = new Map<Peer, ReturnType<typeof setTimeout>>()
+  /** Before we are ready: peers whose claims are beyond our reach (their room counts against UNPROVEN_CLAIM_BYTES). */
+  private early = new Set<Peer>()
   private lastBlock: { at: number, wire: unknown } = { at: 0, wire: null }
 
   constructor (private readonly host: PolicyHost) {}
@@ -55,18 +57,22 @@ export class PeerPolicy {
 
   /** A peer's claimed count may have grown: place its kept-aside BITFIELD; hold it to the claim. */
   onClaim (peer: Peer): void {
-    if (!this.host.ready) return // our count cannot grow before we are ready: judged from onReady
     const unproven = peer.claimedCount > this.host.count + MAX_HAVE_AHEAD
-    if (unproven && !this.claimTimers.has(peer)) {
+    // Our count cannot grow before we are ready: claims are judged from onReady. Their room costs
+    // memory all the same (haveLimit follows them), so they share the same budget meanwhile.
+    const held = this.host.ready ? this.claimTimers.keys() : this.early.values()
+    if (unproven && (this.host.ready ? !this.claimTimers.has(peer) : true)) {
       // Room for what peers claim but have not proved costs memory (a bitfield of the claimed
       // length per wire): all such claims together get UNPROVEN_CLAIM_BYTES, no more.
       let used = 0
-      for (const p of this.claimTimers.keys()) used += Math.ceil(p.claimedCount / 8)
+      for (const p of held) if (p !== peer) used += Math.ceil(p.claimedCount / 8)
       if (used + Math.ceil(peer.claimedCount / 8) > UNPROVEN_CLAIM_BYTES) {
         this.banWire(peer.wire, 'BAD_FIELD', `claims ${peer.claimedCount} pieces, unproved, while unproved claims already hold ${used} bytes`, undefined, CLAIM_PROOF_MS)
         return
       }
     }
+    if (!this.host.ready) { if (unproven) this.early.add(peer); return }
+    this.early.clear()
     patches.retryPendingBitfield(peer.wire)
     if (patches.hasPendingBitfield(peer.wire)) {
       this.banWire(peer.wire, 'BAD_FIELD', `a bitfield longer than the ${peer.claimedCount} pieces it claims`)
@@ -90,6 +96,7 @@ export class PeerPolicy {
 
   /** The peer's wire closed. */
   forget (peer: Peer): void {
+    this.early.delete(peer)
     const ct = this.claimTimers.get(peer)
     if (ct) { clearTimeout(ct); this.claimTimers.delete(peer) }
   }
@@ -145,5 +152,6 @@ export class PeerPolicy {
   close (): void {
     for (const t of this.claimTimers.values()) clearTimeout(t)
     this.claimTimers.clear()
+    this.early.clear()
   }
 }

@@ -15,6 +15,8 @@
  *
  * A connection that has sent nothing on for STUCK_TICKS ticks while bytes wait in it (a peer that
  * stopped reading) is left out of the backlog: one such peer must not make us refuse everyone.
+ * A connection holding more than MAX_UNSENT_BYTES of ours unsent (MAX_STUCK_BYTES once stuck) is
+ * closed: a peer that asks and never reads would otherwise make us hold its answers without bound.
  *
  * On TCP the kernel takes a socket's writes into its send buffer at once: bytes waiting there, and
  * in a modem's queue, are out of sight. The budget sees the uplink's queue only where uploads are
@@ -41,6 +43,14 @@ export const IDLE_BYTES = 2048
 export const STUCK_TICKS = 4
 /** How often the drain rate is measured. */
 export const TICK_MS = 250
+/**
+ * A connection holding more than max(this, a second at the drain rate) of ours unsent is closed:
+ * its peer does not read what it asks for (every answer it provokes, a HASHES page for 17 bytes,
+ * a block for 17, would otherwise pile up in our memory without bound).
+ */
+export const MAX_UNSENT_BYTES = 2 * 1024 * 1024
+/** The same for a connection that has sent nothing on for STUCK_TICKS ticks, beyond this. */
+export const MAX_STUCK_BYTES = 256 * 1024
 
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
@@ -48,7 +58,7 @@ import type { TorrentLike, WireLike } from '../../patches/index.js'
 /** Bytes a wire handed to its connection that the connection has not sent on yet. */
 const unsent = (m: Meter): number => Math.max(0, m.pushed() - (m.sent() - m.sent0))
 
-interface Meter { owed: () => number, pushed: () => number, sent: () => number, waiting: () => number, sent0: number, lastSent: number, stuck: number }
+interface Meter { owed: () => number, pushed: () => number, sent: () => number, waiting: () => number, drop: () => void, sent0: number, lastSent: number, stuck: number }
 
 export class UploadBudget {
   private meters = new Map<object, Meter>()
@@ -57,7 +67,7 @@ export class UploadBudget {
   rate = 0
   /** Bytes about to be sent unasked (a PUSH being read from the store, push.ts). */
   private reserved = 0
-  readonly stats = { admitted: 0, rejected: 0 }
+  readonly stats = { admitted: 0, rejected: 0, dropped: 0 }
 
   /**
    * Puts a wire of `torrent` under the budget: its bytes are counted and the REQUESTs it receives
@@ -66,7 +76,7 @@ export class UploadBudget {
   watch (torrent: TorrentLike, wire: WireLike): void {
     const conn = patches.connBytes(torrent, wire)
     if (!conn) return
-    this.add(wire, patches.owedBytes(wire), patches.countPushed(wire), conn.sent, conn.waiting)
+    this.add(wire, patches.owedBytes(wire), patches.countPushed(wire), conn.sent, conn.waiting, () => wire.destroy())
     patches.admitRequests(wire, (length) => this.admit(length))
     wire.once('close', () => this.remove(wire))
   }
@@ -75,9 +85,9 @@ export class UploadBudget {
    * Counts `wire`: `owed()` bytes admitted and not answered yet, `pushed()` bytes it handed to its
    * connection, `sent()` bytes the connection handed on.
    */
-  private add (wire: object, owed: () => number, pushed: () => number, sent: () => number, waiting: () => number): void {
+  private add (wire: object, owed: () => number, pushed: () => number, sent: () => number, waiting: () => number, drop: () => void): void {
     const s = sent()
-    this.meters.set(wire, { owed, pushed, sent, waiting, sent0: s, lastSent: s, stuck: 0 })
+    this.meters.set(wire, { owed, pushed, sent, waiting, drop, sent0: s, lastSent: s, stuck: 0 })
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), TICK_MS)
       this.timer.unref?.()
@@ -142,6 +152,8 @@ export class UploadBudget {
       // queue may wait its turn for a second or more, and is the backlog this budget is about.
       m.stuck = s === m.lastSent && m.waiting() > 0 ? m.stuck + 1 : 0
       m.lastSent = s
+      const u = unsent(m)
+      if (u > Math.max(MAX_UNSENT_BYTES, this.rate) || (m.stuck >= STUCK_TICKS && u > MAX_STUCK_BYTES)) { this.stats.dropped++; m.drop() }
     }
     const measured = drained * 1000 / TICK_MS
     if (this.backlog() >= MIN_QUEUE_BYTES) this.rate = this.rate === 0 ? measured : 0.7 * this.rate + 0.3 * measured

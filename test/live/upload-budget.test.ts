@@ -34,6 +34,6 @@ describe('upload budget: admission', () => {
     const b = budget(BLOCK, rate)
     b.admit(BLOCK)
     b.admit(BLOCK * 4)
-    assert.deepEqual(b.stats, { admitted: 1, rejected: 1 })
+    assert.deepEqual(b.stats, { admitted: 1, rejected: 1, dropped: 0 })
   })
 })

@@ -1,0 +1,100 @@
+/**
+ * Peers that try to make us hold memory or burn CPU without bound: a message longer than any legal
+ * one, a peer that asks for answers and never reads them, claims of huge streams before we know
+ * the torrent. Each costs the peer its connection; what we hold for it stays bounded.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { broadcast } from '../../lib/index.js'
+import { UNPROVEN_CLAIM_BYTES } from '../../lib/live/limits.js'
+import { MAX_STUCK_BYTES, MAX_UNSENT_BYTES } from '../../lib/live/upload-budget.js'
+import { air, bytes, destroyAll, join, makeClient, sleep, withTimeout } from '../support/clients.js'
+import { Attacker } from '../support/hostile/attacker.js'
+import { poll } from '../support/wait.js'
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** The broadcaster's wire to the attacker (by its peer id), if it is still open. */
+const wireOf = (bc: any, atk: Attacker): any => bc.torrent.wires.find((w: any) => w.peerId === atk.peerId)
+
+/** Bytes the broadcaster holds for a wire and has not handed to the OS: the wire's buffer and its socket's. */
+function held (bc: any, w: any): number {
+  const peer = Object.values(bc.torrent._peers ?? {}).find((p: any) => p.wire === w) as any
+  return (w?._readableState?.buffered ?? 0) + (peer?.conn?.writableLength ?? 0)
+}
+
+describe('hostile peers and our memory', function () {
+  this.timeout(60_000)
+  afterEach(destroyAll)
+
+  it('a message longer than any legal one: banned when its length arrives, nothing of it buffered', async () => {
+    const a = await makeClient()
+    const bc: any = await broadcast(a, { name: 'big.bin', pieceLength: 16384 })
+    await air(bc, bytes(16384 * 4, 1))
+    const atk = Attacker.connect(a.address().port, bc.infoHash)
+    await withTimeout(atk.ready, 10_000, 'attacker accepted')
+    const ban = new Promise<any>((resolve) => bc.live.once('peer-banned', resolve))
+    const length = Buffer.alloc(4)
+    length.writeUInt32BE(0x7fffffff)
+    atk.wire.push(length)
+    const chunk = new Uint8Array(65536)
+    for (let i = 0; i < 64 && !atk.destroyed; i++) { atk.wire.push(chunk); await sleep(2) }
+    const b = await withTimeout(ban, 10_000, 'ban')
+    assert.match(b.reason, /a message of 2147483647 bytes/)
+    await poll(() => !wireOf(bc, atk), 10_000, 'wire closed')
+  })
+
+  for (const what of ['hash requests', 'block requests'] as const) {
+    it(`a peer that sends ${what} and never reads the answers: its connection is closed, what we hold for it bounded`, async () => {
+      const a = await makeClient()
+      const pl = what === 'hash requests' ? 1024 : 16384
+      const bc: any = await broadcast(a, { name: 'amp.bin', pieceLength: pl })
+      await air(bc, bytes(pl * (what === 'hash requests' ? 1100 : 64), 3), { chunk: pl * 64 })
+      const atk = Attacker.connect(a.address().port, bc.infoHash)
+      await withTimeout(atk.ready, 10_000, 'attacker handshake')
+      if (what === 'block requests') {
+        atk.wire.interested()
+        await poll(() => !atk.wire.peerChoking, 10_000, 'unchoked')
+      }
+      const w = wireOf(bc, atk)
+      atk.socket.pause() // never reads again: every answer can only queue at the broadcaster
+      let most = 0
+      let sent = 0
+      // ~400 messages a second, under the flood limit (500/s): 17 bytes each way in, 10 KiB or 16 KiB out.
+      for (let k = 0; k < 400 && wireOf(bc, atk); k++) {
+        for (let j = 0; j < 10; j++) {
+          if (what === 'hash requests') atk.send({ type: 'hash-request', start: 0, count: 512 })
+          else atk.wire.request(sent % 64, 0, pl, () => {})
+          sent++
+        }
+        most = Math.max(most, held(bc, w))
+        await sleep(25)
+      }
+      assert.equal(wireOf(bc, atk), undefined, `still connected after ${sent} ${what}`)
+      assert.ok(bc.live.uploads.stats.dropped >= 1)
+      // The budget looks every 250 ms; the peer adds ~4 MiB a second at most.
+      assert.ok(most <= MAX_UNSENT_BYTES + 2 * MAX_STUCK_BYTES + 4 * 2 ** 20, `held ${most} bytes for one peer`)
+    })
+  }
+
+  it('claims of huge streams before we know the torrent share the unproven-claim budget', async () => {
+    const v = await makeClient()
+    const infoHash = randomBytes(20).toString('hex') // metadata never comes: the viewer stays not ready
+    const t = join(v, `magnet:?xt=urn:btih:${infoHash}`, [])
+    await sleep(200)
+    const bans: any[] = []
+    t.live.on('peer-banned', (b: any) => bans.push(b))
+    for (let i = 0; i < 6; i++) {
+      const atk = Attacker.connect(v.address().port, infoHash, { liveN: 2 ** 26 })
+      await withTimeout(atk.ready.catch(() => {}), 10_000, 'attacker handshake')
+      if (!atk.destroyed) atk.wire.have(0)
+    }
+    await sleep(500)
+    assert.equal(t.live.ready, false)
+    let total = 0
+    for (const w of t.wires) total += w.peerPieces.buffer.length
+    // Each admitted claim's room (2^26 / 8 bytes) and a little slack per wire; six would be 48 MiB.
+    assert.ok(total <= UNPROVEN_CLAIM_BYTES + 6 * 65536, `peers' bitfields hold ${total} bytes`)
+    assert.ok(bans.some((b) => /unproved/.test(b.reason)), 'claims over the budget are banned')
+  })
+})
