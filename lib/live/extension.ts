@@ -51,6 +51,8 @@ export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
       if (!m || typeof m[EXTENSION_NAME] !== 'number') return // a plain BitTorrent peer
       if (h.live_v !== undefined && h.live_v !== PROTOCOL_VERSION) return // another version: don't speak it
       this.peer.supported = true // live_n is only a claim: knownCount grows from verified heads alone
+      // Each one makes us send our head and look for hash pages: counted as any ut_live message.
+      if (!this.peer.withinRate()) return host.onPeerFault(this.peer, 'FLOOD', 'too many extended handshakes')
       this.peer.acceptsPush ||= h[HANDSHAKE_PUSH_KEY] === 1
       // Claims only grow: a re-sent handshake cannot shrink a claim to dodge the proof deadline.
       this.peer.claim(h.live_n)

@@ -23,7 +23,7 @@ function held (bc: any, w: any): number {
   return (w?._readableState?.buffered ?? 0) + (peer?.conn?.writableLength ?? 0)
 }
 
-describe('hostile peers and our memory', function () {
+describe('hostile peers, our memory and our CPU', function () {
   this.timeout(60_000)
   afterEach(destroyAll)
 
@@ -76,6 +76,18 @@ describe('hostile peers and our memory', function () {
       assert.ok(most <= MAX_UNSENT_BYTES + 2 * MAX_STUCK_BYTES + 4 * 2 ** 20, `held ${most} bytes for one peer`)
     })
   }
+
+  it('a flood of re-sent extended handshakes (each makes us send our head): FLOOD ban', async () => {
+    const a = await makeClient()
+    const bc: any = await broadcast(a, { name: 'hs.bin', pieceLength: 16384 })
+    await air(bc, bytes(16384 * 4, 2))
+    const atk = Attacker.connect(a.address().port, bc.infoHash)
+    await withTimeout(atk.ready, 10_000, 'attacker handshake')
+    const ban = new Promise<any>((resolve) => bc.live.once('peer-banned', resolve))
+    for (let i = 0; i < 600 && !atk.destroyed; i++) atk.wire.extended(0, { m: { ut_live: 3 }, live_v: atk.wire.peerExtendedHandshake.live_v })
+    const b = await withTimeout(ban, 10_000, 'ban')
+    assert.equal(b.code, 'FLOOD')
+  })
 
   it('claims of huge streams before we know the torrent share the unproven-claim budget', async () => {
     const v = await makeClient()
