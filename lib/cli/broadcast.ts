@@ -3,10 +3,8 @@
  * After the input ends it publishes the end and keeps seeding until SIGINT / SIGTERM (exit 0).
  */
 import { streamKeyLink } from '../live/bep46.js'
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
-import { Readable } from 'node:stream'
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { broadcast, type Broadcaster } from '../live/broadcaster.js'
 import type { SignedHead } from '../protocol/head.js'
 import { decodeKeyFile, type KeyPair } from '../live/keys.js'
@@ -17,9 +15,9 @@ import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Parsed, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
 import { writeNewFile } from './out-file.js'
-import { checkPortFree, ingest, listenInput, type ListenInput } from './ingest.js'
+import { checkPortFree, listenInput } from './ingest.js'
+import { defaultName, openInput, parseInput, pump } from './broadcast-input.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder, type CliClient } from './common.js'
-
 
 export const BROADCAST_USAGE = `usage: webtorrent-live broadcast INPUT [options]
        webtorrent-live broadcast --listen rtmp://HOST:PORT/APP/KEY [options]
@@ -98,57 +96,12 @@ export const BROADCAST_SPEC: Spec = {
   names: ['INPUT']
 }
 
-type Input = { kind: 'stdin' } | { kind: 'file', path: string } | { kind: 'url', url: string } | ListenInput
-
-function parseInput (s: string | undefined, listen: ListenInput | null): Input {
-  if (listen) { if (s !== undefined) throw new UsageError('give INPUT or --listen, not both'); return listen }
-  if (s === undefined) throw new UsageError('missing INPUT (or --listen URL)')
-  if (s === '-') return { kind: 'stdin' }
-  if (/^https?:\/\//i.test(s)) {
-    try { void new URL(s) } catch { throw new UsageError(`not a valid URL: ${s}`) }
-    return { kind: 'url', url: s }
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new UsageError(`INPUT must be a file, - or an http(s) URL, not ${s}`)
-  if (!existsSync(s)) throw new UserError(`no such file: ${s}`)
-  if (statSync(s).isDirectory()) throw new UserError(`${s} is a folder, not a file`)
-  return { kind: 'file', path: s }
-}
-
-function defaultName (input: Input): string {
-  if (input.kind === 'file') return basename(input.path)
-  if (input.kind === 'url') {
-    const u = new URL(input.url)
-    const last = u.pathname.split('/').filter(Boolean).pop()
-    return last ? decodeURIComponent(last).replace(/[/\\\0]/g, '_') : 'live.ts'
-  }
-  if (input.kind === 'listen') return input.format === 'mp4' ? 'live.mp4' : 'live.ts'
-  return 'live.ts'
-}
-
-/** The input's bytes, from `offset` for a file. */
-async function openInput (input: Input, offset: number, signal: AbortSignal, out: Output): Promise<Readable> {
-  if (input.kind === 'stdin') return process.stdin
-  if (input.kind === 'listen') return ingest({ ...input, out, signal })
-  if (input.kind === 'file') return createReadStream(input.path, { start: offset, highWaterMark: 64 * 1024, signal })
-  let res: Response
-  try {
-    res = await fetch(input.url, { signal })
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause
-    throw new UserError(`cannot read ${input.url}: ${cause?.message ?? (err as Error).message}`)
-  }
-  if (!res.ok || !res.body) throw new UserError(`cannot read ${input.url}: HTTP ${res.status} ${res.statusText}`)
-  return Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>)
-}
-
 function rememberedPort (state: string): number | null {
   try {
     const port = (JSON.parse(readFileSync(join(state, 'cli.json'), 'utf8')) as { port?: unknown }).port
     return typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : null
   } catch { return null }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** --window SIZE: bytes as --rate takes them, or a duration (needs --rate) → pieces. */
 export function windowFlag (p: Parsed, pieceLength: number, rate: number | undefined): number | undefined {
@@ -163,30 +116,6 @@ export function windowFlag (p: Parsed, pieceLength: number, rate: number | undef
   }
   if (pieces > MAX_WINDOW) throw new UsageError(`--window ${v} is ${pieces} pieces; at most ${MAX_WINDOW}`)
   return pieces
-}
-
-/** Writes the input into the broadcaster, no faster than `rate` bytes a second; stops when `stop.now`. */
-async function pump (src: Readable, bc: Broadcaster, rate: number | undefined, stop: { now: boolean }, onBytes: (n: number) => void): Promise<void> {
-  const t0 = Date.now()
-  let sent = 0
-  const slice = rate ? Math.max(1, Math.floor(rate / 20)) : Infinity
-  for await (const chunk of src) {
-    const buf = chunk as Uint8Array
-    for (let off = 0; off < buf.length; off += slice) {
-      if (stop.now) return
-      const part = buf.subarray(off, Math.min(buf.length, off + slice))
-      if (rate) {
-        const due = t0 + (sent / rate) * 1000
-        const wait = due - Date.now()
-        if (wait > 0) await sleep(wait)
-        if (stop.now) return
-      }
-      await bc.write(part)
-      sent += part.length
-      onBytes(part.length)
-    }
-    if (stop.now) return
-  }
 }
 
 export async function runBroadcast (argv: string[]): Promise<void> {
