@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { broadcast, type Broadcaster } from '../live/broadcaster.js'
 import type { SignedHead } from '../protocol/head.js'
 import { decodeKeyFile, type KeyPair } from '../live/keys.js'
+import { openBroadcastState } from '../live/broadcast-state.js'
+import type { BroadcastStatePersist } from '../live/broadcast-state-types.js'
 import { isValidPieceLength } from '../protocol/info.js'
 import { MAX_WINDOW } from '../protocol/constants.js'
 import { DURATION, windowPieces } from '../live/window.js'
@@ -48,7 +50,8 @@ INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
                           90% of this host's upload capacity: the live swarm keeps upload queues
                           short, but on TCP the kernel hides them unless uploads are paced
   --state DIR             keep key, pieces and head in DIR; run again with the same DIR to continue
-                          the same stream after a crash (a file INPUT resumes where it stopped)
+                          the same stream after a crash (a file INPUT resumes where it stopped);
+                          one broadcaster per DIR (a second one exits 1)
   --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
                           to 'FILE (1)' and so on)
   --force                 overwrite an existing --torrent-out FILE instead
@@ -103,6 +106,16 @@ function rememberedPort (state: string): number | null {
   } catch { return null }
 }
 
+/** The state folder, opened and locked (broadcast-state.ts); a UserError when another broadcaster holds it. */
+async function holdState (state: string): Promise<BroadcastStatePersist> {
+  const persist = openBroadcastState(state)
+  try { await persist.open() } catch (err) {
+    if ((err as { code?: string }).code === 'STATE_BUSY') throw new UserError(`--state ${(err as Error).message.replace(/^[A-Z_]+: /, '')}`)
+    throw err
+  }
+  return persist
+}
+
 /** --window SIZE: bytes as --rate takes them, or a duration (needs --rate) → pieces. */
 export function windowFlag (p: Parsed, pieceLength: number, rate: number | undefined): number | undefined {
   const v = str(p, 'window')?.trim()
@@ -148,6 +161,9 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     try { keyPair = await decodeKeyFile(readFileSync(keyFile, 'utf8')) } catch (err) { throw new UserError(`${keyFile}: ${(err as Error).message}`) }
   }
   if (state && existsSync(state) && !statSync(state).isDirectory()) throw new UserError(`--state ${state} is not a folder`)
+  // Held before anything else happens (its port, its input): a second broadcaster on the same
+  // folder would sign other heads for the same pieces and ruin the folder for good.
+  const persist = state ? await holdState(state) : null
   const out = new Output({ json: bool(p, 'json'), quiet: bool(p, 'quiet'), command: 'broadcast' })
   // A URL is opened first: an unreachable source fails before anything is announced.
   const abort = new AbortController()
@@ -174,7 +190,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
 
   let bc: Broadcaster
   try {
-    bc = await broadcast(client, { name, pieceLength, ...(window !== undefined ? { window, archive } : {}), announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(state ? { state } : { path: tmp! }), ...(tierBy ? { relay: { tierBy } } : {}) })
+    bc = await broadcast(client, { name, pieceLength, ...(window !== undefined ? { window, archive } : {}), announce: web?.announce ?? announce, ...(keyPair ? { keyPair } : {}), ...(persist ? { state: persist } : { path: tmp! }), ...(tierBy ? { relay: { tierBy } } : {}) })
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'KEY_MISMATCH' || code === 'BAD_STATE') throw new UserError((err as Error).message.replace(/^[A-Z_]+: /, ''))

@@ -8,6 +8,7 @@
  *   DIR/hashes         piece SHA-1s, 20 bytes each, appended (may run ahead of the head after a crash)
  *   DIR/head           the newest signed head: 77-byte body then 64-byte signature, replaced atomically
  *   DIR/data/NAME      the stream's bytes (the broadcaster's file store)
+ *   DIR/lock           the pid of the broadcaster holding the folder (state-lock.ts)
  *
  * Write-ahead order for every head: piece data (fsync) → hashes (fsync) → head (temporary file,
  * fsync, rename, fsync of the folder) → only then is the head announced. On restart the persisted
@@ -25,6 +26,7 @@ import { decodeHeadBody, encodeHeadBody, HEAD_BODY_BYTES, type SignedHead } from
 import { PIECE_HASH_BYTES, SIGNATURE_BYTES } from '../protocol/constants.js'
 import { LiveError } from '../protocol/result.js'
 import { decodeKeyFile, encodeKeyFile, type KeyPair } from './keys.js'
+import { lockStateFolder } from './state-lock.js'
 
 export const HEAD_FILE_BYTES = HEAD_BODY_BYTES + SIGNATURE_BYTES
 
@@ -61,9 +63,14 @@ export class BroadcastStateDir implements BroadcastStatePersist {
   readonly headPath: string
   readonly dataDir: string
   private hashesFd: number | null = null
+  private unlock: (() => void) | null = null
 
   get label (): string { return this.dir }
-  async open (): Promise<void> {}
+
+  /** Holds the folder (DIR/lock, state-lock.ts) until close(): one broadcaster per folder. */
+  async open (): Promise<void> {
+    if (!this.unlock) this.unlock = lockStateFolder(this.dir)
+  }
 
   constructor (dir: string) {
     this.dir = dir
@@ -156,6 +163,8 @@ export class BroadcastStateDir implements BroadcastStatePersist {
 
   close (): void {
     if (this.hashesFd !== null) { try { closeSync(this.hashesFd) } catch {} this.hashesFd = null }
+    this.unlock?.()
+    this.unlock = null
   }
 }
 

@@ -293,10 +293,22 @@ function put (store: StoreLike | null, index: number, buf: Uint8Array): Promise<
 /** Starts a broadcast on a WebTorrent client; resolves when the stream is ready for peers. */
 export async function broadcast (client: unknown, opts: BroadcastOptions): Promise<Broadcaster> {
   const c = enableLive(client) as ClientLike & { dht?: unknown }
-  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: stateDir, relay, window: win, rate, archive = true, ...rest } = opts
+  const { pieceLength = DEFAULT_PIECE_LENGTH, state: stateDir, window: win, rate } = opts
   const window = win === undefined ? undefined : windowPieces(win, pieceLength, rate)
   const persist = typeof stateDir === 'string' ? openBroadcastState(stateDir) : stateDir ?? null
   if (persist) await persist.open()
+  try {
+    return await start(c, opts, persist, window)
+  } catch (err) {
+    // A state opened here is released here (its lock too); one the caller opened is the caller's.
+    if (persist && typeof stateDir === 'string') persist.close()
+    throw err
+  }
+}
+
+/** broadcast() once its state (if any) is open: a new stream, or the persisted one resumed. */
+async function start (c: ClientLike & { dht?: unknown }, opts: BroadcastOptions, persist: BroadcastStatePersist | null, window: number | undefined): Promise<Broadcaster> {
+  const { name, pieceLength = DEFAULT_PIECE_LENGTH, keyPair: kp, nonce: n, announce = [], state: _state, relay, window: _window, rate: _rate, archive = true, ...rest } = opts
   let keyPair = kp ?? null
   let torrentBytes = await persist?.readTorrent() ?? null
   let head: SignedHead | null = null

@@ -21,6 +21,8 @@ describe('broadcast state folder (resume)', function () {
     const data = bytes(PL * 50 + 321, 41)
     const c1 = await makeClient()
     const bc1 = await broadcast(c1, { name: 'torn.ts', pieceLength: PL, state })
+    // One broadcaster per folder: a second one, even in this process, is refused while bc1 holds it.
+    await assert.rejects(broadcast(await makeClient(), { name: 'torn.ts', pieceLength: PL, state }), (err: { code?: string }) => err.code === 'STATE_BUSY')
     const v = await makeClient()
     const t = join(v, bc1.magnetURI, [c1])
     const out = collect(t.live.createReadStream())
