@@ -56,26 +56,55 @@ export async function openInput (input: Input, offset: number, signal: AbortSign
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Writes the input into the broadcaster, no faster than `rate` bytes a second; stops when `stop.now`. */
-export async function pump (src: Readable, bc: Broadcaster, rate: number | undefined, stop: { now: boolean }, onBytes: (n: number) => void): Promise<void> {
+/**
+ * The input failed (a source that resets mid-stream, a read error), as opposed to the broadcaster:
+ * what was read is still aired, and the broadcast ends (or, with a state folder, stops) as at the
+ * end of the input.
+ */
+export class InputError extends Error {
+  constructor (input: Input, cause: unknown) {
+    const e = cause as { message?: string, cause?: { message?: string } } | null
+    const why = e?.cause?.message ? ` (${e.cause.message})` : '' // undici: 'terminated' (other side closed)
+    super(`reading ${inputLabel(input)} failed: ${String(e?.message ?? cause)}${why}`)
+  }
+}
+
+function inputLabel (input: Input): string {
+  if (input.kind === 'stdin') return 'stdin'
+  if (input.kind === 'file') return input.path
+  if (input.kind === 'url') return input.url
+  return `the encoder on ${input.listen.protocol}://${input.listen.host}:${input.listen.port}` // not its stream key
+}
+
+/**
+ * Writes the input into the broadcaster, no faster than `rate` bytes a second; stops when
+ * `stop.now`. A failure of the input rejects with an InputError; one of the broadcaster, as is.
+ */
+export async function pump (input: Input, src: Readable, bc: Broadcaster, rate: number | undefined, stop: { now: boolean }, onBytes: (n: number) => void): Promise<void> {
   const t0 = Date.now()
   let sent = 0
   const slice = rate ? Math.max(1, Math.floor(rate / 20)) : Infinity
-  for await (const chunk of src) {
-    const buf = chunk as Uint8Array
-    for (let off = 0; off < buf.length; off += slice) {
-      if (stop.now) return
-      const part = buf.subarray(off, Math.min(buf.length, off + slice))
-      if (rate) {
-        const due = t0 + (sent / rate) * 1000
-        const wait = due - Date.now()
-        if (wait > 0) await sleep(wait)
+  const chunks = src[Symbol.asyncIterator]()
+  try {
+    for (;;) {
+      const next = await chunks.next().catch((err: unknown) => { throw new InputError(input, err) })
+      if (next.done || stop.now) return
+      const buf = next.value as Uint8Array
+      for (let off = 0; off < buf.length; off += slice) {
         if (stop.now) return
+        const part = buf.subarray(off, Math.min(buf.length, off + slice))
+        if (rate) {
+          const due = t0 + (sent / rate) * 1000
+          const wait = due - Date.now()
+          if (wait > 0) await sleep(wait)
+          if (stop.now) return
+        }
+        await bc.write(part)
+        sent += part.length
+        onBytes(part.length)
       }
-      await bc.write(part)
-      sent += part.length
-      onBytes(part.length)
     }
-    if (stop.now) return
+  } finally {
+    try { await chunks.return?.() } catch {} // destroys the source when we stop reading early
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `webtorrent-live broadcast INPUT`: airs a file, stdin (`-`) or an http(s) stream as a live torrent.
- * After the input ends it publishes the end and keeps seeding until SIGINT / SIGTERM (exit 0).
+ * After the input ends it publishes the end and keeps seeding until SIGINT / SIGTERM (exit 0). After
+ * the input fails it publishes the end too (or, with --state, stops to be continued), then exits 1.
  */
 import { streamKeyLink } from '../live/bep46.js'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -18,13 +19,16 @@ import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageErro
 import { prepareWeb } from '../web/attach.js'
 import { writeNewFile } from './out-file.js'
 import { checkPortFree, listenInput } from './ingest.js'
-import { defaultName, openInput, parseInput, pump } from './broadcast-input.js'
+import { defaultName, InputError, openInput, parseInput, pump } from './broadcast-input.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder, type CliClient } from './common.js'
 
 export const BROADCAST_USAGE = `usage: webtorrent-live broadcast INPUT [options]
        webtorrent-live broadcast --listen rtmp://HOST:PORT/APP/KEY [options]
 
-INPUT is a file, - for stdin, or an http(s):// URL to read a stream from.
+INPUT is a file, - for stdin, or an http(s):// URL to read a stream from. If the input fails (a URL
+that resets, a read error), what was read is aired and the broadcast ends as at Ctrl-C (the --grace
+wait, no seeding on), then exits 1; with --state it stops without ending instead (exit 1), to be
+continued with the same DIR.
 
   --listen URL            instead of INPUT: wait for an encoder (OBS: Settings > Stream > Custom,
                           Server rtmp://HOST:PORT/APP, Stream key KEY) and air what it sends,
@@ -168,6 +172,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   // A URL is opened first: an unreachable source fails before anything is announced.
   const abort = new AbortController()
   const early = input.kind === 'url' ? await openInput(input, 0, abort.signal, out) : null
+  early?.on('error', () => {}) // a failure before pump() reads it is pump()'s to report (InputError)
   if (input.kind === 'listen') await checkPortFree(input.listen)
 
   // A resumed broadcaster listens where it did before (unless told otherwise), so that peers that
@@ -257,18 +262,21 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     seeding?.()
   })
 
+  // An input that fails is the end of the input, reported, and the exit is 1 (INPUT ERRORS in the usage).
+  let failed: InputError | null = null
   if (!live.ended) {
     try {
       const src = early ?? await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal, out)
-      await pump(src, bc, rate, stop, (n) => { ingested += n })
+      await pump(input, src, bc, rate, stop, (n) => { ingested += n })
     } catch (err) {
-      if (!stop.now) throw err
+      if (!(err instanceof InputError) && !stop.now) throw err
+      if (!stop.now) { failed = err as InputError; out.flushEvents(); out.error(failed.message) }
     }
-    if (stop.now && state) {
-      // Interrupted with a state folder: leave the stream open, to be continued.
+    if ((stop.now || failed) && state) {
+      // Interrupted, or the input failed, with a state folder: leave the stream open, to be continued.
       out.flushEvents()
       out.info(`stopped at ${bc.length} bytes published; run again with --state ${state} to continue the same stream`)
-      return await exit(0)
+      return await exit(failed ? 1 : 0)
     }
   }
   const fin = await bc.end()
@@ -290,14 +298,16 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   out.info(`ended: ${live.count} pieces, ${bc.length} bytes; final torrent ${fin.infoHash}`)
   out.info(`final magnet: ${fin.magnetURI}`)
   if (torrentFile) out.info(`wrote ${torrentFile}`)
-  if (!stop.now) {
+  // After a failed input, no seeding until Ctrl-C: a supervisor waiting on the exit code hears of it.
+  if (!stop.now && !failed) {
     out.info('seeding; Ctrl-C to stop')
     await new Promise<void>((resolve) => { seeding = resolve })
   }
   clearInterval(timer)
   await goodbye(bc, grace, out)
   out.clearStatus()
-  return await exit(0)
+  if (failed) out.info(`exit 1: ${failed.message}`)
+  return await exit(failed ? 1 : 0)
 }
 
 /**
