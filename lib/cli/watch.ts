@@ -45,11 +45,12 @@ export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE 
   --archive               on an endless stream (broadcast --window): keep every piece, not only
                           the window, and serve the final torrent after the end
   --skip-behind           on an endless stream: if the output falls behind the window, skip to
-                          what is still held (and say how many bytes) instead of failing
+                          what is still held instead of failing; each skip is said on stderr
+                          (pieces and bytes; a skipped event with --json), the total in done
   --store DIR             keep the stream's pieces in DIR (default: a temporary folder, removed on
                           exit); a watch restarted with the same DIR reuses the pieces it verified
-  --json                  one JSON event a line on stdout (ready, renamed, no-peers, head, ended,
-                          done, error)
+  --json                  one JSON event a line on stdout (ready, renamed, no-peers, head, skipped,
+                          ended, done, error)
   --quiet, -q             no progress on stderr
 
 Without --out, --stdout, --http or a player, the stream is written to ./NAME (NAME: the stream's
@@ -228,6 +229,13 @@ export async function runWatch (argv: string[]): Promise<void> {
     out.eventThrottled('head', { pieces: h.count, bytes: h.length })
   })
   live.once('head', () => out.info(`first head: ${live.count} pieces; starting at piece ${String(live.startPiece)}`))
+  // --skip-behind: each skip is a gap in the output, so it is said each time and in the total at the end.
+  let skipped = 0
+  live.on('skipped', (s: { from: number, to: number, bytes: number }) => {
+    skipped += s.bytes
+    out.event('skipped', { from: s.from, to: s.to, bytes: s.bytes })
+    out.info(`fell behind the sliding window: skipped pieces ${s.from}…${s.to - 1} (${s.bytes} bytes); going on from piece ${s.to}`)
+  })
   live.once('ended', (h: SignedHead) => {
     const f = finalOf(torrent, h)
     out.flushEvents()
@@ -345,8 +353,8 @@ export async function runWatch (argv: string[]): Promise<void> {
   if (outcome.kind === 'done') {
     clearInterval(lonely)
     status(true)
-    out.event('done', { bytes: written || delivered, pieces: live.count, adopted: live.stats.adoptedPieces, ...(target ? { out: target } : {}) })
-    out.info(`done: ${written || delivered} bytes${target ? ` in ${target}` : ''}`)
+    out.event('done', { bytes: written || delivered, pieces: live.count, adopted: live.stats.adoptedPieces, skipped, ...(target ? { out: target } : {}) })
+    out.info(`done: ${written || delivered} bytes${target ? ` in ${target}` : ''}${skipped ? `; ${skipped} bytes skipped behind the window` : ''}`)
   }
   if (keepSeeding) {
     out.info('seeding; Ctrl-C to stop')
