@@ -17,7 +17,7 @@ import { DURATION, windowPieces } from '../live/window.js'
 import { toHex } from '../protocol/bytes.js'
 import { bool, bytesFlag, int, list, parse, peerAddr, str, trackerUrl, UsageError, UserError, type Parsed, type Spec } from './args.js'
 import { prepareWeb } from '../web/attach.js'
-import { writeNewFile } from './out-file.js'
+import { checkWritableLater, writeNewFile } from './out-file.js'
 import { checkPortFree, listenInput } from './ingest.js'
 import { defaultName, InputError, openInput, parseInput, pump } from './broadcast-input.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder, type CliClient } from './common.js'
@@ -57,7 +57,8 @@ continued with the same DIR.
                           the same stream after a crash (a file INPUT resumes where it stopped);
                           one broadcaster per DIR (a second one exits 1)
   --torrent-out FILE      write the final .torrent there when the broadcast ends (if FILE exists,
-                          to 'FILE (1)' and so on)
+                          to 'FILE (1)' and so on); its folder must exist at start-up. If writing
+                          fails at the end, it says so and goes on (exit 1 when it leaves)
   --force                 overwrite an existing --torrent-out FILE instead
   --grace SECONDS         at Ctrl-C / SIGTERM, after publishing the end, stay until no piece exists
                           only here, at most this long (default 30; 0: leave at once);
@@ -155,7 +156,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const grace = int(p, 'grace', 0, 86_400) ?? 30
   const tierBy = str(p, 'relay')
   if (tierBy !== undefined && tierBy !== 'reach' && tierBy !== 'copies') throw new UsageError(`--relay must be reach or copies, not '${tierBy}'`)
-  if (torrentOut && existsSync(torrentOut) && statSync(torrentOut).isDirectory()) throw new UserError(`--torrent-out ${torrentOut} is a folder; give a file name`)
+  if (torrentOut) checkWritableLater(torrentOut, '--torrent-out')
   const name = str(p, 'name') ?? defaultName(input)
   if (name.length === 0 || /[/\\\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`--name must be a plain file name, not '${name}'`)
   let keyPair: KeyPair | undefined
@@ -282,13 +283,19 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const fin = await bc.end()
   let torrentFile: string | undefined
   let renamed: string | null = null
+  let unwritten: string | null = null
   if (torrentOut) {
-    // Never over an existing file without --force: a fresh name beside it instead.
-    const w = writeNewFile(torrentOut, fin.torrentFile, bool(p, 'force'))
-    torrentFile = w.path
-    renamed = w.renamedFrom
+    // Never over an existing file without --force: a fresh name beside it instead. A failure here
+    // (the folder removed since start-up, a full disk) is reported, but the end is published: the
+    // final magnet, the seeding and the goodbye still follow, and the exit is 1.
+    try {
+      const w = writeNewFile(torrentOut, fin.torrentFile, bool(p, 'force'))
+      torrentFile = w.path
+      renamed = w.renamedFrom
+    } catch (err) { unwritten = (err as Error).message }
   }
   out.flushEvents()
+  if (unwritten !== null) out.error(`--torrent-out: ${unwritten}; the final torrent is still served (magnet below)`)
   if (renamed !== null) {
     out.event('renamed', { requested: renamed, torrentFile })
     out.info(`${renamed} exists: writing the final torrent to ${torrentFile!} instead (--force overwrites)`)
@@ -307,7 +314,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   await goodbye(bc, grace, out)
   out.clearStatus()
   if (failed) out.info(`exit 1: ${failed.message}`)
-  return await exit(failed ? 1 : 0)
+  return await exit(failed || unwritten !== null ? 1 : 0)
 }
 
 /**

@@ -4,8 +4,8 @@
  * `show (2).ts` … The file is created with O_EXCL, so a file that appears meanwhile is not
  * clobbered either. Devices and pipes (`/dev/null`, a FIFO) are opened as they are.
  */
-import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs'
-import { basename, dirname, extname, join } from 'node:path'
+import { accessSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs'
+import { basename, dirname, extname, join, resolve } from 'node:path'
 import { UserError } from './args.js'
 
 /** Free names tried before giving up (`show (1).ts` … `show (9999).ts`). */
@@ -35,6 +35,20 @@ function kind (path: string): 'none' | 'file' | 'folder' | 'other' {
     if ((err as { code?: string }).code === 'ENOENT') return 'none'
     throw new UserError(`cannot write ${path}: ${(err as Error).message}`)
   }
+}
+
+/**
+ * Checks at start-up that `path` can be written later (`flag` names the option in messages): not a
+ * folder, in a folder that exists and is writable. A file written only at the end of a broadcast
+ * must not fail then, for a typo made at the start.
+ */
+export function checkWritableLater (path: string, flag: string): void {
+  if (kind(path) === 'folder') throw new UserError(`${flag} ${path} is a folder; give a file name`)
+  const parent = dirname(resolve(path))
+  const k = kind(parent)
+  if (k === 'none') throw new UserError(`${flag} ${path}: no such folder ${parent}`)
+  if (k !== 'folder') throw new UserError(`${flag} ${path}: ${parent} is not a folder`)
+  try { accessSync(parent, constants.W_OK) } catch { throw new UserError(`${flag} ${path}: cannot write in ${parent}`) }
 }
 
 /** Opens `path` for writing without truncating an existing file unless `force`. */
