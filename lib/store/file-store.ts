@@ -4,8 +4,8 @@
  *
  * A window-only viewer of an endless stream (lib/live/window.ts; `storeOpts.windowOnly` and an info
  * dict with `live.window`) instead keeps a file per segment of SEGMENT pieces,
- * `<dir>/<name>.segments/<k>`, chunk i in segment ⌊i / SEGMENT⌋ at offset (i mod SEGMENT) ×
- * chunkLength; release(below) deletes the segments wholly below `below`, so the disk holds the
+ * `<dir>/<name>.segments/<k>` (segmentFolderName), chunk i in segment ⌊i / SEGMENT⌋ at offset
+ * (i mod SEGMENT) × chunkLength; release(below) deletes the segments wholly below `below`, so the disk holds the
  * window, its slack and at most one more segment. A restart finds the segments by their names.
  * Which chunks exist is kept in memory (a written-set), so reads of missing chunks fail cleanly.
  */
@@ -13,6 +13,7 @@ import { mkdirSync, openSync, readSync, readdirSync, writeSync, closeSync, statS
 import { join, resolve, sep } from 'node:path'
 import { unsafeNameReason } from '../protocol/name.js'
 import { tmpdir } from 'node:os'
+import { createHash } from 'node:crypto'
 import BitField from 'bitfield'
 import createDebug from 'debug'
 import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
@@ -22,6 +23,23 @@ const debug = createDebug('webtorrent-live:store')
 /** Pieces in one segment file of a window-only store: a sixty-fourth of the window, at least 16 (so the disk holds at most window + slack + one segment: window + 4.7% for a large window). */
 export function segmentPieces (window: number): number {
   return Math.max(16, Math.ceil(window / 64))
+}
+
+/** The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes or UTF-16 units). */
+const MAX_NAME_BYTES = 255
+
+/**
+ * The folder of a window-only store's segments: `<name>.segments`, unless that is too long for one
+ * file name (a valid name may take all 255 bytes): then a prefix of the name and a digest of all of
+ * it, so that every name gets a folder of its own and a restart finds it again.
+ */
+export function segmentFolderName (name: string): string {
+  const plain = `${name}.segments`
+  if (Buffer.byteLength(plain) <= MAX_NAME_BYTES) return plain
+  const digest = createHash('sha1').update(name).digest('hex').slice(0, 16)
+  const chars = Array.from(name) // whole code points: a cut never splits a character
+  while (Buffer.byteLength(chars.join('')) > 128) chars.pop()
+  return `${chars.join('')}.${digest}.segments`
 }
 
 /** `live.window` of a (decoded) info dict, if it is a positive integer. */
@@ -70,7 +88,7 @@ export default class FileStore implements ChunkStore {
     let size = 0
     if (window !== null) {
       this.segment = segmentPieces(window)
-      this.path = path + '.segments'
+      this.path = join(dir, segmentFolderName(name))
       mkdirSync(this.path, { recursive: true })
       for (const k of this.segments()) size = Math.max(size, k * this.segment * this.chunkLength + statSync(join(this.path, String(k))).size)
     } else {
