@@ -32,7 +32,10 @@ export function defaultName (input: Input): string {
   if (input.kind === 'url') {
     const u = new URL(input.url)
     const last = u.pathname.split('/').filter(Boolean).pop()
-    return last ? decodeURIComponent(last).replace(/[/\\\0]/g, '_') : 'live.ts'
+    if (!last) return 'live.ts'
+    let decoded = last
+    try { decoded = decodeURIComponent(last) } catch {} // broken %-escapes: the name as it is written
+    return decoded.replace(/[/\\\0]/g, '_')
   }
   if (input.kind === 'listen') return input.format === 'mp4' ? 'live.mp4' : 'live.ts'
   return 'live.ts'
