@@ -4,6 +4,7 @@
  *   countPushed()       bytes the wire hands to its connection (messages and piece data)
  *   owedBytes()         bytes of the peer's admitted requests not answered yet
  *   connBytes()         bytes the connection handed to the OS, and bytes waiting in it (a net.Socket counts them)
+ *   wireBuffered()      bytes the wire produced that its connection has not taken yet (any connection)
  *   admitRequests()     a REQUEST the budget refuses is REJECTed at once (BEP 6)
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
  *   cancelRequests()    our requests for a piece that came otherwise (pushed: lib/live/push.ts) are cancelled
@@ -21,7 +22,8 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: 'push', is: 'function' },
   { where: 'Wire.prototype', path: '_message', is: 'function' },
   { where: 'wire', path: 'requests', is: 'array' },
-  { where: 'wire', path: 'amChoking', is: 'boolean' }
+  { where: 'wire', path: 'amChoking', is: 'boolean' },
+  { where: 'wire', path: '_readableState.buffered', is: 'number' }
 ]
 
 /** Counts the bytes a wire hands to its connection (after encryption). Returns the counter. */
@@ -61,6 +63,16 @@ export function connBytes (torrent: TorrentLike, wire: WireLike): { sent: () => 
     sent: () => (conn.bytesWritten as number) - (conn.writableLength as number),
     waiting: () => conn.writableLength as number
   }
+}
+
+/**
+ * Bytes the wire has produced (messages, blocks) that its connection has not read from it yet: what
+ * piles up when the connection stops draining, whatever it is (a WebRTC data channel applies
+ * backpressure; the wire does not, it keeps buffering).
+ */
+export function wireBuffered (wire: WireLike): () => number {
+  const state = (wire as unknown as { _readableState: { buffered: number } })._readableState
+  return () => state.buffered
 }
 
 /**

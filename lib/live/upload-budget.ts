@@ -24,7 +24,8 @@
  * its burst bounded by patches/client-throttle.ts). Its queue is counted as unsent bytes; it is not
  * "stuck" (its bytes are not in the connection: they wait their turn).
  *
- * Wires whose connection does not count bytes (WebRTC) are left out: their requests are admitted.
+ * Wires whose connection does not count bytes (WebRTC) are left out: their requests are admitted,
+ * and only their own buffer is bounded (MAX_UNSENT_BYTES).
  * The budget is per torrent, so the broadcaster's own relay policy and the swarm both see the same
  * signal: a saturated peer sheds load to its neighbours.
  */
@@ -62,6 +63,8 @@ interface Meter { owed: () => number, pushed: () => number, sent: () => number, 
 
 export class UploadBudget {
   private meters = new Map<object, Meter>()
+  /** Wires outside the budget (their connection counts no bytes): only what they buffer is bounded. */
+  private buffers = new Map<object, { buffered: () => number, drop: () => void }>()
   private timer: ReturnType<typeof setInterval> | null = null
   /** Drain rate estimate, bytes/s. */
   rate = 0
@@ -75,7 +78,7 @@ export class UploadBudget {
    */
   watch (torrent: TorrentLike, wire: WireLike): void {
     const conn = patches.connBytes(torrent, wire)
-    if (!conn) return
+    if (!conn) { this.watchBuffer(wire); return }
     this.add(wire, patches.owedBytes(wire), patches.countPushed(wire), conn.sent, conn.waiting, () => wire.destroy())
     patches.admitRequests(wire, (length) => this.admit(length))
     wire.once('close', () => this.remove(wire))
@@ -88,19 +91,34 @@ export class UploadBudget {
   private add (wire: object, owed: () => number, pushed: () => number, sent: () => number, waiting: () => number, drop: () => void): void {
     const s = sent()
     this.meters.set(wire, { owed, pushed, sent, waiting, drop, sent0: s, lastSent: s, stuck: 0 })
-    if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), TICK_MS)
-      this.timer.unref?.()
-    }
+    this.startTicking()
+  }
+
+  /**
+   * A wire whose connection counts no bytes (WebRTC) is left out of the budget, but not out of the
+   * bound on what we hold for it: its own buffer, past MAX_UNSENT_BYTES, closes it.
+   */
+  private watchBuffer (wire: WireLike): void {
+    this.buffers.set(wire, { buffered: patches.wireBuffered(wire), drop: () => wire.destroy() })
+    this.startTicking()
+    wire.once('close', () => this.remove(wire))
+  }
+
+  private startTicking (): void {
+    if (this.timer) return
+    this.timer = setInterval(() => this.tick(), TICK_MS)
+    this.timer.unref?.()
   }
 
   private remove (wire: object): void {
     this.meters.delete(wire)
-    if (this.meters.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
+    this.buffers.delete(wire)
+    if (this.meters.size === 0 && this.buffers.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null }
   }
 
   close (): void {
     this.meters.clear()
+    this.buffers.clear()
     if (this.timer) clearInterval(this.timer)
     this.timer = null
   }
@@ -155,6 +173,7 @@ export class UploadBudget {
       const u = unsent(m)
       if (u > Math.max(MAX_UNSENT_BYTES, this.rate) || (m.stuck >= STUCK_TICKS && u > MAX_STUCK_BYTES)) { this.stats.dropped++; m.drop() }
     }
+    for (const b of this.buffers.values()) if (b.buffered() > MAX_UNSENT_BYTES) { this.stats.dropped++; b.drop() }
     const measured = drained * 1000 / TICK_MS
     if (this.backlog() >= MIN_QUEUE_BYTES) this.rate = this.rate === 0 ? measured : 0.7 * this.rate + 0.3 * measured
     else this.rate = Math.max(this.rate, measured)

@@ -1,6 +1,7 @@
 /** The upload budget's admission rule (lib/live/upload-budget.ts): what an uplink accepts to send soon. */
 import assert from 'node:assert/strict'
-import { IDLE_BYTES, MIN_QUEUE_BYTES, TARGET_QUEUE_MS, UploadBudget } from '../../lib/live/upload-budget.js'
+import Wire from 'bittorrent-protocol'
+import { IDLE_BYTES, MAX_UNSENT_BYTES, MIN_QUEUE_BYTES, TARGET_QUEUE_MS, TICK_MS, UploadBudget } from '../../lib/live/upload-budget.js'
 
 const BLOCK = 16384
 
@@ -35,5 +36,26 @@ describe('upload budget: admission', () => {
     b.admit(BLOCK)
     b.admit(BLOCK * 4)
     assert.deepEqual(b.stats, { admitted: 1, rejected: 1, dropped: 0 })
+  })
+})
+
+describe('upload budget: what we hold for a peer', () => {
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  it('a wire whose connection counts no bytes (WebRTC) is closed once its own buffer passes MAX_UNSENT_BYTES', async () => {
+    const b = new UploadBudget()
+    const torrent: any = { _peers: new Map() } // the wire's connection is not a net.Socket: no byte counters
+    const full: any = new (Wire as any)()
+    const fine: any = new (Wire as any)()
+    b.watch(torrent, full)
+    b.watch(torrent, fine)
+    // Nothing reads these wires, as a data channel that stopped draining: what they produce stays in them.
+    full.push(new Uint8Array(MAX_UNSENT_BYTES + 1))
+    fine.push(new Uint8Array(MAX_UNSENT_BYTES / 2))
+    await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS + 50))
+    assert.equal(full.destroyed, true)
+    assert.equal(fine.destroyed, false)
+    assert.equal(b.stats.dropped, 1)
+    fine.destroy()
+    b.close()
   })
 })
