@@ -17,7 +17,7 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: 'piece', is: 'function' },
   { where: 'Wire.prototype', path: 'reject', is: 'source', match: /_message\((?:0x10|16),/ }, // REJECT's id, sent here directly
   { where: 'Wire.prototype', path: '_onMessageLength', is: 'function' },
-  { where: 'Wire.prototype', path: '_parse', is: 'function' }, // sets _parserSize and _parser (a source check would not survive the browser bundle's minifier)
+  { where: 'Wire.prototype', path: '_parse', is: 'source', match: /\._parser\s*=/ }, // it sets _parser (and _parserSize); a match that survives the browser bundle's minifier
   { where: 'wire', path: '_parserSize', is: 'number' },
   { where: 'wire', path: 'peerRequests', is: 'array' },
   { where: 'wire', path: 'requests', is: 'array' },
