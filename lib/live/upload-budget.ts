@@ -25,7 +25,7 @@
  * "stuck" (its bytes are not in the connection: they wait their turn).
  *
  * Wires whose connection does not count bytes (WebRTC) are left out: their requests are admitted,
- * and only their own buffer is bounded (MAX_UNSENT_BYTES).
+ * and only their own buffer is bounded (watchBuffer).
  * The budget is per torrent, so the broadcaster's own relay policy and the swarm both see the same
  * signal: a saturated peer sheds load to its neighbours.
  */
@@ -59,12 +59,15 @@ import type { TorrentLike, WireLike } from '../../patches/index.js'
 /** Bytes a wire handed to its connection that the connection has not sent on yet. */
 const unsent = (m: Meter): number => Math.max(0, m.pushed() - (m.sent() - m.sent0))
 
+/** A wire outside the budget: its buffer, the bytes it pushed, what had left it at the last tick, its best drain rate (B/s). */
+interface Buffered { buffered: () => number, pushed: () => number, drop: () => void, lastOut: number, stuck: number, rate: number }
+
 interface Meter { owed: () => number, pushed: () => number, sent: () => number, waiting: () => number, drop: () => void, sent0: number, lastSent: number, stuck: number }
 
 export class UploadBudget {
   private meters = new Map<object, Meter>()
   /** Wires outside the budget (their connection counts no bytes): only what they buffer is bounded. */
-  private buffers = new Map<object, { buffered: () => number, drop: () => void }>()
+  private buffers = new Map<object, Buffered>()
   private timer: ReturnType<typeof setInterval> | null = null
   /** Drain rate estimate, bytes/s. */
   rate = 0
@@ -96,10 +99,13 @@ export class UploadBudget {
 
   /**
    * A wire whose connection counts no bytes (WebRTC) is left out of the budget, but not out of the
-   * bound on what we hold for it: its own buffer, past MAX_UNSENT_BYTES, closes it.
+   * bound on what we hold for it: its own buffer closes it past MAX_STUCK_BYTES once nothing has
+   * left it for STUCK_TICKS ticks, or past max(MAX_UNSENT_BYTES, two seconds at the best rate it
+   * drained at). Its requests are admitted without the budget, so a fast peer may legitimately
+   * have megabytes on their way.
    */
   private watchBuffer (wire: WireLike): void {
-    this.buffers.set(wire, { buffered: patches.wireBuffered(wire), drop: () => wire.destroy() })
+    this.buffers.set(wire, { buffered: patches.wireBuffered(wire), pushed: patches.countPushed(wire), drop: () => wire.destroy(), lastOut: 0, stuck: 0, rate: 0 })
     this.startTicking()
     wire.once('close', () => this.remove(wire))
   }
@@ -173,7 +179,14 @@ export class UploadBudget {
       const u = unsent(m)
       if (u > Math.max(MAX_UNSENT_BYTES, this.rate) || (m.stuck >= STUCK_TICKS && u > MAX_STUCK_BYTES)) { this.stats.dropped++; m.drop() }
     }
-    for (const b of this.buffers.values()) if (b.buffered() > MAX_UNSENT_BYTES) { this.stats.dropped++; b.drop() }
+    for (const b of this.buffers.values()) {
+      const held = b.buffered()
+      const out = b.pushed() - held
+      b.stuck = out === b.lastOut && held > 0 ? b.stuck + 1 : 0
+      b.rate = Math.max(0.9 * b.rate, (out - b.lastOut) * 1000 / TICK_MS)
+      b.lastOut = out
+      if (held > Math.max(MAX_UNSENT_BYTES, 2 * b.rate) || (b.stuck >= STUCK_TICKS && held > MAX_STUCK_BYTES)) { this.stats.dropped++; b.drop() }
+    }
     const measured = drained * 1000 / TICK_MS
     if (this.backlog() >= MIN_QUEUE_BYTES) this.rate = this.rate === 0 ? measured : 0.7 * this.rate + 0.3 * measured
     else this.rate = Math.max(this.rate, measured)

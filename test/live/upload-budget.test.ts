@@ -1,7 +1,7 @@
 /** The upload budget's admission rule (lib/live/upload-budget.ts): what an uplink accepts to send soon. */
 import assert from 'node:assert/strict'
 import Wire from 'bittorrent-protocol'
-import { IDLE_BYTES, MAX_UNSENT_BYTES, MIN_QUEUE_BYTES, TARGET_QUEUE_MS, TICK_MS, UploadBudget } from '../../lib/live/upload-budget.js'
+import { IDLE_BYTES, MAX_STUCK_BYTES, MAX_UNSENT_BYTES, MIN_QUEUE_BYTES, STUCK_TICKS, TARGET_QUEUE_MS, TICK_MS, UploadBudget } from '../../lib/live/upload-budget.js'
 
 const BLOCK = 16384
 
@@ -41,20 +41,24 @@ describe('upload budget: admission', () => {
 
 describe('upload budget: what we hold for a peer', () => {
   /* eslint-disable @typescript-eslint/no-explicit-any */
-  it('a wire whose connection counts no bytes (WebRTC) is closed once its own buffer passes MAX_UNSENT_BYTES', async () => {
+  it('a wire whose connection counts no bytes (WebRTC) is closed once its own buffer passes MAX_UNSENT_BYTES, or MAX_STUCK_BYTES while it does not drain', async () => {
     const b = new UploadBudget()
     const torrent: any = { _peers: new Map() } // the wire's connection is not a net.Socket: no byte counters
     const full: any = new (Wire as any)()
+    const stuck: any = new (Wire as any)()
     const fine: any = new (Wire as any)()
-    b.watch(torrent, full)
-    b.watch(torrent, fine)
+    for (const w of [full, stuck, fine]) b.watch(torrent, w)
     // Nothing reads these wires, as a data channel that stopped draining: what they produce stays in them.
     full.push(new Uint8Array(MAX_UNSENT_BYTES + 1))
-    fine.push(new Uint8Array(MAX_UNSENT_BYTES / 2))
+    stuck.push(new Uint8Array(MAX_STUCK_BYTES + 1))
+    fine.push(new Uint8Array(MAX_STUCK_BYTES / 2))
     await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS + 50))
-    assert.equal(full.destroyed, true)
+    assert.equal(full.destroyed, true, 'over MAX_UNSENT_BYTES')
+    assert.equal(stuck.destroyed, false, 'not yet: it may drain')
+    await new Promise((resolve) => setTimeout(resolve, (STUCK_TICKS + 1) * TICK_MS))
+    assert.equal(stuck.destroyed, true, 'nothing left it for STUCK_TICKS ticks')
     assert.equal(fine.destroyed, false)
-    assert.equal(b.stats.dropped, 1)
+    assert.equal(b.stats.dropped, 2)
     fine.destroy()
     b.close()
   })
