@@ -61,7 +61,7 @@ export class PeerPolicy {
     // Our count cannot grow before we are ready: claims are judged from onReady. Their room costs
     // memory all the same (haveLimit follows them), so they share the same budget meanwhile.
     const held = this.host.ready ? this.claimTimers.keys() : this.early.values()
-    if (unproven && (this.host.ready ? !this.claimTimers.has(peer) : true)) {
+    if (unproven && !this.claimTimers.has(peer)) { // (no claim timer exists before we are ready)
       // Room for what peers claim but have not proved costs memory (a bitfield of the claimed
       // length per wire): all such claims together get UNPROVEN_CLAIM_BYTES, no more.
       let used = 0
