@@ -84,7 +84,8 @@ export interface StoreLike {
   failure?: Error | null
   initialSize?: number
   peek? (index: number, length: number): Uint8Array | null
-  adopt? (index: number, length: number): void
+  adopt? (index: number, length: number, unchecked?: boolean): void
+  checkAdopted? (check: (index: number, buf: Uint8Array) => boolean, damaged: (index: number) => void): void
   sync? (): void
   truncate? (count: number, cb: (err: Error | null) => void): void
 }

@@ -210,6 +210,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const page = web ? await web.serve(bc) : null
   torrent.on('error', (err: Error) => { out.error(err.message); void exit(1) })
   live.on('error', (err: Error) => { out.error(err.message); void exit(1) })
+  live.on('warning', (err: Error) => out.info(`warning: ${err.message}`)) // DAMAGED_PIECE, EQUIVOCATION, a final torrent's error
 
   const resumed = bc.resumedLength > 0 || live.count > 0
   out.event('ready', {

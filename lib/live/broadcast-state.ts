@@ -158,7 +158,8 @@ export class BroadcastStateDir implements BroadcastStatePersist {
     if (!head) return
     if (typeof store?.adopt !== 'function') throw new LiveError('BAD_STATE', 'resuming a broadcast needs the file store')
     const pl = torrent.pieceLength
-    for (let i = segments ? store.firstOnDisk ?? 0 : 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl)
+    // Unchecked: each is checked against its hash when first read (publish.ts resume()).
+    for (let i = segments ? store.firstOnDisk ?? 0 : 0; i < head.count; i++) store.adopt(i, i === head.count - 1 ? head.length - i * pl : pl, true)
   }
 
   close (): void {

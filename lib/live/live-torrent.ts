@@ -86,7 +86,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   ready = false
   destroyed = false
   error: LiveError | null = null
-  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0, adoptedPieces: 0 }
+  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0, adoptedPieces: 0, damagedPieces: 0 }
   /** After the end: the final, ordinary torrent ({ infoHash, magnetURI, torrentFile }), once verified here. */
   final: FinalTorrent | null = null
   /** After the end: the WebTorrent torrent serving the final infohash from this torrent's storage. */

@@ -49,8 +49,12 @@ export async function publish (live: LiveTorrent, p: Publication): Promise<Signe
 
 /**
  * Resuming a persisted stream: its piece hashes and its head (same signature), checked against
- * each other and against the newest stored piece; `restoreData` runs between (the store brought
- * back to the head). Then announced as publish() does.
+ * each other and against the newest stored piece (a crash may have torn it); `restoreData` runs
+ * between (the store brought back to the head). Then announced as publish() does. Every other
+ * stored piece is checked against its hash when it is first read (to serve a peer, to push, to
+ * end): reading hours of stream before going on air would keep viewers waiting, and a piece
+ * damaged on disk must not reach a peer, whose hash check would ban us for it. A damaged one is
+ * REJECTed to whoever asks (peers that hold it serve it) and reported as a DAMAGED_PIECE warning.
  */
 export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: Uint8Array[], label: string, restoreData: () => Promise<void>): Promise<void> {
   const state = live.state
@@ -65,6 +69,13 @@ export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: 
     const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))
     if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} in ${label} does not match its persisted hash`)
   }
+  store?.checkAdopted?.((i, buf) => {
+    const h = state.log.get(i)
+    return h !== null && equal(hashes.sha1(buf), h)
+  }, (i) => {
+    live.stats.damagedPieces++
+    live.emit('warning', new LiveError('DAMAGED_PIECE', `piece ${i} in ${label} does not match its hash: it is not served from here (peers that hold it still serve it)`))
+  })
   goLive(live, head, 0)
 }
 

@@ -172,11 +172,29 @@ export default class FileStore implements ChunkStore {
     return k === Infinity ? 0 : k * this.segment
   }
 
-  /** Marks chunks already on disk as present (a restarted peer whose pieces were verified before). */
-  adopt (index: number, length: number): void {
+  /**
+   * Marks chunks already on disk as present: a restarted peer whose pieces were verified before
+   * (`unchecked` false), or a resumed broadcaster's, whose bytes no one has checked since they were
+   * written (`unchecked`: each is checked whole on its first read, once checkAdopted() is called).
+   */
+  adopt (index: number, length: number, unchecked = false): void {
     this.written.set(index, true)
     if (length !== this.chunkLength) this.lengths.set(index, length)
+    if (unchecked) this.unchecked.set(index, true)
   }
+
+  /**
+   * From now on the first read of each unchecked adopted chunk reads it whole and passes it to
+   * `check`: if that fails, the chunk is dropped (`damaged(index)`, and the read fails, so a peer's
+   * request is REJECTed rather than answered with bytes that fail its hash check).
+   */
+  checkAdopted (check: (index: number, buf: Uint8Array) => boolean, damaged: (index: number) => void): void {
+    this.check = { check, damaged }
+  }
+
+  /** Adopted chunks not read since they were adopted (checked on first read: checkAdopted). */
+  private unchecked = new BitField(0, { grow: Infinity })
+  private check: { check: (index: number, buf: Uint8Array) => boolean, damaged: (index: number) => void } | null = null
 
   /**
    * The bytes at chunk `index` as they are in the file, whether or not this store wrote them (a
@@ -230,19 +248,36 @@ export default class FileStore implements ChunkStore {
     const offset = opts?.offset ?? 0
     const length = opts?.length ?? size - offset
     if (offset < 0 || length < 0 || offset + length > size) return process.nextTick(done, new Error('Chunk range out of bounds'))
-    try {
-      const out = Buffer.alloc(length)
-      const [fd, pos] = this.locate(index, offset)!
-      let got = 0
-      while (got < length) {
-        const n = readSync(fd, out, got, length - got, pos + got)
-        if (n === 0) throw new Error('Chunk truncated on disk')
-        got += n
+    if (this.check && this.unchecked.get(index)) {
+      // First read since adopted unchecked: the whole chunk, against its hash, once.
+      this.unchecked.set(index, false)
+      let whole: Uint8Array | null = null
+      try { whole = this.read(index, 0, size) } catch {}
+      if (!whole || !this.check.check(index, whole)) {
+        this.written.set(index, false)
+        this.check.damaged(index)
+        return process.nextTick(done, new Error(`Chunk ${index} damaged on disk`))
       }
-      process.nextTick(done, null, out)
+      return process.nextTick(done, null, Buffer.from(whole.buffer, whole.byteOffset + offset, length))
+    }
+    try {
+      process.nextTick(done, null, this.read(index, offset, length))
     } catch (e) {
       process.nextTick(done, e as Error)
     }
+  }
+
+  /** `length` bytes of chunk `index` from `offset`, as they are on disk (throws if the file is short). */
+  private read (index: number, offset: number, length: number): Buffer {
+    const out = Buffer.alloc(length)
+    const [fd, pos] = this.locate(index, offset)!
+    let got = 0
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, pos + got)
+      if (n === 0) throw new Error('Chunk truncated on disk')
+      got += n
+    }
+    return out
   }
 
   /** Flushes file data to disk. */

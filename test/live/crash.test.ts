@@ -1,14 +1,14 @@
 /**
  * Crashes: a viewer killed with SIGKILL and restarted on its store resumes without downloading
  * again what it had verified; a viewer whose disk is full says why and corrupts nothing, and the
- * rest of the swarm is unaffected. (The broadcaster's SIGKILL and restart from --state is in
- * test/cli/resume.test.ts.)
+ * rest of the swarm is unaffected; a broadcaster resumed on a store with a damaged piece never
+ * serves it. (The broadcaster's SIGKILL and restart from --state is in test/cli/resume.test.ts.)
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeSync, closeSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../support/clients.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, once, poll, tempDir, withTimeout } from '../support/clients.js'
 import { Viewer } from '../support/viewer.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -79,4 +79,50 @@ describe('crashes', function () {
     assert.ok(data.subarray(0, delivered.length).equals(delivered), 'what the broken viewer delivered is a prefix of the broadcast')
     assert.equal(errors[0]?.code, 'STORE_FAILED')
   })
+
+  it('a broadcaster resumed on a state whose stored piece was damaged on disk never serves it: it warns, REJECTs it, and a viewer gets it from a peer that holds it', async () => {
+    const state = joinPath(tempDir(), 'state')
+    const c1 = await makeClient()
+    const bc1 = await broadcast(c1, { name: 'damaged.bin', pieceLength: PL, state })
+    const data = bytes(PL * 40, 33) // whole pieces: all published before the end
+    const pieces = Math.ceil(data.length / PL)
+    const holderClient = await makeClient()
+    const holder = join(holderClient, bc1.magnetURI, [c1], { from: 'start' })
+    await air(bc1, data, { pauseMs: 2 })
+    await poll(() => holder.live?.count === pieces && Array.from({ length: pieces }, (_, i) => holder.bitfield.get(i)).every(Boolean), 60_000, 'the holder has every piece')
+    // The broadcaster stops (its state kept) and a bad sector hits piece 13 of its stored bytes.
+    bc1.close()
+    await new Promise<void>((resolve) => c1.destroy(() => resolve()))
+    const file = findFile(state, 'damaged.bin')
+    const fd = openSync(file, 'r+')
+    writeSync(fd, Buffer.alloc(100, 0xee), 0, 100, 13 * PL + 500)
+    closeSync(fd)
+    const c2 = await makeClient()
+    const bc2 = await broadcast(c2, { name: 'damaged.bin', state })
+    assert.equal(bc2.resumedLength, data.length)
+    const warned = once<any>(bc2.live, 'warning')
+    holder.addPeer(addr(c2))
+    // A viewer that can reach only the broadcaster asks it for piece 13, and is refused, not fed bad bytes.
+    const vc = await makeClient()
+    const viewer = join(vc, bc2.magnetURI, [c2], { from: 'start' })
+    const out = collect(viewer.live.createReadStream())
+    const w = await withTimeout(warned, 60_000, 'DAMAGED_PIECE warning')
+    assert.equal(w.code, 'DAMAGED_PIECE')
+    assert.match(w.message, /piece 13 /)
+    assert.equal(bc2.live.stats.damagedPieces, 1)
+    viewer.addPeer(addr(holderClient))
+    await bc2.end()
+    assert.ok((await withTimeout(out, 60_000, 'viewer read')).equals(data), 'the viewer\'s bytes are exactly the broadcast (piece 13 from the holder)')
+    assert.equal(viewer.live.stats.corruptPieces, 0, 'no corrupt piece reached the viewer')
+    assert.equal(viewer.live.stats.bannedPeers, 0, 'the viewer banned no one')
+  })
 })
+
+/** The file called `name` somewhere under `dir`. */
+function findFile (dir: string, name: string): string {
+  for (const e of readdirSync(dir)) {
+    const p = joinPath(dir, e)
+    if (statSync(p).isDirectory()) { try { return findFile(p, name) } catch {} } else if (e === name) return p
+  }
+  throw new Error(`${name} not found under ${dir}`)
+}
