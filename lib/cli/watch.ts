@@ -50,7 +50,7 @@ export const WATCH_USAGE = `usage: webtorrent-live watch MAGNET_OR_TORRENT_FILE 
   --store DIR             keep the stream's pieces in DIR (default: a temporary folder, removed on
                           exit); a watch restarted with the same DIR reuses the pieces it verified
   --json                  one JSON event a line on stdout (ready, renamed, no-peers, head, skipped,
-                          ended, done, error)
+                          ended, done, stopped, error)
   --quiet, -q             no progress on stderr
 
 Without --out, --stdout, --http or a player, the stream is written to ./NAME (NAME: the stream's
@@ -348,7 +348,17 @@ export async function runWatch (argv: string[]): Promise<void> {
     stoppedP.then(() => ({ kind: 'signal' as const })),
     ...(playerExited ? [playerExited.then(() => ({ kind: 'player' as const }))] : [])
   ])
-  if (outcome.kind === 'signal') { out.clearStatus(); return await exit(0) }
+  if (outcome.kind === 'signal') {
+    out.clearStatus()
+    // A recording stopped before the end is incomplete: said so, and not a success to a script
+    // (exit 130, as before the stream started). Watching (a player, --http, --stdout) stops with 0.
+    if (target) {
+      out.event('stopped', { bytes: written, out: target, complete: false })
+      out.info(`stopped before the end: ${written} bytes in ${target}; the recording is incomplete`)
+      return await exit(130)
+    }
+    return await exit(0)
+  }
   if (outcome.kind === 'player' && !keepSeeding) { out.info('player closed'); return await exit(0) }
   if (outcome.kind === 'done') {
     clearInterval(lonely)

@@ -182,7 +182,7 @@ describe('cli: never destroy a file, leave nothing behind', function () {
     assert.deepEqual(readdirSync(here), [], 'the empty --store folder made for it is gone too')
   })
 
-  it('a second Ctrl-C exits at once and still removes the temporary folder; Ctrl-C while recording exits 0 with the bytes so far and nothing left', async () => {
+  it('a second Ctrl-C exits at once and still removes the temporary folder; Ctrl-C while recording exits 130 (incomplete, said) with the bytes so far and nothing left', async () => {
     const twice = new Cli(['watch', NOBODY, '--no-dht', '--json'])
     await twice.event('ready')
     twice.proc.kill('SIGINT')
@@ -198,8 +198,11 @@ describe('cli: never destroy a file, leave nothing behind', function () {
     const rec = new Cli(['watch', ready.magnetURI, '--peer', `127.0.0.1:${String(ready.port)}`, '--no-dht', '--out', join(dir, 'rec.ts'), '--json'])
     await rec.event('head', 30_000, (e) => e.pieces >= 10)
     assert.equal(leftovers(rec).length, 1)
-    await rec.interrupt(0)
+    await rec.interrupt(130) // a recording stopped before the end is not a success
     assert.deepEqual(leftovers(rec), [], 'the temporary store is gone')
+    const stopped = rec.events.find((e: any) => e.event === 'stopped')
+    assert.ok(stopped && stopped.complete === false, 'a stopped event says the recording is incomplete')
+    assert.match(rec.stderr, /stopped before the end: \d+ bytes in .*rec\.ts; the recording is incomplete/)
     const got = readFileSync(join(dir, 'rec.ts'))
     assert.ok(got.equals(data.subarray(0, got.length)), `a prefix of the stream (${got.length} bytes)`)
     await bc.kill() // (its own Ctrl-C is not what this tests)
