@@ -233,7 +233,9 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       source_relay: src.relay,
       // Pieces that reached viewers by PUSH (lib/live/push.ts), of pieces verified by viewers.
       push_received: views.reduce((a: number, v: any) => a + (v.pushReceived ?? 0), 0),
-      push: views.reduce((a: any, v: any) => { for (const [k, x] of Object.entries(v.push ?? {})) a[k] = (a[k] ?? 0) + (x as number); return a }, {})
+      push: views.reduce((a: any, v: any) => { for (const [k, x] of Object.entries(v.push ?? {})) a[k] = (a[k] ?? 0) + (x as number); return a }, {}),
+      // Viewers' upload budgets (upload-budget.ts): requests admitted and REJECTed, connections dropped.
+      viewer_budget: views.reduce((a: any, v: any) => { for (const [k, x] of Object.entries(v.budget ?? {})) a[k] = (a[k] ?? 0) + (x as number); return a }, {})
     }
   } finally {
     await stopEverything()

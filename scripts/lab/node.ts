@@ -283,7 +283,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
         pieceUp: n.pieceUp, pieceDown: n.pieceDown, duplicateBytes: dup, wireBytes: shaper.counter(n.node).wireBytes,
         stalls: shaper.counter(n.node).stalls, maxBacklog: shaper.counter(n.node).maxBacklog, bans: n.bans, wires: n.wires,
         trace: tracing ? [...n.trace].map(([i, t]) => [i, t.have, t.req, t.reqTo, t.block, t.from, t.rejects, t.push, t.pushFrom]) : undefined,
-        signatureChecks: live?.signatureChecks ?? 0, pushReceived: live?.push?.stats.received ?? 0, push: live?.push?.stats
+        signatureChecks: live?.signatureChecks ?? 0, pushReceived: live?.push?.stats.received ?? 0, push: live?.push?.stats, budget: live?.uploads?.stats
       })
     }
     const src = nodes.get(0)
