@@ -5,12 +5,19 @@
  * holding the holder's pid, for as long as the state is open.
  *
  * A lock whose pid is no longer alive (SIGKILL, a power cut) is stale and taken over: resuming
- * after a crash is what the state folder is for. The broadcaster's browser twin holds a Web Lock
+ * after a crash is what the state folder is for. Of several broadcasters taking over one stale lock
+ * at the same instant, one gets it (see lockStateFolder). The broadcaster's browser twin holds a Web Lock
  * instead (broadcast-state-idb.ts).
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { LiveError } from '../protocol/result.js'
+
+/** Tries at the lock before giving up (each lost to another process taking over a stale one; 2 ms apart). */
+const MAX_ATTEMPTS = 500
+/** A takeover file this old was left by a process that died while taking over (it holds it for microseconds). */
+const TAKEOVER_STALE_MS = 10_000
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 
 /** Lock files held by this process: its own pid in a lock it does not hold is a reused pid. */
 const held = new Set<string>()
@@ -50,14 +57,22 @@ function busy (dir: string, pid: number | null): LiveError {
  */
 export function lockStateFolder (dir: string): () => void {
   const path = join(dir, 'lock')
-  if (!createExclusive(path)) {
+  for (let attempt = 0; !createExclusive(path); attempt++) {
     const pid = holder(path)
     const mine = pid === process.pid && held.has(path)
-    if (pid === null || mine || (pid !== process.pid && alive(pid))) throw busy(dir, pid)
-    // Stale: its holder is gone. (Two broadcasters taking over the same stale lock in the same
-    // millisecond could both get in; the exclusive create below narrows that, it cannot close it.)
-    try { unlinkSync(path) } catch {}
-    if (!createExclusive(path)) throw busy(dir, holder(path))
+    if (pid === null || mine || (pid !== process.pid && alive(pid)) || attempt >= MAX_ATTEMPTS) throw busy(dir, pid)
+    // Stale: its holder is gone. It is deleted under DIR/lock.takeover (created exclusively), after
+    // checking under it that the lock still names the dead pid: a lock deleted by name without
+    // that could be one another broadcaster had just taken over, and both would get in. Whoever
+    // then creates the lock first has the folder.
+    const takeover = `${path}.takeover`
+    if (createExclusive(takeover)) {
+      try { if (holder(path) === pid) unlinkSync(path) } finally { unlinkSync(takeover) }
+    } else {
+      // Another is taking over (or died doing so, in the microseconds it holds it: stale after TAKEOVER_STALE_MS).
+      try { if (statSync(takeover).mtimeMs < Date.now() - TAKEOVER_STALE_MS) unlinkSync(takeover) } catch {}
+      Atomics.wait(PAUSE, 0, 0, 2)
+    }
   }
   held.add(path)
   const release = (): void => {
