@@ -205,7 +205,9 @@ describe('browsers (headless Chromium, WebRTC)', function () {
     const a = env.client()
     const bc = await broadcast(a, { name: 'card.mp4', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
     const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId, live: bc.live })
-    const card = testCard({ seconds: 16 })
+    // Up to a minute: the encoder is stopped (SIGINT: ffmpeg finishes the file) once the pages have
+    // played, so a slow machine never sees the broadcast end before they start.
+    const card = testCard({ seconds: 60 })
     const airing = new Promise<void>((resolve, reject) => card.stream.pipe(bc.createWriteStream()).on('finish', resolve).on('error', reject))
     try {
       const { start, edge: live, s2, l2 } = await playsWhileAiring(env, site.url, bc.live, 'fragmented MP4') // the live edge starts at a moof
@@ -214,6 +216,7 @@ describe('browsers (headless Chromium, WebRTC)', function () {
       assert.ok(typeof s2.player.delayMs === 'number' && s2.player.delayMs >= 0, `delay measured (${s2.player.delayMs} ms; bench:latency gives figures)`)
       assert.deepEqual(s2.errors, [])
       assert.equal(s2.player.error, null)
+      card.process.kill('SIGINT')
       await airing
       await waitStats(start, (s) => s.ended && s.player.ended, 30_000, 'the page saw the end')
       // After the end the page is an ordinary player of the finished recording, for the live-edge

@@ -33,7 +33,9 @@ describe('browsers: WebM plays in the page', function () {
     const a = env.client()
     const bc = await broadcast(a, { name: 'card.webm', pieceLength: PL, announce: [env.tracker!.url], path: env.dir() })
     const site = await env.page({ magnetURI: bc.magnetURI, broadcasterPeerId: a.peerId, live: bc.live })
-    const ff = liveWebM(20)
+    // Up to a minute: the encoder is stopped (SIGINT: ffmpeg finishes the file) once the pages have
+    // played, so a slow machine never sees the broadcast end before they start.
+    const ff = liveWebM(60)
     const airing = new Promise<void>((resolve, reject) => ff.stdout!.pipe(bc.createWriteStream()).on('finish', resolve).on('error', reject))
     try {
       const { start, s2, l2 } = await playsWhileAiring(env, site.url, bc.live, 'WebM')
@@ -49,6 +51,7 @@ describe('browsers: WebM plays in the page', function () {
       assert.deepEqual(s2.errors, [])
       assert.equal(s2.player.error, null)
       assert.equal(l2.player.error, null)
+      ff.kill('SIGINT')
       await airing
       await waitStats(start, (s) => s.ended && s.player.ended, 30_000, 'the page saw the end')
     } finally {
