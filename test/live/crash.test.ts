@@ -101,8 +101,8 @@ describe('crashes', function () {
     const bc2 = await broadcast(c2, { name: 'damaged.bin', state })
     assert.equal(bc2.resumedLength, data.length)
     const warned = once<any>(bc2.live, 'warning')
-    holder.addPeer(addr(c2))
-    // A viewer that can reach only the broadcaster asks it for piece 13, and is refused, not fed bad bytes.
+    // A viewer that can reach only the broadcaster (the holder is connected to no one now) asks it
+    // for piece 13, and is refused, not fed bad bytes.
     const vc = await makeClient()
     const viewer = join(vc, bc2.magnetURI, [c2], { from: 'start' })
     const out = collect(viewer.live.createReadStream())
