@@ -12,25 +12,36 @@ import { tempDir } from '../support/clients.js'
 
 const LOCK = new URL('../../lib/live/state-lock.js', import.meta.url).href
 
-/** One contender: waits for the instant `at`, then takes the lock; prints won or busy, holds it `holdMs`. */
+/**
+ * One contender: waits for the instant `at`, takes the lock, prints won or busy, and holds it until
+ * its stdin ends (the test ends it once every contender has answered: one that started late must
+ * find the winner still holding, not a folder it has released).
+ */
 const CONTENDER = `
 const { lockStateFolder } = await import(process.argv[1])
-const [dir, at, holdMs] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])]
+const [dir, at] = [process.argv[2], Number(process.argv[3])]
 while (Date.now() < at) {}
 let won = false
 try { lockStateFolder(dir); won = true } catch (err) { if (err.code !== 'STATE_BUSY') throw err }
 process.stdout.write(won ? 'won' : 'busy')
-setTimeout(() => {}, holdMs)
+process.stdin.resume()
+process.stdin.on('end', () => process.exit(0))
 `
 
-function contend (dir: string, at: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', CONTENDER, LOCK, dir, String(at), '500'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    p.stdout.on('data', (b: Buffer) => { out += b.toString() })
+interface Contender { answer: Promise<string>, exited: Promise<void>, release: () => void }
+
+function contend (dir: string, at: number): Contender {
+  const p = spawn(process.execPath, ['--input-type=module', '-e', CONTENDER, LOCK, dir, String(at)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise<void>((resolve, reject) => {
     p.once('error', reject)
-    p.once('exit', (code) => code === 0 ? resolve(out) : reject(new Error(`contender exited ${String(code)}`)))
+    p.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`contender exited ${String(code)}`)))
   })
+  const answer = new Promise<string>((resolve, reject) => {
+    let out = ''
+    p.stdout!.on('data', (b: Buffer) => { out += b.toString(); if (out === 'won' || out === 'busy') resolve(out) })
+    exited.then(() => reject(new Error('contender exited without answering')), reject)
+  })
+  return { answer, exited, release: () => p.stdin!.end() }
 }
 
 describe('state folder lock: a stale lock taken over at once by several', function () {
@@ -44,7 +55,10 @@ describe('state folder lock: a stale lock taken over at once by several', functi
       mkdirSync(dir)
       writeFileSync(join(dir, 'lock'), `${dead}\n`)
       const at = Date.now() + 700 // every contender is started and spinning by then
-      const results = await Promise.all(Array.from({ length: 6 }, () => contend(dir, at)))
+      const cs = Array.from({ length: 6 }, () => contend(dir, at))
+      const results = await Promise.all(cs.map((c) => c.answer))
+      for (const c of cs) c.release()
+      await Promise.all(cs.map((c) => c.exited))
       assert.equal(results.filter((r) => r === 'won').length, 1, `round ${round}: ${results.join(' ')}`)
       assert.equal(results.filter((r) => r === 'busy').length, 5)
       assert.deepEqual(readdirSync(dir), [], 'the winner released the lock at its exit, and no stale lock was left aside')
