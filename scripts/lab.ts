@@ -121,6 +121,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+/** Counters of every viewer (objects of numbers, some missing) summed key by key. */
+function sumCounters (all: Array<Record<string, number> | undefined>): Record<string, number> {
+  const sum: Record<string, number> = {}
+  for (const c of all) for (const [k, x] of Object.entries(c ?? {})) sum[k] = (sum[k] ?? 0) + x
+  return sum
+}
+
 async function runOnce (viewers: number): Promise<Record<string, unknown>> {
   const started = Date.now()
   const params: ModelParams = { viewers, seed, rate, delayMin, delayMax, mix, resourceIndex, sourceUplink, loss, sndbuf, uploadLimit }
@@ -233,9 +240,9 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
       source_relay: src.relay,
       // Pieces that reached viewers by PUSH (lib/live/push.ts), of pieces verified by viewers.
       push_received: views.reduce((a: number, v: any) => a + (v.pushReceived ?? 0), 0),
-      push: views.reduce((a: any, v: any) => { for (const [k, x] of Object.entries(v.push ?? {})) a[k] = (a[k] ?? 0) + (x as number); return a }, {}),
+      push: sumCounters(views.map((v: any) => v.push)),
       // Viewers' upload budgets (upload-budget.ts): requests admitted and REJECTed, connections dropped.
-      viewer_budget: views.reduce((a: any, v: any) => { for (const [k, x] of Object.entries(v.budget ?? {})) a[k] = (a[k] ?? 0) + (x as number); return a }, {})
+      viewer_budget: sumCounters(views.map((v: any) => v.budget))
     }
   } finally {
     await stopEverything()

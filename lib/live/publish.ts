@@ -63,16 +63,14 @@ export async function resume (live: LiveTorrent, head: SignedHead, pieceHashes: 
   if (!await state.restoreHead(head)) throw new LiveError('BAD_STATE', `the head in ${label} does not match its persisted piece hashes`)
   await restoreData()
   const store = patches.rawStore(live.torrent)
+  const matches = (i: number, buf: Uint8Array): boolean => { const h = state.log.get(i); return h !== null && equal(hashes.sha1(buf), h) }
   if (head.count > 0 && store) {
     // The newest piece must still be the one the head commits to.
     const last = head.count - 1
     const buf: Uint8Array = await new Promise((resolve, reject) => store.get(last, (err: Error | null, b?: Uint8Array) => err ? reject(err) : resolve(b!)))
-    if (!equal(hashes.sha1(buf), state.log.get(last)!)) throw new LiveError('BAD_STATE', `piece ${last} in ${label} does not match its persisted hash`)
+    if (!matches(last, buf)) throw new LiveError('BAD_STATE', `piece ${last} in ${label} does not match its persisted hash`)
   }
-  store?.checkAdopted?.((i, buf) => {
-    const h = state.log.get(i)
-    return h !== null && equal(hashes.sha1(buf), h)
-  }, (i) => {
+  store?.checkAdopted?.(matches, (i) => {
     live.stats.damagedPieces++
     live.emit('warning', new LiveError('DAMAGED_PIECE', `piece ${i} in ${label} does not match its hash: it is not served from here (peers that hold it still serve it)`))
   })
