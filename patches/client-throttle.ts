@@ -60,3 +60,16 @@ export function shortUploadBurst (client: object): void {
   }
   apply()
 }
+
+/**
+ * The rate `client`'s upload limit lets through now, bytes a second (Infinity: no limit, or not a
+ * client this file adapts). Read at each call: the app may change the limit (client.throttleUpload).
+ */
+export function uploadLimit (client: object | undefined): () => number {
+  const group = (client as Partial<ThrottlingClient> | undefined)?.throttleGroups?.up
+  if (!group || typeof group.getEnabled !== 'function') return () => Infinity
+  return () => {
+    const b = group.bucket
+    return group.getEnabled() && b.tokensPerInterval > 0 && b.interval > 0 ? b.tokensPerInterval * 1000 / b.interval : Infinity
+  }
+}

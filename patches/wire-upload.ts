@@ -9,6 +9,7 @@
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
  *   cancelRequests()    our requests for a piece that came otherwise (pushed: lib/live/push.ts) are cancelled
  *   peerRequested()     whether the peer has asked us for a block of a piece (push.ts does not push it to it)
+ *   blockArriving()     whether a large message (a block) from the peer is arriving now, partly here
  */
 import { connOf } from './torrent-peers.js'
 import { REJECT } from './wire-requests.js'
@@ -18,12 +19,15 @@ export const REQUIRES: readonly Requirement[] = [
   { where: 'Wire.prototype', path: '_onTimeout', is: 'function' },
   { where: 'Wire.prototype', path: '_onRequest', is: 'function' },
   { where: 'Wire.prototype', path: '_onTimeout', is: 'source', match: /emit\(["']timeout["']\)/ },
+  { where: 'Wire.prototype', path: '_resetTimeout', is: 'function' },
   { where: 'Wire.prototype', path: 'cancel', is: 'function' },
   { where: 'Wire.prototype', path: 'push', is: 'function' },
   { where: 'Wire.prototype', path: '_message', is: 'function' },
   { where: 'wire', path: 'requests', is: 'array' },
   { where: 'wire', path: 'amChoking', is: 'boolean' },
-  { where: 'wire', path: '_readableState.buffered', is: 'number' }
+  { where: 'wire', path: '_readableState.buffered', is: 'number' },
+  { where: 'wire', path: '_parserSize', is: 'number' },
+  { where: 'wire', path: '_bufferSize', is: 'number' }
 ]
 
 /** Counts the bytes a wire hands to its connection (after encryption). Returns the counter. */
@@ -95,12 +99,17 @@ export function admitRequests (wire: WireLike, admit: (length: number) => boolea
  * stock bittorrent-protocol fails the oldest request and emits 'timeout', on which WebTorrent
  * destroys the wire. Where `keep()` says so, every pending request is cancelled instead (BEP 3
  * CANCEL; WebTorrent asks other peers for those blocks) and the wire stays: a peer on a slow or
- * lossy link that is busy serving others is still a neighbour worth having in a live swarm.
+ * lossy link that is busy serving others is still a neighbour worth having in a live swarm. Where
+ * it says 'wait' (a block is arriving), the requests stay and the timeout starts again.
  */
-export function onRequestTimeout (wire: WireLike, keep: () => boolean): void {
+export function onRequestTimeout (wire: WireLike, keep: () => boolean | 'wait'): void {
   const stock = wire._onTimeout
   wire._onTimeout = function (this: WireLike) {
-    if (this.destroyed || !keep()) return stock.call(this)
+    if (this.destroyed) return stock.call(this)
+    const k = keep()
+    if (k === false) return stock.call(this)
+    // 'wait': a block is arriving; the requests stay and the timeout starts again.
+    if (k === 'wait') { (this as unknown as { _resetTimeout: (again: boolean) => void })._resetTimeout(true); return }
     for (const r of [...this.requests]) this.cancel(r.piece, r.offset, r.length)
   }
 }
@@ -116,4 +125,18 @@ export function cancelRequests (torrent: TorrentLike, index: number): void {
 /** Whether the peer on `wire` has a pending request of ours to serve for piece `index`. */
 export function peerRequested (wire: WireLike, index: number): boolean {
   return wire.peerRequests.some((r) => r.piece === index)
+}
+
+/** A message at least this long whose first bytes are here is taken for a block on its way (a PIECE or PUSH). */
+const LARGE_MESSAGE = 1024
+
+/**
+ * Whether a large message from the peer (a block: its length said it is at least LARGE_MESSAGE
+ * bytes) is arriving: part of it is buffered and the parser waits for the rest. A peer on a narrow
+ * uplink sending us a 16 KiB block for longer than our request timeout is slow, not holding our
+ * requests back.
+ */
+export function blockArriving (wire: WireLike): boolean {
+  const w = wire as unknown as { _parserSize: number, _bufferSize: number }
+  return w._parserSize >= LARGE_MESSAGE && w._bufferSize > 0
 }

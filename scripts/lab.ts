@@ -201,7 +201,11 @@ async function runOnce (viewers: number): Promise<Record<string, unknown>> {
         const done = ok.reduce((a, s) => a + s.done, 0)
         const joined = ok.reduce((a, s) => a + s.joined, 0)
         if (done >= joined) break
-        if (Date.now() > deadline) { log(`stopped waiting: ${joined - done} viewers still reading`); break }
+        if (Date.now() > deadline) {
+          log(`stopped waiting: ${joined - done} viewers still reading`)
+          for (const { proc } of procs) for (const line of (await proc.call('stuck', {}, 20_000).catch(() => ({ lines: [] }))).lines) log(`  ${line}`)
+          break
+        }
         await sleep(2000)
       }
     } finally {

@@ -10,7 +10,10 @@
  * forwards a new head at once to HEAD_FANOUT peers lacking it, chosen at random, and to every
  * peer lacking it that has gone quiet (no head to or from it, no HAVE from it, for HEAD_QUIET_MS:
  * a peer that depends on us); HEAD_SWEEP_MS after the newest head, if no newer one came, to every
- * peer still lacking it. An end goes to every peer at once.
+ * peer still lacking it. Where heads come further apart than that (a low bitrate), quiet means
+ * silent for two of their average intervals, and the sweep waits one and a half. A peer that
+ * announced a piece (HAVE) holds a head covering it: it lacks no head up to that piece's. An end
+ * goes to every peer at once.
  *
  * The broadcaster's own heads are spread the same way (`spread`), plus to each peer it tells of a
  * new piece, just before it tells it (relay-policy.ts): sent to every peer at once, its HEADs cost
@@ -43,6 +46,9 @@ export class HeadSync {
   /** Heads are checked one at a time, in the order they came. */
   private queue: Promise<unknown> = Promise.resolve()
   private sweep: ReturnType<typeof setTimeout> | null = null
+  /** When the newest head was forwarded, and the average time between heads (EWMA, ms). */
+  private lastAt = 0
+  private gap = 0
 
   constructor (private readonly live: LiveTorrent) {}
 
@@ -108,10 +114,16 @@ export class HeadSync {
     const live = this.live
     const r = rank(head)
     const lacking = [...live.peers].filter((p) => p.supported && p.knownRank < r)
-    if (head.ended || lacking.length <= HEAD_FANOUT) { for (const p of lacking) this.send(p); return }
     const now = Date.now()
+    if (this.lastAt > 0) this.gap = this.gap === 0 ? now - this.lastAt : 0.8 * this.gap + 0.2 * (now - this.lastAt)
+    this.lastAt = now
+    if (head.ended || lacking.length <= HEAD_FANOUT) { for (const p of lacking) this.send(p); return }
+    // Quiet and sweep are measured against the stream's own pace: where heads come seconds apart
+    // (a low bitrate), every peer has been silent for a second before each, and each head went to
+    // every peer at once (at 32 kbit/s in 16 KiB pieces, control bytes were 0.97× the piece bytes).
+    const quietMs = Math.max(HEAD_QUIET_MS, 2 * this.gap)
     const others: Peer[] = []
-    for (const p of lacking) { if (now - p.heardAt >= HEAD_QUIET_MS) this.send(p); else others.push(p) }
+    for (const p of lacking) { if (now - p.heardAt >= quietMs) this.send(p); else others.push(p) }
     for (let k = 0; k < HEAD_FANOUT && k < others.length; k++) { // a partial Fisher-Yates shuffle
       const j = k + Math.floor(Math.random() * (others.length - k))
       const p = others[j]!
@@ -122,7 +134,7 @@ export class HeadSync {
     this.sweep = setTimeout(() => {
       this.sweep = null
       if (!live.destroyed && live.state?.head && rank(live.state.head) === r) this.announce()
-    }, HEAD_SWEEP_MS)
+    }, Math.max(HEAD_SWEEP_MS, 1.5 * this.gap))
     this.sweep.unref?.()
   }
 

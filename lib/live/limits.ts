@@ -22,6 +22,13 @@ export const SLOW_PEER_MS = 10_000
 /** After a peer REJECTs a request of ours (its uplink is full: upload-budget.ts), it is not asked again for this long. */
 export const REJECTED_BACKOFF_MS = 150
 /**
+ * Each further REJECT in a row from the same peer (no block from it in between) doubles its
+ * back-off, up to this. A peer whose upload limit cannot serve a block in time rejects every
+ * request (upload-budget.ts, MAX_SERVE_MS): asked again every 150 ms, 50 viewers of a 16 kbit/s
+ * stream spent more upload on REQUEST and REJECT than on pieces.
+ */
+export const MAX_REJECTED_BACKOFF_MS = 1000
+/**
  * A viewer asks the broadcaster last (request-routing.ts): only for pieces no other peer it may ask
  * holds, until no piece has become its own for this long. Then the swarm is not serving it (a
  * holder that sits on our requests, or a scheduler that never asks it), and the broadcaster may

@@ -155,7 +155,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),
         pieces: () => this.torrent.pieces.length, hardLimit: MAX_PIECES,
         has: (i) => this.has(i) || i < this.window.floor, // a dropped piece may still be asked for: not abuse
-        quietHave: (i) => { this.peerOf(wire)?.heard(); return this.role === 'viewer' && this.has(i) } // the broadcaster's replication counts every HAVE
+        quietHave: (i) => { const p = this.peerOf(wire); p?.heard(); p?.holds(i); return this.role === 'viewer' && this.has(i) } // the broadcaster's replication counts every HAVE
       })
       wire.use(Ext)
       patches.noDelay(torrent, wire)

@@ -54,6 +54,13 @@ export class Peer {
     this.knownRank = Math.max(this.knownRank, rank)
   }
 
+  /**
+   * It announced piece `index` (a HAVE): it verified it, so it holds a head covering it (count
+   * ≥ index + 1; the rank of such a head, not ended), and needs none from us. A peer that lies
+   * only goes without our heads. Its count is not raised: that is for verified heads alone.
+   */
+  holds (index: number): void { this.knownRank = Math.max(this.knownRank, 2 * (index + 1)) }
+
   /** A head went to it, or it showed us it follows the stream (a HEAD or a HAVE from it). */
   heard (now = Date.now()): void { this.heardAt = now }
 

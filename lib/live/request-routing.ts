@@ -1,6 +1,7 @@
 /**
  * Which peer we ask for a block, beyond WebTorrent's own choice: a peer that REJECTed a request
- * (its uplink is full, see upload-budget.ts) is left alone for REJECTED_BACKOFF_MS, and a peer whose
+ * (its uplink is full, see upload-budget.ts) is left alone for REJECTED_BACKOFF_MS, doubled for each
+ * further REJECT in a row up to MAX_REJECTED_BACKOFF_MS, and a peer whose
  * requests timed out after it had served us (slow, not hostile: see peer-policy.ts) is asked only
  * for pieces no other peer offers, for SLOW_PEER_MS. So is, always, a last-resort peer: for a
  * viewer, the broadcaster (spec §8 "Relaying"), so that the swarm serves whatever it
@@ -9,7 +10,7 @@
  */
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
-import { HOLDER_STUCK_MS, LAST_RESORT_MS, REJECTED_BACKOFF_MS, SLOW_PEER_MS } from './limits.js'
+import { HOLDER_STUCK_MS, LAST_RESORT_MS, MAX_REJECTED_BACKOFF_MS, REJECTED_BACKOFF_MS, SLOW_PEER_MS } from './limits.js'
 
 /** How long otherHolder() trusts what it saw (WebTorrent asks about the same piece for every wire per update). */
 const HOLDERS_MEMO_MS = 25
@@ -19,6 +20,8 @@ const MAX_MEMO = 4096
 export class RequestRouting {
   private slowUntil = new WeakMap<object, number>()
   private rejectedUntil = new WeakMap<object, number>()
+  /** Per wire: REJECTs in a row (no block from it since the first), and its download count then. */
+  private rejects = new WeakMap<object, { n: number, downloaded: number }>()
   private holders = new Map<number, { at: number, good: WireLike[] }>()
   /**
    * When a piece last became ours (or, if we held the newest piece then, when we were next refused
@@ -53,7 +56,12 @@ export class RequestRouting {
 
   /** The peer rejected a request of ours. */
   rejected (wire: WireLike): void {
-    const until = Date.now() + REJECTED_BACKOFF_MS
+    // REJECTs of requests sent together (a pipeline) arrive together: one refusal, one back-off.
+    if ((this.rejectedUntil.get(wire) ?? 0) > Date.now()) return
+    let r = this.rejects.get(wire)
+    if (!r || r.downloaded !== wire.downloaded) this.rejects.set(wire, r = { n: 0, downloaded: wire.downloaded })
+    r.n++
+    const until = Date.now() + Math.min(MAX_REJECTED_BACKOFF_MS, REJECTED_BACKOFF_MS * 2 ** Math.min(r.n - 1, 16))
     this.rejectedUntil.set(wire, until)
     // When the back-off ends, nothing else may wake WebTorrent's scheduler (a source that waits
     // for us sends no new HAVE): ask it to run again then, or the rejected blocks are never re-asked.

@@ -9,8 +9,9 @@
  *             + bytes the wire handed to its socket − bytes the socket handed to the OS)
  *   rate    = the uplink's drain rate: while saturated (backlog ≥ MIN_QUEUE_BYTES) an average of what
  *             drained per tick; otherwise the highest rate seen (what drained is all we offered)
- *   admit   ⇔ backlog ≤ IDLE_BYTES (idle: any one request)
- *             or backlog + the request ≤ max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS)
+ *   admit   ⇔ backlog + the request ≤ the client's upload limit × MAX_SERVE_MS (if it has one),
+ *             and: backlog ≤ IDLE_BYTES (idle: any one request)
+ *                  or backlog + the request ≤ max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS)
  *   full    ⇔ backlog ≥ max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS) (the relay policy and PUSH wait)
  *
  * A connection that has sent nothing on for STUCK_TICKS ticks while bytes wait in it (a peer that
@@ -38,6 +39,13 @@ export const TARGET_QUEUE_MS = 250
  * share), and a piece that is late everywhere is relayed by nobody.
  */
 export const MIN_QUEUE_BYTES = 16 * 1024
+/**
+ * A request is refused, idle uplink or not, when the client's upload limit (the one rate this peer
+ * knows its uplink by) cannot send it with the backlog before it within this long: half the
+ * requester's patience (PIECE_TIMEOUT_MS). A 16 KiB block on a 1 KB/s limit takes 16 s: the
+ * requester would cancel it at 10 s and the uplink would have carried it for nothing.
+ */
+export const MAX_SERVE_MS = PIECE_TIMEOUT_MS / 2
 /** A backlog this small (messages: HAVEs, HEADs) counts as an idle uplink, which admits any one request. */
 export const IDLE_BYTES = 2048
 /** Ticks without a byte sent on, bytes waiting, after which a connection counts as stuck (left out of the backlog). */
@@ -55,6 +63,7 @@ export const MAX_STUCK_BYTES = 256 * 1024
 
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
+import { PIECE_TIMEOUT_MS } from './limits.js'
 
 /** Bytes a wire handed to its connection that the connection has not sent on yet. */
 const unsent = (m: Meter): number => Math.max(0, m.pushed() - (m.sent() - m.sent0))
@@ -74,12 +83,15 @@ export class UploadBudget {
   /** Bytes about to be sent unasked (a PUSH being read from the store, push.ts). */
   private reserved = 0
   readonly stats = { admitted: 0, rejected: 0, dropped: 0 }
+  /** The client's upload limit, bytes a second (Infinity: none); known once a wire is watched. */
+  private limit: () => number = () => Infinity
 
   /**
    * Puts a wire of `torrent` under the budget: its bytes are counted and the REQUESTs it receives
    * are admitted or rejected (a wire whose connection does not count bytes, WebRTC, is left out).
    */
   watch (torrent: TorrentLike, wire: WireLike): void {
+    if (this.meters.size === 0 && this.buffers.size === 0) this.limit = patches.uploadLimit(torrent.client)
     const conn = patches.connBytes(torrent, wire)
     if (!conn) { this.watchBuffer(wire); return }
     this.add(wire, patches.owedBytes(wire), patches.countPushed(wire), conn.sent, conn.waiting, () => wire.destroy())
@@ -157,7 +169,13 @@ export class UploadBudget {
    */
   private fits (length: number): boolean {
     const backlog = this.backlog()
+    if (this.tooSlow(length, backlog)) return false
     return backlog <= IDLE_BYTES || backlog + length <= Math.max(MIN_QUEUE_BYTES, this.rate * TARGET_QUEUE_MS / 1000)
+  }
+
+  /** Whether the client's upload limit cannot send `length` more bytes, behind the backlog, within MAX_SERVE_MS (a PUSH is not sent then either). */
+  tooSlow (length: number, backlog = this.backlog()): boolean {
+    return (backlog + length) * 1000 > this.limit() * MAX_SERVE_MS
   }
 
   /** Whether a new request of `length` bytes is admitted (fits()); counted. */

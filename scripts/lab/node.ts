@@ -267,6 +267,26 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
     return { joined, done, behind, aired, shaped: netStats.shaped }
   },
 
+  /** Viewers still reading: where each is stuck (its next piece, who holds it, what it asked of whom). */
+  async stuck () {
+    const out: string[] = []
+    for (const n of nodes.values()) {
+      if (!n.joinAt || n.node === 0 || n.readEnded || n.leftAt || n.readError) continue
+      const t = n.torrent
+      const live = t?.live
+      if (!t || !live) { out.push(`node ${n.node}: no torrent yet`); continue }
+      let next = live.startPiece ?? 0
+      while (next < live.count && live.has(next)) next++
+      const wires = t.wires.filter((w: any) => !w.destroyed)
+      const holders = wires.filter((w: any) => w.peerPieces.get(next))
+      const asked = wires.filter((w: any) => w.requests.some((r: any) => r.piece === next))
+      out.push(`node ${n.node} (${n.readBytes} B read, count ${live.count}, next missing ${next}, ended ${live.ended}): ${wires.length} wires, ` +
+        `${holders.length} hold it (${holders.filter((w: any) => w.peerChoking).length} choking us, ${holders.filter((w: any) => !w.peerInterested && w.amInterested === false).length} we are not interested in), ` +
+        `asked of ${asked.length}; our requests ${wires.reduce((a: number, w: any) => a + w.requests.length, 0)}, bans ${n.bans}, done ${t.done}, paused ${t.paused}, selections ${t._selections?.length}`)
+    }
+    return { lines: out }
+  },
+
   async report () {
     const viewers = []
     for (const n of nodes.values()) {

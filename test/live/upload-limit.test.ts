@@ -1,11 +1,12 @@
 /**
  * WebTorrent's upload limit under the live layer (patches/client-throttle.ts): at most 100 ms of
  * bytes pass at once, also after a pause and after the limit is set again, and a live swarm whose
- * clients have limits stays byte-identical.
+ * clients have limits stays byte-identical. A limit too narrow to send a block before the requester
+ * gives up refuses requests at once (upload-budget.ts, MAX_SERVE_MS).
  */
 import assert from 'node:assert/strict'
 import { broadcast } from '../../lib/index.js'
-import { air, bytes, collect, destroyAll, join, makeClient, sleep, withTimeout } from '../support/clients.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, poll, sleep, withTimeout } from '../support/clients.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -54,6 +55,33 @@ describe('upload limit (WebTorrent uploadLimit) on a live client', function () {
     throttle.destroy()
     assert.deepEqual(errors, [])
     assert.equal(passed, 60_000)
+  })
+
+  it('a viewer whose limit cannot send a block in time REJECTs requests at once: nobody waits 10 s on it or bans it', async () => {
+    const src = await makeClient(true)
+    const bc = await broadcast(src, { name: 'narrow.bin', pieceLength: 16384 })
+    const narrow = await makeClient(true, { uploadLimit: 1000 }) // one 16 KiB block: 16 s, past a requester's 10 s timeout
+    const tn = join(narrow, bc.magnetURI, [src])
+    const outN = collect(tn.live.createReadStream())
+    const data = bytes(16384 * 8 + 99, 5)
+    await air(bc, data.subarray(0, 16384 * 6))
+    await poll(() => [0, 1, 2, 3, 4, 5].every((i) => tn.live.has(i)), 20_000, 'the narrow viewer holds the first 6 pieces')
+    // A viewer from the start meets the narrow one first, and asks it; then the broadcaster (asked last).
+    const v = await makeClient(true)
+    const tv = join(v, bc.magnetURI, [narrow], { from: 'start' })
+    let bans = 0
+    tv.live.on('peer-banned', () => { bans++ })
+    const outV = collect(tv.live.createReadStream())
+    await poll(() => tn.live.uploads.stats.rejected + tn.live.uploads.stats.admitted > 0, 20_000, 'the new viewer asks the narrow one')
+    tv.addPeer(addr(src))
+    await air(bc, data.subarray(16384 * 6))
+    await bc.end()
+    assert.ok((await withTimeout(outV, 40_000, 'the new viewer')).equals(data))
+    assert.ok((await withTimeout(outN, 40_000, 'the narrow viewer')).equals(data))
+    assert.equal(bans, 0)
+    const budget = tn.live.uploads.stats
+    assert.equal(budget.admitted, 0, 'the narrow viewer admitted a request it could not serve in time')
+    assert.ok(budget.rejected > 0, 'the new viewer asked the narrow one (and was refused)')
   })
 
   it('a live swarm of clients with upload limits delivers every byte, in order', async () => {
