@@ -105,14 +105,13 @@ export class PeerPolicy {
    * The TIMEOUT rule: our requests to `wire` got not one block for PIECE_TIMEOUT_MS. A peer that
    * unchokes us, never served a block and holds our requests while others deliver is holding them:
    * banned for TIMEOUT_BAN_MS. A peer sending us a block right now is waited for once (the timeout
-   * starts again: a narrow uplink takes longer than it over one, 16 KiB at 1 KB/s; a peer that
-   * trickles a message to hold our requests holds them for two timeouts, no longer). A peer that
-   * served us before is slow, not hostile (a narrow or lossy uplink busy serving others): its
-   * requests are cancelled and go to other peers, it keeps its wire, and `onSlow` is told
-   * (request-routing.ts asks it only for what nobody else offers). So is any peer when nobody else
-   * delivered either: we are starved or overloaded ourselves (a busy machine), or the stream is
-   * slow (a piece every 8 s at 16 kbit/s). Dropping the wire then, as WebTorrent does, left viewers
-   * of a slow stream with one or two neighbours, stuck.
+   * starts again: a narrow uplink takes longer than it over one, 16 KiB at 1 KB/s); if that block
+   * is still not here at the next timeout, the peer is banned (a trickle to hold our requests, or a
+   * dead peer). A peer that served us before is slow, not hostile (a narrow or lossy uplink busy
+   * serving others): its requests are cancelled and go to other peers, it keeps its wire, and
+   * `onSlow` is told (request-routing.ts asks it only for what nobody else offers). When nobody
+   * delivered, we are starved or overloaded ourselves (a busy swarm on a busy machine):
+   * WebTorrent's own rule applies (the wire is dropped, nobody is banned).
    */
   watchTimeout (wire: WireLike, onSlow: (wire: WireLike) => void): void {
     wire.setTimeout(PIECE_TIMEOUT_MS, true)
@@ -122,13 +121,13 @@ export class PeerPolicy {
     patches.onRequestTimeout(wire, () => {
       if (!waited && patches.blockArriving(wire)) { waited = true; return 'wait' }
       if (served) { onSlow(wire); return true }
-      const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
-      if (!wire.peerChoking && othersDelivered) {
-        this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
+      if (waited) { // a block begun two timeouts ago and not finished: a trickle, or a dead peer
+        this.banWire(wire, 'TIMEOUT', `no block within ${2 * PIECE_TIMEOUT_MS} ms of a request, one begun and not finished`, undefined, TIMEOUT_BAN_MS)
         return false
       }
-      onSlow(wire)
-      return true
+      const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
+      if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
+      return false
     })
     wire.on('piece', () => { this.lastBlock.at = Date.now(); this.lastBlock.wire = wire })
   }

@@ -35,5 +35,13 @@ describe('hostile peers on the wire', function () {
   it('10b. the same with 256 KiB pieces (16 blocks each)', async () => {
     await cases.silentSeeder(262144, false)
   })
+  it('10c. a block that starts and never finishes: waited for once, no stall; banned at the second timeout', async function () {
+    this.timeout(90_000)
+    await cases.stalledBlock()
+  })
+  it('10d. a narrow uplink (1 200 B/s) whose block takes longer than the timeout: waited for, not banned', async function () {
+    this.timeout(90_000)
+    await cases.narrowUplink()
+  })
   it('11. ut_live messages without negotiating ut_live (or with another live_v): BAD_TYPE, banned', cases.unnegotiated)
 })

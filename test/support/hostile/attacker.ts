@@ -25,6 +25,13 @@ export interface AttackerOptions {
   pieces?: 'never' | 'garbage' | ((index: number, offset: number, length: number) => Uint8Array)
   /** Claim to hold pieces [0, claim) (BITFIELD) and unchoke the victim. */
   claim?: number
+  /** Send at most this many bytes a second, in tenths of a second (a narrow uplink; default: at once). */
+  outRate?: number
+  /**
+   * Answer the first piece request with its PIECE message cut after this many bytes of the block,
+   * then send nothing more, ever (a block that starts and never finishes).
+   */
+  partial?: number
 }
 
 export class Attacker {
@@ -42,6 +49,8 @@ export class Attacker {
   /** Whether the victim completed the BitTorrent handshake. */
   handshaken = false
   private held: Array<() => void> = []
+  /** Writes a PIECE message for `block` cut short (options.partial), and mutes the wire. */
+  private readonly cutPiece: (index: number, offset: number, block: Uint8Array) => void
 
   private constructor (port: number, infoHash: string, opts: AttackerOptions) {
     this.peerId = opts.peerId ?? randomBytes(20).toString('hex')
@@ -51,7 +60,35 @@ export class Attacker {
     this.socket = socket
     socket.setNoDelay(true)
     socket.on('data', (d: Buffer) => { if (!wire.destroyed) wire.write(d) })
-    wire.on('data', (d: Uint8Array) => { if (!socket.destroyed) socket.write(d) })
+    let muted = false
+    const queue: Buffer[] = []
+    if (opts.outRate !== undefined) {
+      const slice = Math.max(1, Math.floor(opts.outRate / 10))
+      const pace = setInterval(() => {
+        let room = slice
+        while (room > 0 && queue.length > 0 && !socket.destroyed) {
+          const c = queue[0]!
+          const n = Math.min(room, c.length)
+          socket.write(c.subarray(0, n))
+          if (n === c.length) queue.shift(); else queue[0] = c.subarray(n)
+          room -= n
+        }
+      }, 100)
+      socket.once('close', () => clearInterval(pace))
+    }
+    wire.on('data', (d: Uint8Array) => {
+      if (socket.destroyed || muted) return
+      if (opts.outRate !== undefined) queue.push(Buffer.from(d)); else socket.write(d)
+    })
+    this.cutPiece = (index: number, offset: number, block: Uint8Array): void => {
+      const head = Buffer.alloc(13)
+      head.writeUInt32BE(9 + block.length, 0)
+      head.writeUInt8(7, 4) // PIECE
+      head.writeUInt32BE(index, 5)
+      head.writeUInt32BE(offset, 9)
+      muted = true // nothing after it: the victim would read it as the rest of the block
+      socket.write(Buffer.concat([head, block.subarray(0, opts.partial ?? 0)]))
+    }
     socket.on('error', () => {})
     wire.on('error', () => {})
     this.closed = new Promise((resolve) => {
@@ -88,7 +125,10 @@ export class Attacker {
     })
     wire.on('request', (index: number, _offset: number, length: number, cb: (err: Error | null, b?: Uint8Array) => void) => {
       this.requests++
-      if (opts.pieces === 'garbage') cb(null, randomBytes(length))
+      if (opts.partial !== undefined) {
+        if (this.requests === 1) this.cutPiece(index, _offset, typeof opts.pieces === 'function' ? opts.pieces(index, _offset, length) : randomBytes(length))
+        this.held.push(() => cb(new Error('never')))
+      } else if (opts.pieces === 'garbage') cb(null, randomBytes(length))
       else if (typeof opts.pieces === 'function') cb(null, opts.pieces(index, _offset, length))
       else this.held.push(() => cb(new Error('never')))
     })

@@ -536,6 +536,52 @@ export async function silentSeeder (pl = 16384, waitBan = true): Promise<number>
 }
 
 /**
+ * 10c. A block that starts and never finishes: a raw peer claims every piece and answers the first
+ * request with a PIECE message cut after 2 000 bytes, then sends nothing. A block arriving when the
+ * request timeout fires is waited for once (a narrow uplink is slow, not hostile): the honest viewer
+ * must not stall meanwhile, and the peer is banned at the second timeout (whoever else delivered).
+ */
+export async function stalledBlock (): Promise<void> {
+  const s = await stage({ pieces: 60, first: 10, connect: false })
+  const atk = Attacker.connect(s.port, s.infoHash, { claim: 60, partial: 2000, pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l) })
+  await withTimeout(atk.ready, 10_000, 'attacker handshake')
+  atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
+  await poll(() => atk.requests > 0, 10_000, 'the victim asks the peer')
+  const t0 = Date.now()
+  let dropped = false
+  void atk.closed.then(() => { dropped = true })
+  s.tv.addPeer(addr(s.a))
+  figures.casesTried++
+  await finish(s, [], 60_000)
+  assert.ok(!dropped, `the viewer finished only after the stalling peer was dropped (${Date.now() - t0} ms)`)
+  const b = await expectBan(s, atk, 'TIMEOUT', 2 * PIECE_TIMEOUT + 5000)
+  assert.ok(Date.now() - t0 >= PIECE_TIMEOUT, 'banned after the timeout, not before')
+  assert.match(b.reason, /begun and not finished/)
+}
+
+/**
+ * 10d. A narrow uplink (1 200 B/s, the real bytes): its first block takes about 14 s, longer than
+ * the request timeout (10 s), while the broadcaster delivers. It is slow, not hostile: not banned,
+ * still connected, and the block it sent counts.
+ */
+export async function narrowUplink (): Promise<void> {
+  const s = await stage({ pieces: 40, first: 10, connect: false })
+  const atk = Attacker.connect(s.port, s.infoHash, { claim: 10, outRate: 1200, pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l) })
+  await withTimeout(atk.ready, 10_000, 'attacker handshake')
+  atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
+  await poll(() => atk.requests > 0, 10_000, 'the victim asks the narrow peer')
+  s.tv.addPeer(addr(s.a))
+  figures.casesTried++
+  let served = 0
+  for (const w of s.tv.wires) if (w.peerId === atk.peerId) w.on('requested-piece', () => { served++ })
+  await poll(() => served > 0 || atk.destroyed, PIECE_TIMEOUT + 15_000, 'the narrow peer\'s first block')
+  assert.ok(served > 0 && !atk.destroyed, 'the narrow peer delivered its block and is still connected')
+  await finish(s, [], 60_000)
+  assert.equal(s.bans.filter((b) => b.peerId === atk.peerId).length, 0, 'the narrow peer is not banned')
+  atk.destroy()
+}
+
+/**
  * 5. Fuzz over the wire: `runs` hostile ut_live messages (mutations of this stream's genuine
  * signed messages, arbitrary, truncated and oversized bytes; fast-check), each from a fresh raw
  * peer, at the viewer and at the broadcaster while the broadcast goes on. Nothing crashes, nothing
