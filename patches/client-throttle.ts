@@ -70,6 +70,7 @@ export function uploadLimit (client: object | undefined): () => number {
   if (!group || typeof group.getEnabled !== 'function') return () => Infinity
   return () => {
     const b = group.bucket
-    return group.getEnabled() && b.tokensPerInterval > 0 && b.interval > 0 ? b.tokensPerInterval * 1000 / b.interval : Infinity
+    if (!group.getEnabled() || !(b.interval > 0)) return Infinity
+    return Math.max(0, b.tokensPerInterval * 1000 / b.interval) // throttleUpload(0): nothing passes
   }
 }

@@ -9,7 +9,7 @@
  *   onRequestTimeout()  a timeout may cancel our requests instead of dropping the wire
  *   cancelRequests()    our requests for a piece that came otherwise (pushed: lib/live/push.ts) are cancelled
  *   peerRequested()     whether the peer has asked us for a block of a piece (push.ts does not push it to it)
- *   blockArriving()     whether a large message (a block) from the peer is arriving now, partly here
+ *   arriving()          a large message (a block) from the peer partly here: its bytes so far and its length
  */
 import { connOf } from './torrent-peers.js'
 import { REJECT } from './wire-requests.js'
@@ -131,12 +131,12 @@ export function peerRequested (wire: WireLike, index: number): boolean {
 const LARGE_MESSAGE = 1024
 
 /**
- * Whether a large message from the peer (a block: its length said it is at least LARGE_MESSAGE
- * bytes) is arriving: part of it is buffered and the parser waits for the rest. A peer on a narrow
- * uplink sending us a 16 KiB block for longer than our request timeout is slow, not holding our
- * requests back.
+ * A large message from the peer (a block: its length said it is at least LARGE_MESSAGE bytes)
+ * that is arriving: part of it is buffered and the parser waits for the rest. `have` bytes of it are
+ * here, of `need`; null when none is. A peer on a narrow uplink sending us a 16 KiB block for
+ * longer than our request timeout is slow, not holding our requests back.
  */
-export function blockArriving (wire: WireLike): boolean {
+export function arriving (wire: WireLike): { have: number, need: number } | null {
   const w = wire as unknown as { _parserSize: number, _bufferSize: number }
-  return w._parserSize >= LARGE_MESSAGE && w._bufferSize > 0
+  return w._parserSize >= LARGE_MESSAGE && w._bufferSize > 0 ? { have: w._bufferSize, need: w._parserSize } : null
 }

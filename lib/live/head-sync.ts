@@ -11,7 +11,8 @@
  * peer lacking it that has gone quiet (no head to or from it, no HAVE from it, for HEAD_QUIET_MS:
  * a peer that depends on us); HEAD_SWEEP_MS after the newest head, if no newer one came, to every
  * peer still lacking it. Where heads come further apart than that (a low bitrate), quiet means
- * silent for two of their average intervals, and the sweep waits one and a half. A peer that
+ * silent for two of their average intervals, and the sweep waits one and a half (both at most
+ * MAX_PACE_MS). A peer that
  * announced a piece (HAVE) holds a head covering it: it lacks no head up to that piece's. An end
  * goes to every peer at once.
  *
@@ -39,6 +40,8 @@ export const HEAD_FANOUT = 8
 export const HEAD_QUIET_MS = 1000
 /** This long after the newest head (if none newer came), every peer still lacking it gets it. */
 export const HEAD_SWEEP_MS = 1000
+/** Quiet and the sweep, paced by the stream, wait at most this long. */
+export const MAX_PACE_MS = 5000
 
 export class HeadSync {
   /** Heads received before we were ready (the newest per peer). */
@@ -115,13 +118,15 @@ export class HeadSync {
     const r = rank(head)
     const lacking = [...live.peers].filter((p) => p.supported && p.knownRank < r)
     const now = Date.now()
-    if (this.lastAt > 0) this.gap = this.gap === 0 ? now - this.lastAt : 0.8 * this.gap + 0.2 * (now - this.lastAt)
+    // One long pause (an encoder restarting) must not stretch the pace for long: a sample counts at
+    // most twice the average and a second.
+    if (this.lastAt > 0) this.gap = this.gap === 0 ? Math.min(now - this.lastAt, MAX_PACE_MS) : 0.8 * this.gap + 0.2 * Math.min(now - this.lastAt, 2 * this.gap + 1000)
     this.lastAt = now
     if (head.ended || lacking.length <= HEAD_FANOUT) { for (const p of lacking) this.send(p); return }
     // Quiet and sweep are measured against the stream's own pace: where heads come seconds apart
     // (a low bitrate), every peer has been silent for a second before each, and each head went to
     // every peer at once (at 32 kbit/s in 16 KiB pieces, control bytes were 0.97× the piece bytes).
-    const quietMs = Math.max(HEAD_QUIET_MS, 2 * this.gap)
+    const quietMs = Math.min(MAX_PACE_MS, Math.max(HEAD_QUIET_MS, 2 * this.gap))
     const others: Peer[] = []
     for (const p of lacking) { if (now - p.heardAt >= quietMs) this.send(p); else others.push(p) }
     for (let k = 0; k < HEAD_FANOUT && k < others.length; k++) { // a partial Fisher-Yates shuffle
@@ -134,7 +139,7 @@ export class HeadSync {
     this.sweep = setTimeout(() => {
       this.sweep = null
       if (!live.destroyed && live.state?.head && rank(live.state.head) === r) this.announce()
-    }, Math.max(HEAD_SWEEP_MS, 1.5 * this.gap))
+    }, Math.min(MAX_PACE_MS, Math.max(HEAD_SWEEP_MS, 1.5 * this.gap)))
     this.sweep.unref?.()
   }
 

@@ -105,7 +105,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   /** Whom not to ask for a while: peers that rejected us, slow peers (request-routing.ts). */
   private readonly routing: RequestRouting
   /** What this peer's uplink can serve soon; requests beyond it are rejected (upload-budget.ts). */
-  readonly uploads = new UploadBudget()
+  readonly uploads = new UploadBudget(() => this.role === 'viewer')
   readonly window: SlidingWindow // what this peer keeps of an endless stream (window.ts)
   readonly acceptsPush: boolean // we said live_push: 1 (a viewer, unless push: false)
   readonly push: PushSync = new PushSync(this) // pieces pushed to us, and by us (push.ts)

@@ -102,29 +102,38 @@ export class PeerPolicy {
   }
 
   /**
-   * The TIMEOUT rule: our requests to `wire` got not one block for PIECE_TIMEOUT_MS. A peer that
-   * unchokes us, never served a block and holds our requests while others deliver is holding them:
-   * banned for TIMEOUT_BAN_MS. A peer sending us a block right now is waited for once (the timeout
-   * starts again: a narrow uplink takes longer than it over one, 16 KiB at 1 KB/s); if that block
-   * is still not here at the next timeout, the peer is banned (a trickle to hold our requests, or a
-   * dead peer). A peer that served us before is slow, not hostile (a narrow or lossy uplink busy
-   * serving others): its requests are cancelled and go to other peers, it keeps its wire, and
-   * `onSlow` is told (request-routing.ts asks it only for what nobody else offers). When nobody
-   * delivered, we are starved or overloaded ourselves (a busy swarm on a busy machine):
-   * WebTorrent's own rule applies (the wire is dropped, nobody is banned).
+   * The TIMEOUT rule: our requests to `wire` got not one block for PIECE_TIMEOUT_MS. A peer sending
+   * us a block right now is waited for (the timeout starts again: a narrow uplink takes longer than
+   * it over one, 16 KiB at 1 KB/s), and again only while what came meanwhile would finish it within
+   * one more timeout; a block that stalls or trickles slower is banned (TIMEOUT), whether or not the
+   * peer served us before. Otherwise: a peer that unchokes us, never served a block and holds our
+   * requests while others deliver is holding them: banned for TIMEOUT_BAN_MS. A peer that served us
+   * before is slow, not hostile (a narrow or lossy uplink busy serving others): its requests are
+   * cancelled and go to other peers, it keeps its wire, and `onSlow` is told (request-routing.ts
+   * asks it only for what nobody else offers). When nobody delivered, we are starved or overloaded
+   * ourselves (a busy swarm on a busy machine): WebTorrent's own rule applies (the wire is dropped,
+   * nobody is banned).
    */
   watchTimeout (wire: WireLike, onSlow: (wire: WireLike) => void): void {
     wire.setTimeout(PIECE_TIMEOUT_MS, true)
     let served = false
-    let waited = false // once between two blocks: a peer that trickles a message holds our requests 2 timeouts at most
-    wire.on('requested-piece', () => { served = true; waited = false })
+    /** The block we waited for at the last timeout: its bytes then (null: none). */
+    let waitedAt: number | null = null
+    wire.on('requested-piece', () => { served = true; waitedAt = null })
+    wire.on('piece', () => { waitedAt = null })
     patches.onRequestTimeout(wire, () => {
-      if (!waited && patches.blockArriving(wire)) { waited = true; return 'wait' }
-      if (served) { onSlow(wire); return true }
-      if (waited) { // a block begun two timeouts ago and not finished: a trickle, or a dead peer
-        this.banWire(wire, 'TIMEOUT', `no block within ${2 * PIECE_TIMEOUT_MS} ms of a request, one begun and not finished`, undefined, TIMEOUT_BAN_MS)
+      const a = patches.arriving(wire)
+      if (a && waitedAt === null) { waitedAt = a.have; return 'wait' }
+      if (a && waitedAt !== null) {
+        // Waited for it once already: it goes on only if what came since would finish it in one more
+        // timeout; a trickle, or bytes that stopped, hold our requests no longer.
+        const progress = a.have - waitedAt
+        if (progress > 0 && a.need - a.have <= progress) { waitedAt = a.have; return 'wait' }
+        this.banWire(wire, 'TIMEOUT', `a block begun and not finished within ${PIECE_TIMEOUT_MS} ms of waiting`, undefined, TIMEOUT_BAN_MS)
         return false
       }
+      waitedAt = null
+      if (served) { onSlow(wire); return true }
       const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
       if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
       return false

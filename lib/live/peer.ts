@@ -5,7 +5,7 @@
  *
  *  - knownCount: the highest head count this peer has shown us or been sent (it can serve the
  *    hashes below it), lowered for a while by a page back-off (askOthersFirst);
- *  - knownRank: the rank of the newest head sent to or received from it;
+ *  - knownRank: the rank of the newest head sent to or received from it (or implied by a HAVE from it: holds());
  *  - heardAt: when a head last went to it, or it last showed it is following the stream (a HEAD
  *    or a HAVE from it): head-sync.ts forwards at once to a peer that has gone quiet;
  *  - claimedCount: how many pieces it says it has (live_n, or an unverified head's count): only a

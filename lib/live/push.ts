@@ -63,7 +63,7 @@ export class PushSync {
     const store = live.torrent.store
     const length = live.pieceLength(index)
     if (!peer?.supported || !peer.acceptsPush || wire.destroyed || !store || !live.has(index)) return false
-    if (length < 1 || length > MAX_PUSH_PIECE_BYTES || !peer.mayPush() || live.uploads.tooSlow(length)) return false
+    if (length < 1 || length > MAX_PUSH_PIECE_BYTES || !peer.mayPush() || live.uploads.tooSlow(Math.min(length, PUSH_BLOCK_BYTES))) return false
     live.uploads.reserve(length) // counted as upload from now: fallbacks wait for it (upload-budget.ts)
     store.get(index, (err: Error | null, buf?: Uint8Array) => {
       live.uploads.reserve(-length)
@@ -201,7 +201,7 @@ export class PushSync {
    */
   private forward (from: Peer, index: number, buf: Uint8Array): void {
     const live = this.live
-    if (!this.forwarding || live.role !== 'viewer' || index + FORWARD_EDGE < live.count || live.uploads.full() || live.uploads.tooSlow(buf.length)) return
+    if (!this.forwarding || live.role !== 'viewer' || index + FORWARD_EDGE < live.count || live.uploads.full() || live.uploads.tooSlow(Math.min(buf.length, PUSH_BLOCK_BYTES))) return
     const peers = [...live.peers]
     for (let k = peers.length; k > 0; k--) {
       const p = peers.splice(Math.floor(Math.random() * k), 1)[0]!

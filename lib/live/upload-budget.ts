@@ -9,7 +9,7 @@
  *             + bytes the wire handed to its socket − bytes the socket handed to the OS)
  *   rate    = the uplink's drain rate: while saturated (backlog ≥ MIN_QUEUE_BYTES) an average of what
  *             drained per tick; otherwise the highest rate seen (what drained is all we offered)
- *   admit   ⇔ backlog + the request ≤ the client's upload limit × MAX_SERVE_MS (if it has one),
+ *   admit   ⇔ backlog + the request ≤ the client's upload limit × MAX_SERVE_MS (a viewer with a limit),
  *             and: backlog ≤ IDLE_BYTES (idle: any one request)
  *                  or backlog + the request ≤ max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS)
  *   full    ⇔ backlog ≥ max(MIN_QUEUE_BYTES, rate × TARGET_QUEUE_MS) (the relay policy and PUSH wait)
@@ -85,6 +85,13 @@ export class UploadBudget {
   readonly stats = { admitted: 0, rejected: 0, dropped: 0 }
   /** The client's upload limit, bytes a second (Infinity: none); known once a wire is watched. */
   private limit: () => number = () => Infinity
+
+  /**
+   * `boundByLimit`: whether requests the upload limit cannot send in time are refused (tooSlow). A
+   * viewer's are (others hold what it holds); the broadcaster's are not: it is the only source of
+   * each new piece, and late beats never.
+   */
+  constructor (private readonly boundByLimit: () => boolean = () => true) {}
 
   /**
    * Puts a wire of `torrent` under the budget: its bytes are counted and the REQUESTs it receives
@@ -175,7 +182,7 @@ export class UploadBudget {
 
   /** Whether the client's upload limit cannot send `length` more bytes, behind the backlog, within MAX_SERVE_MS (a PUSH is not sent then either). */
   tooSlow (length: number, backlog = this.backlog()): boolean {
-    return (backlog + length) * 1000 > this.limit() * MAX_SERVE_MS
+    return this.boundByLimit() && (backlog + length) * 1000 > this.limit() * MAX_SERVE_MS
   }
 
   /** Whether a new request of `length` bytes is admitted (fits()); counted. */

@@ -281,8 +281,8 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       const holders = wires.filter((w: any) => w.peerPieces.get(next))
       const asked = wires.filter((w: any) => w.requests.some((r: any) => r.piece === next))
       out.push(`node ${n.node} (${n.readBytes} B read, count ${live.count}, next missing ${next}, ended ${live.ended}): ${wires.length} wires, ` +
-        `${holders.length} hold it (${holders.filter((w: any) => w.peerChoking).length} choking us, ${holders.filter((w: any) => !w.peerInterested && w.amInterested === false).length} we are not interested in), ` +
-        `asked of ${asked.length}; our requests ${wires.reduce((a: number, w: any) => a + w.requests.length, 0)}, bans ${n.bans}, done ${t.done}, paused ${t.paused}, selections ${t._selections?.length}`)
+        `${holders.length} hold it (${holders.filter((w: any) => w.peerChoking).length} choking us, ${holders.filter((w: any) => !w.amInterested).length} we are not interested in), ` +
+        `asked of ${asked.length}; our requests ${wires.reduce((a: number, w: any) => a + w.requests.length, 0)}, bans ${n.bans}, done ${t.done}, paused ${t.paused}`)
     }
     return { lines: out }
   },

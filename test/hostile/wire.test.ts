@@ -39,7 +39,7 @@ describe('hostile peers on the wire', function () {
     this.timeout(90_000)
     await cases.stalledBlock()
   })
-  it('10d. a narrow uplink (1 200 B/s) whose block takes longer than the timeout: waited for, not banned', async function () {
+  it('10d. a narrow uplink (1 400 B/s) whose block takes longer than the timeout: waited for, not banned', async function () {
     this.timeout(90_000)
     await cases.narrowUplink()
   })

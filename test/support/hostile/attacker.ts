@@ -25,7 +25,7 @@ export interface AttackerOptions {
   pieces?: 'never' | 'garbage' | ((index: number, offset: number, length: number) => Uint8Array)
   /** Claim to hold pieces [0, claim) (BITFIELD) and unchoke the victim. */
   claim?: number
-  /** Send at most this many bytes a second, in tenths of a second (a narrow uplink; default: at once). */
+  /** Send at most this many bytes a second, paced every 100 ms (a narrow uplink; default: at once). */
   outRate?: number
   /**
    * Answer the first piece request with its PIECE message cut after this many bytes of the block,
@@ -63,9 +63,15 @@ export class Attacker {
     let muted = false
     const queue: Buffer[] = []
     if (opts.outRate !== undefined) {
-      const slice = Math.max(1, Math.floor(opts.outRate / 10))
-      const pace = setInterval(() => {
-        let room = slice
+      const rate = opts.outRate
+      let last = Date.now()
+      let credit = 0
+      const pace = setInterval(() => { // by the time elapsed: a late tick on a busy machine does not slow the link
+        const now = Date.now()
+        credit = Math.min(credit + rate * (now - last) / 1000, rate) // at most a second's worth saved up
+        last = now
+        let room = Math.floor(credit)
+        credit -= room
         while (room > 0 && queue.length > 0 && !socket.destroyed) {
           const c = queue[0]!
           const n = Math.min(room, c.length)
@@ -73,6 +79,7 @@ export class Attacker {
           if (n === c.length) queue.shift(); else queue[0] = c.subarray(n)
           room -= n
         }
+        if (queue.length === 0) credit = 0 // an idle link saves nothing up
       }, 100)
       socket.once('close', () => clearInterval(pace))
     }
