@@ -84,6 +84,19 @@ describe('upload limit (WebTorrent uploadLimit) on a live client', function () {
     assert.ok(budget.rejected > 0, 'the new viewer asked the narrow one (and was refused)')
   })
 
+  it('a broadcaster whose limit is under the viewers\' bound still serves: it is the one source of each piece', async () => {
+    const src = await makeClient(true, { uploadLimit: 3000 }) // a 16 KiB block: 5.5 s, over the 5 s a viewer's budget allows
+    const bc = await broadcast(src, { name: 'narrow-source.bin', pieceLength: 16384 })
+    const v = await makeClient(true)
+    const tv = join(v, bc.magnetURI, [src])
+    const out = collect(tv.live.createReadStream())
+    const data = bytes(16384 + 5000, 9)
+    await air(bc, data)
+    await bc.end()
+    assert.ok((await withTimeout(out, 60_000, 'the viewer of a narrow broadcaster')).equals(data))
+    assert.ok(bc.live.uploads.stats.admitted > 0)
+  })
+
   it('a live swarm of clients with upload limits delivers every byte, in order', async () => {
     const src = await makeClient(true, { uploadLimit: 400_000 })
     const bc = await broadcast(src, { name: 'limited.bin', pieceLength: 16384 })
