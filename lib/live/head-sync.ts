@@ -40,6 +40,8 @@ export const HEAD_FANOUT = 8
 export const HEAD_QUIET_MS = 1000
 /** This long after the newest head (if none newer came), every peer still lacking it gets it. */
 export const HEAD_SWEEP_MS = 1000
+/** A viewer whose own uplink queue needs this long to drain forwards new heads only to quiet peers (and the sweep). */
+export const BUSY_UPLINK_MS = 1000
 /** Quiet and the sweep, paced by the stream, wait at most this long. */
 export const MAX_PACE_MS = 5000
 
@@ -129,7 +131,11 @@ export class HeadSync {
     const quietMs = Math.min(MAX_PACE_MS, Math.max(HEAD_QUIET_MS, 2 * this.gap))
     const others: Peer[] = []
     for (const p of lacking) { if (now - p.heardAt >= quietMs) this.send(p); else others.push(p) }
-    for (let k = 0; k < HEAD_FANOUT && k < others.length; k++) { // a partial Fisher-Yates shuffle
+    // A viewer whose own uplink queue already holds a second or more (a narrow uplink) would put
+    // these heads before everything else it sends, its own REQUESTs included: the quiet peers and
+    // the sweep still get the head; its neighbours' fanout carries it to the rest.
+    const fanout = live.role === 'viewer' && live.uploads.queuedMs() >= BUSY_UPLINK_MS ? 0 : HEAD_FANOUT
+    for (let k = 0; k < fanout && k < others.length; k++) { // a partial Fisher-Yates shuffle
       const j = k + Math.floor(Math.random() * (others.length - k))
       const p = others[j]!
       others[j] = others[k]!

@@ -17,6 +17,8 @@ export const MAX_BANS = 4096
  */
 export const PIECE_TIMEOUT_MS = 10_000
 export const TIMEOUT_BAN_MS = 60_000
+/** A requester whose own upload queue needs this long to drain bans nobody for TIMEOUT (its REQUESTs wait in that queue). */
+export const OWN_QUEUE_MS = 2000
 /** A peer that served us before and then let our requests time out is asked only for what nobody else offers, this long. */
 export const SLOW_PEER_MS = 10_000
 /** After a peer REJECTs a request of ours (its uplink is full: upload-budget.ts), it is not asked again for this long. */

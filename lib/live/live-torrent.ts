@@ -161,7 +161,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
       patches.noDelay(torrent, wire)
       patches.emitRequestedPieces(wire)
       wire.on('requested-piece', (index: number, offset: number, data: Uint8Array) => this.smartBan.noteBlock(index, offset, data, wire))
-      this.policy.watchTimeout(wire, (w) => this.routing.slow(w))
+      this.policy.watchTimeout(wire, (w) => this.routing.slow(w), () => this.uploads.queuedMs())
       this.uploads.watch(torrent, wire)
       wire.on('reject', () => this.routing.rejected(wire))
       wire.once('close', () => this.onWireClose(wire))

@@ -10,7 +10,7 @@ import { MAX_PIECES } from '../protocol/constants.js'
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 import type { Peer } from './peer.js'
-import { BAN_MS, CLAIM_PROOF_MS, MAX_BANS, MAX_HAVE_AHEAD, PIECE_TIMEOUT_MS, TIMEOUT_BAN_MS, UNPROVEN_CLAIM_BYTES } from './limits.js'
+import { BAN_MS, CLAIM_PROOF_MS, MAX_BANS, MAX_HAVE_AHEAD, OWN_QUEUE_MS, PIECE_TIMEOUT_MS, TIMEOUT_BAN_MS, UNPROVEN_CLAIM_BYTES } from './limits.js'
 
 const debug = createDebug('webtorrent-live:peer')
 
@@ -110,11 +110,12 @@ export class PeerPolicy {
    * requests while others deliver is holding them: banned for TIMEOUT_BAN_MS. A peer that served us
    * before is slow, not hostile (a narrow or lossy uplink busy serving others): its requests are
    * cancelled and go to other peers, it keeps its wire, and `onSlow` is told (request-routing.ts
-   * asks it only for what nobody else offers). When nobody delivered, we are starved or overloaded
+   * asks it only for what nobody else offers). So is any peer while our own uplink queue needs
+   * OWN_QUEUE_MS or more to drain (our REQUESTs wait in it). When nobody delivered, we are starved or overloaded
    * ourselves (a busy swarm on a busy machine): WebTorrent's own rule applies (the wire is dropped,
    * nobody is banned).
    */
-  watchTimeout (wire: WireLike, onSlow: (wire: WireLike) => void): void {
+  watchTimeout (wire: WireLike, onSlow: (wire: WireLike) => void, ownQueueMs: () => number = () => 0): void {
     wire.setTimeout(PIECE_TIMEOUT_MS, true)
     let served = false
     /** The block we waited for at the last timeout: its bytes then (null: none). */
@@ -134,6 +135,10 @@ export class PeerPolicy {
       }
       waitedAt = null
       if (served) { onSlow(wire); return true }
+      // Our own uplink queue holds seconds of bytes: our REQUESTs wait in it too, so the peer may
+      // have had them for a moment only. Not its fault: slow, not banned (a narrow uplink that
+      // blamed its peers banned a dozen each in the lab, 4 KiB pieces at 32 kbit/s).
+      if (ownQueueMs() >= OWN_QUEUE_MS) { onSlow(wire); return true }
       const othersDelivered = this.lastBlock.at > Date.now() - PIECE_TIMEOUT_MS && this.lastBlock.wire !== wire
       if (!wire.peerChoking && othersDelivered) this.banWire(wire, 'TIMEOUT', `no block within ${PIECE_TIMEOUT_MS} ms of a request, while other peers delivered`, undefined, TIMEOUT_BAN_MS)
       return false

@@ -180,6 +180,18 @@ export class UploadBudget {
     return backlog <= IDLE_BYTES || backlog + length <= Math.max(MIN_QUEUE_BYTES, this.rate * TARGET_QUEUE_MS / 1000)
   }
 
+  /**
+   * How long the backlog takes to leave at the rate this uplink drains (the lower of the measured
+   * rate and the client's limit), ms; 0 when neither is known. A requester whose own queue is long
+   * has its REQUESTs waiting in it: its peers are not late, it is (peer-policy.ts, TIMEOUT).
+   */
+  queuedMs (): number {
+    const limit = this.limit()
+    const rate = this.rate > 0 ? Math.min(this.rate, limit) : limit
+    if (!(rate > 0) || !Number.isFinite(rate)) return 0
+    return this.backlog() * 1000 / rate
+  }
+
   /** Whether the client's upload limit cannot send `length` more bytes, behind the backlog, within MAX_SERVE_MS (a PUSH is not sent then either). */
   tooSlow (length: number, backlog = this.backlog()): boolean {
     return this.boundByLimit() && (backlog + length) * 1000 > this.limit() * MAX_SERVE_MS

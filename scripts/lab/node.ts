@@ -235,7 +235,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       if (process.env.LAB_NO_FORWARD && t.live.push) t.live.push.forwarding = false
       t.on('verified', (i: number) => { n.verified.set(i, now()) })
       t.on('error', (err: Error) => process.send!({ event: 'note', message: `node ${m.node}: ${err.message}` }))
-      t.live.on('peer-banned', (b: any) => { n.bans++; if (n.bans <= 2) process.send!({ event: 'note', message: `node ${m.node} banned ${b.addr}: ${b.code} ${b.reason}` }) })
+      t.live.on('peer-banned', (b: any) => { n.bans++; if (n.bans <= 2) process.send!({ event: 'note', message: `node ${m.node} (uplink ${model ? Math.round(model.uplink[m.node]!) : "?"} B/s) banned ${b.addr}: ${b.code} ${b.reason}` }) })
       const rs = t.live.createReadStream()
       rs.on('data', (c: Uint8Array) => { if (!n.firstReadAt) n.firstReadAt = now(); n.readBytes += c.length; n.hash.update(c) })
       rs.on('end', () => { n.readEnded = true })
@@ -280,7 +280,7 @@ const handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>> = {
       const wires = t.wires.filter((w: any) => !w.destroyed)
       const holders = wires.filter((w: any) => w.peerPieces.get(next))
       const asked = wires.filter((w: any) => w.requests.some((r: any) => r.piece === next))
-      out.push(`node ${n.node} (${n.readBytes} B read, count ${live.count}, next missing ${next}, ended ${live.ended}): ${wires.length} wires, ` +
+      out.push(`node ${n.node} (uplink ${model ? Math.round(model.uplink[n.node]!) : '?'} B/s, ${n.readBytes} B read, count ${live.count}, next missing ${next}, ended ${live.ended}): ${wires.length} wires, ` +
         `${holders.length} hold it (${holders.filter((w: any) => w.peerChoking).length} choking us, ${holders.filter((w: any) => !w.amInterested).length} we are not interested in), ` +
         `asked of ${asked.length}; our requests ${wires.reduce((a: number, w: any) => a + w.requests.length, 0)}, bans ${n.bans}, done ${t.done}, paused ${t.paused}`)
     }
