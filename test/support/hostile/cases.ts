@@ -536,17 +536,26 @@ export async function silentSeeder (pl = 16384, waitBan = true): Promise<number>
 }
 
 /**
+ * A stage whose viewer knows only a raw peer answering with the broadcast's real bytes (as
+ * `opts` shape it), told the head, until the viewer has asked it for a block.
+ */
+async function rawHolder (pieces: number, opts: AttackerOptions): Promise<{ s: Stage, atk: Attacker }> {
+  const s = await stage({ pieces, first: 10, connect: false })
+  const atk = Attacker.connect(s.port, s.infoHash, { ...opts, pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l) })
+  await withTimeout(atk.ready, 10_000, 'attacker handshake')
+  atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
+  await poll(() => atk.requests > 0, 10_000, 'the viewer asks the raw peer')
+  return { s, atk }
+}
+
+/**
  * 10c. A block that starts and never finishes: a raw peer claims every piece and answers the first
  * request with a PIECE message cut after 2 000 bytes, then sends nothing. A block arriving when the
  * request timeout fires is waited for once (a narrow uplink is slow, not hostile): the honest viewer
  * must not stall meanwhile, and the peer is banned at the second timeout (whoever else delivered).
  */
 export async function stalledBlock (): Promise<void> {
-  const s = await stage({ pieces: 60, first: 10, connect: false })
-  const atk = Attacker.connect(s.port, s.infoHash, { claim: 60, partial: 2000, pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l) })
-  await withTimeout(atk.ready, 10_000, 'attacker handshake')
-  atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
-  await poll(() => atk.requests > 0, 10_000, 'the victim asks the peer')
+  const { s, atk } = await rawHolder(60, { claim: 60, partial: 2000 })
   const t0 = Date.now()
   let dropped = false
   void atk.closed.then(() => { dropped = true })
@@ -568,11 +577,7 @@ export async function stalledBlock (): Promise<void> {
  * still connected, and the block it sent counts.
  */
 export async function narrowUplink (): Promise<void> {
-  const s = await stage({ pieces: 40, first: 10, connect: false })
-  const atk = Attacker.connect(s.port, s.infoHash, { claim: 10, outRate: 1400, pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l) })
-  await withTimeout(atk.ready, 10_000, 'attacker handshake')
-  atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
-  await poll(() => atk.requests > 0, 10_000, 'the victim asks the narrow peer')
+  const { s, atk } = await rawHolder(40, { claim: 10, outRate: 1400 })
   s.tv.addPeer(addr(s.a))
   figures.casesTried++
   let served = 0
