@@ -19,9 +19,8 @@ const MAX_MEMO = 4096
 
 export class RequestRouting {
   private slowUntil = new WeakMap<object, number>()
-  private rejectedUntil = new WeakMap<object, number>()
-  /** Per wire: REJECTs in a row (no block from it since the first), and its download count then. */
-  private rejects = new WeakMap<object, { n: number, downloaded: number }>()
+  /** Per wire that rejected us: until when it is left alone, REJECTs in a row (no block from it since the first), its download count then. */
+  private rejects = new WeakMap<object, { until: number, n: number, downloaded: number }>()
   private holders = new Map<number, { at: number, good: WireLike[] }>()
   /**
    * When a piece last became ours (or, if we held the newest piece then, when we were next refused
@@ -57,12 +56,11 @@ export class RequestRouting {
   /** The peer rejected a request of ours. */
   rejected (wire: WireLike): void {
     // REJECTs of requests sent together (a pipeline) arrive together: one refusal, one back-off.
-    if ((this.rejectedUntil.get(wire) ?? 0) > Date.now()) return
     let r = this.rejects.get(wire)
-    if (!r || r.downloaded !== wire.downloaded) this.rejects.set(wire, r = { n: 0, downloaded: wire.downloaded })
+    if (r && r.until > Date.now()) return
+    if (!r || r.downloaded !== wire.downloaded) this.rejects.set(wire, r = { until: 0, n: 0, downloaded: wire.downloaded })
     r.n++
-    const until = Date.now() + Math.min(MAX_REJECTED_BACKOFF_MS, REJECTED_BACKOFF_MS * 2 ** Math.min(r.n - 1, 16))
-    this.rejectedUntil.set(wire, until)
+    const until = r.until = Date.now() + Math.min(MAX_REJECTED_BACKOFF_MS, REJECTED_BACKOFF_MS * 2 ** Math.min(r.n - 1, 16))
     // When the back-off ends, nothing else may wake WebTorrent's scheduler (a source that waits
     // for us sends no new HAVE): ask it to run again then, or the rejected blocks are never re-asked.
     this.wakeUp(until)
@@ -92,11 +90,8 @@ export class RequestRouting {
   /** Whether WebTorrent may ask `wire` for a block of piece `index` now. */
   mayRequest (wire: WireLike, index: number): boolean {
     const now = Date.now()
-    const rejected = this.rejectedUntil.get(wire)
-    if (rejected !== undefined) {
-      if (rejected > now) { this.wakeUp(rejected); return false }
-      this.rejectedUntil.delete(wire)
-    }
+    const rejected = this.rejects.get(wire)?.until ?? 0
+    if (rejected > now) { this.wakeUp(rejected); return false }
     let slow = this.slowUntil.get(wire)
     if (slow !== undefined && slow < now) { this.slowUntil.delete(wire); slow = undefined }
     if (slow !== undefined) return !this.otherHolder(wire, index)
@@ -133,7 +128,7 @@ export class RequestRouting {
       const good: WireLike[] = []
       for (const w of this.torrent.wires) {
         if (w.destroyed || w.peerChoking || !w.peerPieces.get(index)) continue
-        if ((this.slowUntil.get(w) ?? 0) > now || (this.rejectedUntil.get(w) ?? 0) > now) continue
+        if ((this.slowUntil.get(w) ?? 0) > now || (this.rejects.get(w)?.until ?? 0) > now) continue
         if (this.stuck(w, now)) continue
         good.push(w)
         if (good.length === 2) break
