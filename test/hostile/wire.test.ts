@@ -43,5 +43,9 @@ describe('hostile peers on the wire', function () {
     this.timeout(90_000)
     await cases.narrowUplink()
   })
+  it('10e. a holder that REJECTs every request: backed off 150 ms, doubling to 1 s, not banned', async function () {
+    this.timeout(90_000)
+    await cases.rejectingHolder()
+  })
   it('11. ut_live messages without negotiating ut_live (or with another live_v): BAD_TYPE, banned', cases.unnegotiated)
 })

@@ -21,8 +21,12 @@ export interface AttackerOptions {
   liveV?: number
   /** The live_n to claim (default 0). */
   liveN?: number
-  /** Answer piece requests: 'never' (hold them, the default), 'garbage' (random bytes), or with what a function returns. */
-  pieces?: 'never' | 'garbage' | ((index: number, offset: number, length: number) => Uint8Array)
+  /**
+   * Answer piece requests: 'never' (hold them, the default), 'garbage' (random bytes), 'reject' (a
+   * BEP 6 REJECT at once, as a peer whose uplink is full; the fast extension is then negotiated), or
+   * with what a function returns.
+   */
+  pieces?: 'never' | 'garbage' | 'reject' | ((index: number, offset: number, length: number) => Uint8Array)
   /** Claim to hold pieces [0, claim) (BITFIELD) and unchoke the victim. */
   claim?: number
   /** Send at most this many bytes a second, paced every 100 ms (a narrow uplink; default: at once). */
@@ -42,6 +46,8 @@ export class Attacker {
   readonly received: Message[] = []
   /** Piece requests received (and, with pieces: 'never', held forever). */
   requests = 0
+  /** When each piece request arrived (Date.now()). */
+  readonly requestTimes: number[] = []
   /** Resolves once the victim's extended handshake (with ut_live) arrived; rejects if the wire closes first. */
   readonly ready: Promise<void>
   /** Resolves when the connection is closed (by either side). */
@@ -132,14 +138,16 @@ export class Attacker {
     })
     wire.on('request', (index: number, _offset: number, length: number, cb: (err: Error | null, b?: Uint8Array) => void) => {
       this.requests++
-      if (opts.partial !== undefined) {
+      this.requestTimes.push(Date.now())
+      if (opts.pieces === 'reject') cb(new Error('uplink full')) // bittorrent-protocol answers an error with REJECT
+      else if (opts.partial !== undefined) {
         if (this.requests === 1) this.cutPiece(index, _offset, typeof opts.pieces === 'function' ? opts.pieces(index, _offset, length) : randomBytes(length))
         this.held.push(() => cb(new Error('never')))
       } else if (opts.pieces === 'garbage') cb(null, randomBytes(length))
       else if (typeof opts.pieces === 'function') cb(null, opts.pieces(index, _offset, length))
       else this.held.push(() => cb(new Error('never')))
     })
-    socket.once('connect', () => wire.handshake(infoHash, this.peerId, { dht: false }))
+    socket.once('connect', () => wire.handshake(infoHash, this.peerId, { dht: false, fast: opts.pieces === 'reject' }))
   }
 
   static connect (port: number, infoHash: string, opts: AttackerOptions = {}): Attacker {

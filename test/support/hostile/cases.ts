@@ -541,7 +541,7 @@ export async function silentSeeder (pl = 16384, waitBan = true): Promise<number>
  */
 async function rawHolder (pieces: number, opts: AttackerOptions): Promise<{ s: Stage, atk: Attacker }> {
   const s = await stage({ pieces, first: 10, connect: false })
-  const atk = Attacker.connect(s.port, s.infoHash, { ...opts, pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l) })
+  const atk = Attacker.connect(s.port, s.infoHash, { pieces: (i, o, l) => s.data.subarray(i * s.pl + o, i * s.pl + o + l), ...opts })
   await withTimeout(atk.ready, 10_000, 'attacker handshake')
   atk.send({ type: 'head', head: s.bc.live.head, tail: s.bc.live.state.tailFor(0, 64) })
   await poll(() => atk.requests > 0, 10_000, 'the viewer asks the raw peer')
@@ -586,6 +586,37 @@ export async function narrowUplink (): Promise<void> {
   assert.ok(served > 0 && !atk.destroyed, 'the narrow peer delivered its block and is still connected')
   await finish(s, [], 60_000)
   assert.equal(s.bans.filter((b) => b.peerId === atk.peerId).length, 0, 'the narrow peer is not banned')
+  atk.destroy()
+}
+
+/**
+ * 10e. A holder whose uplink is always full: a raw peer claims every piece and REJECTs every request
+ * (BEP 6), as an honest peer does. The viewer, which knows no other holder, backs off 150 ms, then
+ * twice as long after each further refusal in a row, up to 1 s: it neither hammers the peer nor gives
+ * up on it. (A peer it never got a block from is asked one block at a time, so that the REJECTs of
+ * one pipeline count once is not shown here.) Then it meets the broadcaster and finishes
+ * byte-identical; a peer that refuses is not banned.
+ */
+export async function rejectingHolder (): Promise<void> {
+  const { s, atk } = await rawHolder(60, { claim: 60, pieces: 'reject' })
+  figures.casesTried++
+  await sleep(10_000)
+  // Requests sent together (one scheduler pass) arrive together: a wave.
+  const waves: Array<{ at: number, n: number }> = []
+  for (const t of atk.requestTimes) {
+    const w = waves[waves.length - 1]
+    if (w && t - w.at < 80) w.n++; else waves.push({ at: t, n: 1 })
+  }
+  const gaps = waves.slice(1).map((w, k) => w.at - waves[k]!.at)
+  const shown = `waves of requests ${JSON.stringify(waves.map((w) => w.n))}, gaps ${JSON.stringify(gaps)} ms`
+  assert.ok(gaps.length >= 8, `the viewer keeps asking, about once a second once backed off fully (${shown})`)
+  assert.ok(gaps[0]! >= 140 && gaps[0]! < 900, `a first back-off of 150 ms (${shown})`)
+  assert.ok(gaps[1]! >= 290 && gaps[2]! >= 590, `the back-off doubles (${shown})`)
+  for (const g of gaps.slice(3)) assert.ok(g >= 990, `at most 1 s, and never less once reached (${shown})`)
+  assert.ok(!atk.destroyed, 'the refusing peer is still connected')
+  s.tv.addPeer(addr(s.a))
+  await finish(s, [], 60_000)
+  assert.equal(s.bans.filter((b) => b.peerId === atk.peerId).length, 0, 'a peer that refuses is not banned')
   atk.destroy()
 }
 
