@@ -2,7 +2,8 @@
  * Torrent peers: which peers a torrent dials, which wire a block is requested from, and the
  * connection behind a wire.
  *
- *   filterPeers()    addPeer refuses banned addresses
+ *   filterPeers()    addPeer refuses banned addresses, and so does WebTorrent's own redial of a
+ *                    closed outgoing peer (_addPeer, 1 / 5 / 15 s after the close)
  *   filterRequests() a veto on _request (one wire for a piece under suspicion: smart ban)
  *   connOf()/noDelay() P8 TCP_NODELAY on TCP sockets (WebTorrent leaves Nagle on: ~40 ms per hop)
  */
@@ -10,16 +11,22 @@ import type { Requirement, TorrentLike, WireLike } from './types.js'
 
 export const REQUIRES: readonly Requirement[] = [
   { where: 'Torrent.prototype', path: 'addPeer', is: 'function' },
+  { where: 'Torrent.prototype', path: '_addPeer', is: 'function' },
   { where: 'Torrent.prototype', path: '_request', is: 'function' },
   { where: 'torrent', path: '_peers', is: 'map' }
 ]
 
-/** Rejects new peers for which `allow(addr)` is false (bans). */
+/** Rejects new peers for which `allow(addr)` is false (bans, a peer connected on another wire), redials included. */
 export function filterPeers (torrent: TorrentLike, allow: (addr: string) => boolean): void {
   const addPeer = torrent.addPeer
   torrent.addPeer = function (this: TorrentLike, peer: unknown, source?: unknown) {
     if (typeof peer === 'string' && !allow(peer)) return false
     return addPeer.call(this, peer, source)
+  }
+  const add = torrent._addPeer
+  torrent._addPeer = function (this: TorrentLike, peer: unknown, type?: unknown, source?: unknown) {
+    if (typeof peer === 'string' && !allow(peer)) return null
+    return add.call(this, peer, type, source)
   }
 }
 

@@ -145,6 +145,7 @@ export interface TorrentLike extends EmitterLike {
   _peers: Map<string, { wire?: WireLike | null, conn?: unknown }>
   addPeer (peer: unknown, source?: unknown): boolean
   removePeer (peer: string): void
+  _addPeer (peer: unknown, type?: unknown, source?: unknown): unknown
   select (from: number, to: number, priority?: number): void
   destroy (cb?: (err?: Error) => void): void
   _hasAllPieces (): boolean
@@ -176,6 +177,8 @@ export interface RarityMapLike {
 
 export interface ClientLike extends EmitterLike {
   destroyed: boolean
+  /** This client's peer id (hex), as it sends it in handshakes. */
+  peerId?: string
   torrents: TorrentLike[]
   listening?: boolean
   add (torrentId: unknown, opts?: Record<string, unknown>): TorrentLike

@@ -119,3 +119,11 @@ export const MAX_PIECES_IN_FLIGHT = 4096
 
 /** A restarted viewer checks the pieces on its disk this many bytes at a time between other work. */
 export const ADOPT_BYTES_PER_TURN = 16 * 1024 * 1024
+
+// ---- connections (live-torrent.ts) -------------------------------------------------------------
+
+/**
+ * Two wires to one peer opened within this long of each other were dialled by both sides at once:
+ * the one the lower peer id dialled is kept on both ends. Later, the newer wire is the duplicate.
+ */
+export const DUPLICATE_GRACE_MS = 2000

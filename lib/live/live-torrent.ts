@@ -56,6 +56,7 @@ import { Redialer, wireAddr } from './redial.js'
 import { publish, resume, type Publication } from './publish.js'
 import { RequestRouting } from './request-routing.js'
 import { UploadBudget } from './upload-budget.js'
+import { OneWirePerPeer } from './one-wire.js'
 import { SlidingWindow, type WindowOptions } from './window.js'
 
 export type { Publication }
@@ -86,7 +87,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
   ready = false
   destroyed = false
   error: LiveError | null = null
-  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0, adoptedPieces: 0, damagedPieces: 0 }
+  readonly stats = { invalidMessages: 0, bannedPeers: 0, corruptPieces: 0, pagesReceived: 0, headsAccepted: 0, adoptedPieces: 0, damagedPieces: 0, duplicateWires: 0 }
   /** After the end: the final, ordinary torrent ({ infoHash, magnetURI, torrentFile }), once verified here. */
   final: FinalTorrent | null = null
   /** After the end: the WebTorrent torrent serving the final infohash from this torrent's storage. */
@@ -135,21 +136,18 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     this.routing = new RequestRouting(torrent)
     this.heads = new HeadSync(this)
     this.pages = new PageSync(this)
-    this.smartBan = new SmartBan({
-      torrent,
-      corrupt: () => { this.stats.corruptPieces++ },
-      ban: (wire, code, reason) => this.policy.banWire(wire, code, reason)
-    })
+    this.smartBan = new SmartBan({ torrent, corrupt: () => { this.stats.corruptPieces++ }, ban: (wire, code, reason) => this.policy.banWire(wire, code, reason) })
     patches.adaptTorrent(torrent)
+    const oneWire = new OneWirePerPeer(torrent, this.stats) // its 'wire' listener first: a duplicate is closed before the one below sees it
     patches.filterPeers(torrent, (addr) => {
-      if (this.isBanned(addr)) return false
+      if (this.isBanned(addr) || oneWire.connectedElsewhere(addr)) return false
       this.redial.noteDialable(addr)
       return true
     })
     patches.filterRequests(torrent, (wire, index) => this.mayRequest(wire, index))
     const Ext = utLive(this)
     torrent.on('wire', (wire: WireLike, addr?: string) => {
-      if (addr && this.isBanned(addr)) { wire.destroy(); return }
+      if (wire.destroyed || (wire as { destroying?: boolean }).destroying || (addr && this.isBanned(addr))) { wire.destroy(); return }
       patches.adaptWire(wire, {
         limit: () => this.policy.haveLimit(wire),
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),
