@@ -147,7 +147,7 @@ export class LiveTorrent extends EventEmitter implements LiveHost, PolicyHost {
     patches.filterRequests(torrent, (wire, index) => this.mayRequest(wire, index))
     const Ext = utLive(this)
     torrent.on('wire', (wire: WireLike, addr?: string) => {
-      if (wire.destroyed || (wire as { destroying?: boolean }).destroying || (addr && this.isBanned(addr))) { wire.destroy(); return }
+      if (oneWire.isDropped(wire) || (addr && this.isBanned(addr))) { wire.destroy(); return }
       patches.adaptWire(wire, {
         limit: () => this.policy.haveLimit(wire),
         onAbuse: (why) => this.policy.banWire(wire, 'BAD_FIELD', why),

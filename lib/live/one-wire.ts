@@ -5,68 +5,68 @@
  * in the swarm lab the tracker's re-announce at 60 s doubled every wire (420 → 840 at 20 viewers)
  * and a viewer process's CPU (66 → 95 %).
  *
- * The newer wire is closed: the older one carries the requests, heads and pushes in flight, and a
- * viewer's redialer (redial.ts) watches the address it dialled. Two wires opened within
- * DUPLICATE_GRACE_MS of each other (both sides dialled at once) keep the one the lower peer id
- * dialled, so that both ends close the same connection and not one each.
+ * The newer wire is closed: the older one carries the requests, heads and pushes in flight. Two
+ * wires opened within DUPLICATE_GRACE_MS of each other (both sides dialled at once) keep the one
+ * the lower peer id dialled, so that both ends close the same connection. An address we dialled
+ * whose wire was closed is not dialled again while the peer is connected on the wire kept
+ * (WebTorrent retries a closed outgoing peer within a second, and a tracker lists it again); when
+ * that wire closes, the address is dialled once more, as WebTorrent would have redialled the wire
+ * we closed (a viewer's source that restarts is found again: redial.ts takes over once it is live).
  */
 import createDebug from 'debug'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 import { DUPLICATE_GRACE_MS } from './limits.js'
-import { wireAddr } from './redial.js'
 
 const debug = createDebug('webtorrent-live:wire')
-
-/** A wire not closed and not being closed (a stream reads as destroyed only once it has closed). */
-const open = (w: WireLike): boolean => !w.destroyed && !(w as { destroying?: boolean }).destroying
 
 /** Whether we dialled `w` (true), it dialled us (false), or we cannot tell (WebRTC). */
 const dialledByUs = (w: WireLike): boolean | null => /Outgoing$/.test(w.type ?? '') ? true : /Incoming$/.test(w.type ?? '') ? false : null
 
-/** One connection per peer, for the life of a torrent (see above). */
 export class OneWirePerPeer {
-  private since = new WeakMap<object, number>()
+  /** When each wire was handed to us, and the address WebTorrent gave with it (what it dials). */
+  private seen = new WeakMap<object, { at: number, addr: string | null }>()
+  /** Wires closed here as duplicates (a wire reads as destroyed only once its stream has closed). */
+  private dropped = new WeakSet<object>()
   /** Addresses we dialled whose wire was closed as a duplicate → the wire kept to that peer. */
   private elsewhere = new Map<string, WireLike>()
 
-  /** Installs its 'wire' listener: install it before any other, so that they see only the wires kept. `stats.duplicateWires` counts them. */
+  /** Installs its 'wire' listener: install it before any other. `stats.duplicateWires` counts the wires closed. */
   constructor (private readonly torrent: TorrentLike, private readonly stats: { duplicateWires: number }) {
-    torrent.on('wire', (wire: WireLike) => this.onWire(wire))
+    torrent.on('wire', (wire: WireLike, addr?: string) => this.onWire(wire, typeof addr === 'string' ? addr : null))
   }
 
-  /** Whether `addr` is a peer connected on another wire (not to be dialled: WebTorrent's redial, a tracker's next list). */
-  connectedElsewhere (addr: string): boolean {
-    const w = this.elsewhere.get(addr)
-    if (w && open(w)) return true
-    this.elsewhere.delete(addr)
-    return false
-  }
+  /** Whether `wire` was closed here as a duplicate (other listeners leave it alone). */
+  isDropped (wire: WireLike): boolean { return this.dropped.has(wire) }
 
-  private onWire (wire: WireLike): void {
+  /** Whether `addr` is a peer connected on another wire (not to be dialled now). */
+  connectedElsewhere (addr: string): boolean { return this.elsewhere.has(addr) }
+
+  private open (w: WireLike): boolean { return !w.destroyed && !(w as { destroying?: boolean }).destroying && !this.dropped.has(w) }
+
+  private onWire (wire: WireLike, addr: string | null): void {
     const now = Date.now()
-    this.since.set(wire, now)
-    const id = wire.peerId ? String(wire.peerId) : ''
-    const other = id ? this.torrent.wires.find((w) => w !== wire && open(w) && String(w.peerId ?? '') === id) : undefined
+    this.seen.set(wire, { at: now, addr })
+    const id = wire.peerId ? String(wire.peerId).toLowerCase() : ''
+    const other = id ? this.torrent.wires.find((w) => w !== wire && this.open(w) && String(w.peerId ?? '').toLowerCase() === id) : undefined
     if (!other) return
     this.stats.duplicateWires++
     let drop = wire
-    const ours = String(this.torrent.client?.peerId ?? '')
+    const ours = String(this.torrent.client?.peerId ?? '').toLowerCase()
     const dir = dialledByUs(wire)
-    if (now - (this.since.get(other) ?? 0) < DUPLICATE_GRACE_MS && dir !== null && dialledByUs(other) === !dir && ours && ours !== id) {
+    if (now - (this.seen.get(other)?.at ?? 0) < DUPLICATE_GRACE_MS && dir !== null && dialledByUs(other) === !dir && ours && ours !== id) {
       drop = dir === (ours < id) ? other : wire // dialled at once: keep the wire the lower peer id dialled
     }
     const kept = drop === wire ? other : wire
     debug('two wires to %s: closing the %s one', id, drop === wire ? 'new' : 'older')
-    // An address we dialled is not dialled again while the peer is connected on the wire kept:
-    // WebTorrent redials a closed outgoing peer within a second, and a tracker lists it again.
-    const addr = dialledByUs(drop) ? wireAddr(drop) : null
-    if (addr) {
-      if (this.elsewhere.size >= MAX_ELSEWHERE) this.elsewhere.delete(this.elsewhere.keys().next().value as string)
-      this.elsewhere.set(addr, kept)
+    this.dropped.add(drop)
+    const dialled = dialledByUs(drop) ? this.seen.get(drop)?.addr ?? null : null
+    if (dialled && !this.elsewhere.has(dialled)) {
+      this.elsewhere.set(dialled, kept)
+      kept.once('close', () => {
+        this.elsewhere.delete(dialled)
+        if (!this.torrent.destroyed) { try { this.torrent.addPeer(dialled) } catch {} }
+      })
     }
     drop.destroy()
   }
 }
-
-/** Addresses remembered as connected elsewhere, at most (one per peer connected twice). */
-const MAX_ELSEWHERE = 1024
