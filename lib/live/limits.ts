@@ -120,7 +120,7 @@ export const MAX_PIECES_IN_FLIGHT = 4096
 /** A restarted viewer checks the pieces on its disk this many bytes at a time between other work. */
 export const ADOPT_BYTES_PER_TURN = 16 * 1024 * 1024
 
-// ---- connections (live-torrent.ts) -------------------------------------------------------------
+// ---- connections (one-wire.ts) ----------------------------------------------------------------
 
 /**
  * Two wires to one peer opened within this long of each other were dialled by both sides at once:

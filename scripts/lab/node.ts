@@ -101,8 +101,8 @@ function countWires (n: LabNode, torrent: any): void {
     n.wires++
     const remote = wire.type === 'tcpIncoming' ? nodeOfAddress(wire.remoteAddress) : nodeOfPort(Number(wire.remotePort))
     checkWire(n.node, remote)
-    // A second open wire to the same peer (both dialled each other: WebTorrent keeps both; the
-    // library closes the newer, lib/live/one-wire.ts, before this listener sees it).
+    // A second wire to a peer already connected (both dialled each other), counted as it arrives:
+    // the library closes one of the two (lib/live/one-wire.ts).
     if ((torrent.wires as any[]).some((w) => w !== wire && !w.destroyed && !w.destroying && w.peerId === wire.peerId)) netStats.wiresDuplicate++
     wire.on('upload', (bytes: number) => { n.pieceUp += bytes })
     if (tracing) traceWire(n, wire, remote ?? -1)
