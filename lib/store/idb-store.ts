@@ -3,7 +3,12 @@
  * live on disk (one record per chunk, key = index) instead of in the tab's memory. Same contract as
  * MemoryStore: any index, any length ≤ chunkLength. One database per torrent
  * (`webtorrent-live/<infoHash>`); destroy() deletes it.
+ *
+ * A broadcaster resuming its state (broadcast-state-idb.ts) finds records an earlier session wrote,
+ * which nobody has checked since: once checkAdopted() is called, each of those is read whole and
+ * checked against its piece's hash on its first read, as FileStore does with the bytes of `--state`.
  */
+import BitField from 'bitfield'
 import { checkPut, type Callback, type ChunkStore, type StoreOptions } from './types.js'
 
 const OBJECTS = 'chunks'
@@ -28,6 +33,13 @@ export default class IdbStore implements ChunkStore {
   private db: Promise<IDBDatabase> | null = null
   private closed = false
   private readonly durability: 'strict' | 'relaxed' | 'default'
+  /** Chunks written or checked in this session: the others were left by an earlier one. */
+  private trusted = new BitField(0, { grow: Infinity })
+  /** Chunks found damaged: every read fails (a peer's request is REJECTed) until one is put again. */
+  private damaged = new BitField(0, { grow: Infinity })
+  /** First reads under way (the blocks of one piece are read at once: they share one check). */
+  private checking = new Map<number, Promise<void>>()
+  private check: { check: (index: number, buf: Uint8Array) => boolean, damaged: (index: number) => void } | null = null
 
   /** Whether this environment has IndexedDB. */
   static get supported (): boolean { return typeof globalThis.indexedDB !== 'undefined' }
@@ -58,6 +70,7 @@ export default class IdbStore implements ChunkStore {
     const err = checkPut(this.chunkLength, index, buf)
     if (err) return queueMicrotask(() => cb(err))
     const copy = buf.slice()
+    if (this.check) { this.trusted.set(index, true); this.damaged.set(index, false) } // no bits kept for a viewer
     this.open().then((db) => new Promise<void>((resolve, reject) => {
       const tx = db.transaction(OBJECTS, 'readwrite', { durability: this.durability })
       tx.objectStore(OBJECTS).put(copy, index)
@@ -72,15 +85,46 @@ export default class IdbStore implements ChunkStore {
     const done = cb ?? (() => {})
     if (this.closed) return queueMicrotask(() => done(new Error('Storage is closed')))
     const o = opts
-    this.open()
+    this.firstRead(index)
+      .then(() => this.open())
       .then((db) => req<unknown>(db.transaction(OBJECTS, 'readonly').objectStore(OBJECTS).get(index)))
       .then((v) => {
+        if (this.damaged.get(index)) return done(new Error(`Chunk ${index} damaged in IndexedDB`))
         if (!(v instanceof Uint8Array)) return done(new Error('Chunk not found'))
         const offset = o?.offset ?? 0
         const length = o?.length ?? v.length - offset
         if (offset < 0 || length < 0 || offset + length > v.length) return done(new Error('Chunk range out of bounds'))
         done(null, v.subarray(offset, offset + length))
       }, (e: Error) => done(e))
+  }
+
+  /**
+   * From now on the first read of each chunk an earlier session wrote reads it whole and passes it
+   * to `check`: if that fails, the chunk is refused (`damaged(index)`, and every read of it fails,
+   * so a peer's request is REJECTed rather than answered with bytes that fail its hash check).
+   */
+  checkAdopted (check: (index: number, buf: Uint8Array) => boolean, damaged: (index: number) => void): void {
+    this.check = { check, damaged }
+  }
+
+  /** Resolves once `index` may be read: checked now if it is an earlier session's, unchecked. */
+  private firstRead (index: number): Promise<void> {
+    const c = this.check
+    if (!c || this.trusted.get(index) || this.damaged.get(index)) return Promise.resolve()
+    let p = this.checking.get(index)
+    if (!p) {
+      p = this.open()
+        .then((db) => req<unknown>(db.transaction(OBJECTS, 'readonly').objectStore(OBJECTS).get(index)))
+        .then((v) => {
+          if (this.trusted.get(index) || !(v instanceof Uint8Array)) return // put meanwhile, or absent
+          if (c.check(index, v)) { this.trusted.set(index, true); return }
+          this.damaged.set(index, true)
+          c.damaged(index)
+        })
+        .finally(() => this.checking.delete(index))
+      this.checking.set(index, p)
+    }
+    return p
   }
 
   /** Drops every chunk from `index` on (a broadcaster resuming drops what it never announced). */

@@ -236,6 +236,46 @@ describe('browsers: go live from a tab (/broadcast)', function () {
     assert.notDeepEqual([...piece.subarray(0, 16)], new Array(16).fill(7), 'the torn piece\'s bytes were not aired')
   })
 
+  it('a reload on a state whose stored piece was damaged in IndexedDB never serves it: the tab warns DAMAGED_PIECE, REJECTs it, and a Node viewer neither receives a corrupt piece nor bans the tab', async () => {
+    const server = await env.page({ magnetURI: '' })
+    const tab = await env.open(`${server.url}broadcast?state=dmg`)
+    await tab.click('#go-live')
+    await waitStats(tab, (s) => s.phase === 'live' && s.pieces >= 4, 40_000, 'on air')
+    // Piece 1's record (a whole piece, checked by no one since it was written) is damaged on disk.
+    const damaged = await tab.evaluate(async () => {
+      const r = indexedDB.open('webtorrent-live-broadcast/dmg/data')
+      const db: IDBDatabase = await new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error) })
+      const tx = db.transaction('chunks', 'readwrite')
+      const s = tx.objectStore('chunks')
+      const g = s.get(1)
+      await new Promise((resolve) => { g.onsuccess = resolve })
+      const v = (g.result as Uint8Array).slice()
+      v.fill(0xee, 500, 600)
+      s.put(v, 1)
+      await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error) })
+      db.close()
+      return v.length
+    })
+    assert.ok(damaged > 600)
+    await tab.reload()
+    await tab.waitForFunction(() => (window as any).wtl || (window as any).wtlError, null, { timeout: 20_000 })
+    await tab.click('#go-live')
+    const again = await waitStats(tab, (s) => s.phase === 'live' && s.resumedLength > 0 && s.pieces >= 6, 40_000, 'on air again')
+    // A Node viewer from the start: only the tab holds piece 1, and the tab refuses it.
+    const node = env.client()
+    const t = node.add(again.magnetURI, { live: true, from: 'start', path: env.dir(), announce: [env.tracker!.url] })
+    const warned = await waitStats(tab, (s) => s.warnings.length > 0, 60_000, 'the DAMAGED_PIECE warning')
+    assert.match(warned.warnings[0], /DAMAGED_PIECE.*piece 1 /)
+    await withTimeout(new Promise<void>((resolve) => {
+      const check = (): void => { if (t.live?.count >= 6 && t.live.has(0) && t.live.has(2) && t.live.has(5)) resolve(); else setTimeout(check, 200) }
+      check()
+    }), 60_000, 'the Node viewer gets the pieces around it')
+    assert.equal(t.live.has(1), false, 'piece 1 came from nowhere (the tab refused it)')
+    assert.equal(t.live.stats.corruptPieces, 0, 'no corrupt piece reached the viewer')
+    assert.equal(t.live.stats.bannedPeers, 0, 'the viewer did not ban the tab')
+    assert.equal(await tab.evaluate(() => (window as any).wtl.bc.live.stats.damagedPieces), 1)
+  })
+
   it('keys: a CLI key file imported into the page airs under that key and is exported in the same format; elliptic signs where WebCrypto lacks Ed25519, and a Node peer verifies', async () => {
     const server = await env.page({ magnetURI: '' })
     // Signing in the browser: WebCrypto Ed25519 and the elliptic fallback give RFC 8032 TEST 1's signature.

@@ -59,6 +59,8 @@ async function main (): Promise<void> {
   let final: FinalTorrent | null = null
   let phase: 'ready' | 'starting' | 'live' | 'stopping' | 'ended' = 'ready'
   const fail = (e: unknown): void => { errors.push(String((e as Error)?.message ?? e)); render() }
+  const warnings: string[] = [] // the newest 20 (DAMAGED_PIECE: a stored piece failed its hash on first read)
+  const warn = (e: Error): void => { warnings.push(e.message); warnings.splice(0, warnings.length - 20); render() }
 
   function stats () {
     const t = bc?.torrent
@@ -81,6 +83,7 @@ async function main (): Promise<void> {
       ratio: aired > 0 ? uploaded / aired : null,
       ended: bc?.ended ?? false,
       final: final ? { infoHash: final.infoHash, magnetURI: final.magnetURI } : null,
+      warnings: [...warnings],
       errors: [...errors]
     }
   }
@@ -98,6 +101,7 @@ async function main (): Promise<void> {
     $('uploaded').textContent = fmtBytes(s.uploaded)
     $('ratio').textContent = s.ratio === null ? '–' : s.ratio.toFixed(2)
     $('signer').textContent = signer
+    $('warnings').textContent = warnings.join('; ') || 'none'
     $('errors').textContent = errors.join('; ') || 'none'
     ;($('go-live') as HTMLButtonElement).disabled = phase !== 'ready'
     ;($('stop') as HTMLButtonElement).disabled = phase !== 'live'
@@ -146,6 +150,7 @@ async function main (): Promise<void> {
       bc = await broadcast(client, { name: q.get('name') ?? `broadcast.${ext}`, state: stateName, announce: [config.trackerUrl], ...(importedKey ? { keyPair: importedKey } : {}) })
       bc.torrent.on('error', fail)
       bc.live.on('error', fail)
+      bc.live.on('warning', warn)
       if (bc.ended) {
         phase = 'ended'
         media.getTracks().forEach((t) => t.stop())

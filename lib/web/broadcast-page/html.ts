@@ -40,6 +40,7 @@ export function broadcastHtml (title: string, escape: (s: string) => string): st
   <dt>upload ratio</dt><dd id="ratio">–</dd>
   <dt>signatures</dt><dd id="signer">–</dd>
   <dt>final torrent</dt><dd id="final">–</dd>
+  <dt>warnings</dt><dd id="warnings">none</dd>
   <dt>errors</dt><dd id="errors">none</dd>
 </dl>
 <script type="module" src="broadcast.js"></script>
