@@ -86,6 +86,14 @@ export class Broadcaster {
   private fill = 0
   private published = 0
   private chain: Promise<unknown> = Promise.resolve()
+  /**
+   * The first failure to store, persist or announce bytes. The bytes it held are gone (taken from
+   * the partial piece), so nothing more is published: later writes and end() fail with
+   * BROADCAST_FAILED rather than air a stream with a silent gap. With a state, run again to resume
+   * at `length`.
+   */
+  get failure (): Error | null { return this.failed }
+  private failed: Error | null = null
   private ending: Promise<FinalTorrent> | null = null
   private persist: BroadcastStatePersist | null
   /** BEP 46: the stream key's DHT pointer, where the client has a DHT (see bep46.ts). */
@@ -143,9 +151,14 @@ export class Broadcaster {
   write (bytes: Uint8Array): Promise<void> {
     if (this.ending) return Promise.reject(new LiveError('ENDED', 'write after end()'))
     const copy = bytes.slice()
-    const p = this.chain.then(() => this.ingest(copy))
-    this.chain = p.catch(() => {})
+    const p = this.chain.then(() => { this.checkFailure(); return this.ingest(copy) })
+    this.chain = p.catch((e: Error) => { this.failed ??= e })
     return p
+  }
+
+  private checkFailure (): void {
+    const f = this.failed
+    if (f) throw new LiveError('BROADCAST_FAILED', `nothing is published after byte ${this.published}, where storing the stream failed (${f.message})`)
   }
 
   /** A Node Writable: pipe a program into it; end() on the writable ends the broadcast. */
@@ -213,6 +226,7 @@ export class Broadcaster {
   end (): Promise<FinalTorrent> {
     if (this.ending) return this.ending
     this.ending = this.chain.then(async () => {
+      this.checkFailure()
       const rest = this.fill > 0 ? [this.partial.slice(0, this.fill)] : []
       this.fill = 0
       // Keeping the window only, it cannot serve the final torrent: it names it (archive viewers serve it).
@@ -342,8 +356,14 @@ async function start (c: ClientLike & { dht?: unknown }, opts: BroadcastOptions,
     torrent.once('error', onErr)
     torrent.live.once('ready', () => { torrent.removeListener('error', onErr); resolve() })
   })
-  if (persist && head) await restore(torrent, persist, head)
-  else if (persist) { await persist.takeHashes(0); await persist.restoreData(torrent, null) }
+  try {
+    if (persist && head) await restore(torrent, persist, head)
+    else if (persist) { await persist.takeHashes(0); await persist.restoreData(torrent, null) }
+  } catch (err) {
+    // Not left in the client: a second broadcast() (after mending the state) adds it again.
+    await new Promise<void>((resolve) => torrent.destroy(() => resolve()))
+    throw err
+  }
   const bc = new Broadcaster(torrent, keyPair, persist, head, relay)
   // BEP 46: where the client has a DHT, point the stream's key at it (optional, never required).
   // Imported lazily: BEP 46 is Node-only, and the browser bundle replaces bep46.js with nothing.

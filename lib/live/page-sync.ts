@@ -58,7 +58,8 @@ export class PageSync {
   /** A peer's HASH_REQUEST: the page, or HASH_REJECT if we lack it. */
   onRequest (peer: Peer, start: number, count: number): void {
     const state = this.live.state
-    const hashes = state?.log.range(start, start + count) ?? null
+    // Not beyond our head: a broadcaster's log holds the hashes of a head still being made durable.
+    const hashes = start + count <= (state?.head?.count ?? 0) ? state!.log.range(start, start + count) : null
     const anchor = hashes ? state!.log.chainAt(start) : null
     if (!hashes || !anchor) return peer.send({ type: 'hash-reject', start, count })
     peer.send({ type: 'hashes', start, anchor, hashes })

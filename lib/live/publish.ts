@@ -41,8 +41,12 @@ export async function publish (live: LiveTorrent, p: Publication): Promise<Signe
     if (!all) throw new LiveError('BAD_STATE', `the hashes of pieces 0…${count - 1} are no longer held: the end cannot name the final torrent`)
     finalInfoHash = p.finalInfoHash(all)
   }
-  const head = await state.signHead(p.secretKey, { length: p.length, time: Date.now(), ended: p.ended, finalInfoHash })
+  // Signed, not yet current: no peer is sent it (a peer that connects, a relay timer, a page
+  // request) before beforeAnnounce has made it durable. If that fails, the head is never seen,
+  // and a resumed broadcaster re-signs these piece numbers without equivocating.
+  const head = await state.sign(p.secretKey, { length: p.length, time: Date.now(), ended: p.ended, finalInfoHash })
   await p.beforeAnnounce?.(head)
+  state.useSigned(head)
   goLive(live, head, first, p.tell)
   return head
 }

@@ -131,19 +131,33 @@ export class StreamState {
     for (const h of pieceHashes) this.log.append(h)
   }
 
-  /** Signs a head over everything appended so far, and makes it current. */
+  /** Signs a head over everything appended so far, and makes it current (sign, then useSigned). */
   async signHead (seed: Uint8Array, fields: { length: number, time: number, ended?: boolean, finalInfoHash?: Uint8Array | null }): Promise<SignedHead> {
+    const signed = await this.sign(seed, fields)
+    this.useSigned(signed)
+    return signed
+  }
+
+  /** Signs a head over everything appended so far; useSigned makes it current. */
+  async sign (seed: Uint8Array, fields: { length: number, time: number, ended?: boolean, finalInfoHash?: Uint8Array | null }): Promise<SignedHead> {
     const count = this.log.end
     const commitment = this.log.chainAt(count) ?? this.log.genesis
     const head: Head = { count, length: fields.length, time: fields.time, ended: fields.ended === true, commitment, finalInfoHash: fields.ended ? (fields.finalInfoHash ?? null) : null }
     const shape = checkHeadShape(head, this.info.pieceLength)
     if (!shape.ok) throw new Error(`${shape.code}: ${shape.reason}`)
     const signature = await this.ed.sign(seed, signable(this.infoHash, head))
-    const signed = { ...head, signature }
+    return { ...head, signature }
+  }
+
+  /**
+   * Makes a head signed here (signHead) the current one, which peers are then sent: only once it is
+   * durable (a broadcaster's write-ahead), or a head lost in a crash could reach a peer and the
+   * resumed stream sign different pieces under the same numbers.
+   */
+  useSigned (signed: SignedHead): void {
     const last = this.log.intervals[this.log.intervals.length - 1]
     if (last) last.head = signed
     this.head = signed
-    return signed
   }
 
   /** Adopts a head this process signed earlier (a restarted broadcaster), after checking it. */

@@ -53,6 +53,8 @@ export default class IdbStore implements ChunkStore {
   }
 
   private open (): Promise<IDBDatabase> {
+    // A read still under way when close() ran must not reopen the database (and hold it open).
+    if (this.closed) return Promise.reject(new Error('Storage is closed'))
     if (!this.db) {
       this.db = new Promise((resolve, reject) => {
         const r = globalThis.indexedDB.open(this.dbName, 1)
@@ -134,6 +136,7 @@ export default class IdbStore implements ChunkStore {
       tx.objectStore(OBJECTS).delete(IDBKeyRange.lowerBound(index))
       tx.oncomplete = () => resolve()
       tx.onerror = () => reject(tx.error ?? new Error('IndexedDB delete failed'))
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB delete aborted'))
     })).then(() => cb(null), (e: Error) => cb(e))
   }
 

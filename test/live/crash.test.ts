@@ -2,13 +2,14 @@
  * Crashes: a viewer killed with SIGKILL and restarted on its store resumes without downloading
  * again what it had verified; a viewer whose disk is full says why and corrupts nothing, and the
  * rest of the swarm is unaffected; a broadcaster resumed on a store with a damaged piece never
- * serves it. (The broadcaster's SIGKILL and restart from --state is in test/cli/resume.test.ts.)
+ * serves it; a broadcaster whose head cannot be made durable never lets it out, publishes nothing
+ * more, and resumes on its state without equivocating. (The broadcaster's SIGKILL and restart from --state is in test/cli/resume.test.ts.)
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeSync, closeSync } from 'node:fs'
+import { mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, unlinkSync, writeSync, closeSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast } from '../../lib/index.js'
-import { addr, air, bytes, collect, destroyAll, join, makeClient, once, poll, tempDir, withTimeout } from '../support/clients.js'
+import { addr, air, bytes, collect, destroyAll, join, makeClient, once, poll, sleep, tempDir, withTimeout } from '../support/clients.js'
 import { Viewer } from '../support/viewer.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -115,6 +116,58 @@ describe('crashes', function () {
     assert.ok((await withTimeout(out, 60_000, 'viewer read')).equals(data), 'the viewer\'s bytes are exactly the broadcast (piece 13 from the holder)')
     assert.equal(viewer.live.stats.corruptPieces, 0, 'no corrupt piece reached the viewer')
     assert.equal(viewer.live.stats.bannedPeers, 0, 'the viewer banned no one')
+  })
+
+  it('a head whose write fails (disk full) is never sent: nothing more is published (BROADCAST_FAILED), and resumed on its state the broadcaster re-airs those piece numbers without equivocating', async () => {
+    const state = joinPath(tempDir(), 'state')
+    const c1 = await makeClient()
+    const bc1 = await broadcast(c1, { name: 'headfail.bin', pieceLength: PL, state })
+    const first = bytes(PL * 3, 41)
+    await air(bc1, first)
+    // The disk fails the next head: the file it is written to before its rename is /dev/full.
+    const headFile = findFile(state, 'head')
+    symlinkSync('/dev/full', `${headFile}.tmp`)
+    await assert.rejects(bc1.write(bytes(PL, 42)), /ENOSPC|no space/i)
+    await assert.rejects(bc1.write(bytes(PL, 43)), (e: any) => e.code === 'BROADCAST_FAILED')
+    await assert.rejects(bc1.end(), (e: any) => e.code === 'BROADCAST_FAILED')
+    assert.equal(bc1.length, PL * 3)
+    // A viewer that joins now is sent the last durable head (3 pieces), not the one that failed.
+    const vc = await makeClient()
+    const v = join(vc, bc1.magnetURI, [c1], { from: 'start' })
+    await poll(() => v.live?.count >= 3 && [0, 1, 2].every((i) => v.live.has(i)), 30_000, 'the viewer has the 3 durable pieces')
+    await sleep(1500) // time for relay timers or page answers to send anything newer
+    assert.equal(v.live.count, 3, 'the head that failed to persist never left the broadcaster')
+    // The disk is mended and the broadcaster restarted on its state: new bytes from piece 3 on.
+    bc1.close()
+    await new Promise<void>((resolve) => c1.destroy(() => resolve()))
+    unlinkSync(`${headFile}.tmp`)
+    const c2 = await makeClient()
+    const bc2 = await broadcast(c2, { name: 'headfail.bin', state })
+    assert.equal(bc2.resumedLength, PL * 3)
+    const out = collect(v.live.createReadStream())
+    v.addPeer(addr(c2))
+    const rest = bytes(PL * 5 + 9, 44)
+    await air(bc2, rest)
+    await bc2.end()
+    const got = await withTimeout(out, 60_000, 'viewer read')
+    assert.ok(got.equals(Buffer.concat([first, rest])), 'the viewer\'s bytes are the durable history and what followed')
+    assert.equal(v.live.stats.bannedPeers, 0, 'no equivocation, no ban')
+  })
+
+  it('a resume that fails (the newest stored piece torn) leaves no torrent in the client: a second broadcast() says the same, not "duplicate torrent"', async () => {
+    const state = joinPath(tempDir(), 'state')
+    const c1 = await makeClient()
+    const bc1 = await broadcast(c1, { name: 'torn.bin', pieceLength: PL, state })
+    await air(bc1, bytes(PL * 4, 45))
+    bc1.close()
+    await new Promise<void>((resolve) => c1.destroy(() => resolve()))
+    const fd = openSync(findFile(state, 'torn.bin'), 'r+')
+    writeSync(fd, Buffer.alloc(10, 0xee), 0, 10, 3 * PL + 10)
+    closeSync(fd)
+    const c2 = await makeClient()
+    await assert.rejects(broadcast(c2, { name: 'torn.bin', state }), (e: any) => e.code === 'BAD_STATE' && /piece 3 /.test(e.message))
+    assert.equal(c2.torrents.length, 0, 'the torrent was removed from the client')
+    await assert.rejects(broadcast(c2, { name: 'torn.bin', state }), (e: any) => e.code === 'BAD_STATE')
   })
 })
 

@@ -57,7 +57,7 @@ async function main (): Promise<void> {
   let chunks = 0
   let importedKey: KeyPair | null = null
   let final: FinalTorrent | null = null
-  let phase: 'ready' | 'starting' | 'live' | 'stopping' | 'ended' = 'ready'
+  let phase: 'ready' | 'starting' | 'live' | 'stopping' | 'ended' | 'failed' = 'ready'
   const fail = (e: unknown): void => { errors.push(String((e as Error)?.message ?? e)); render() }
   const warnings: string[] = [] // the newest 20 (DAMAGED_PIECE: a stored piece failed its hash on first read)
   const warn = (e: Error): void => { warnings.push(e.message); warnings.splice(0, warnings.length - 20); render() }
@@ -90,7 +90,7 @@ async function main (): Promise<void> {
 
   function render (): void {
     const s = stats()
-    $('state').textContent = { ready: 'ready', starting: 'starting…', live: 'on air', stopping: 'ending…', ended: 'ended' }[phase] +
+    $('state').textContent = { ready: 'ready', starting: 'starting…', live: 'on air', stopping: 'ending…', ended: 'ended', failed: 'stopped: storing the stream failed (reload to resume)' }[phase] +
       (s.resumedLength > 0 ? ` (resumed after ${fmtBytes(s.resumedLength)})` : '')
     $('magnet').textContent = s.magnetURI ?? '–'
     const link = $('watch-link') as HTMLAnchorElement
@@ -162,7 +162,7 @@ async function main (): Promise<void> {
         if (e.data.size === 0) return
         const blob = e.data
         // In order: each slice's bytes are written after the previous slice's.
-        pending = pending.then(async () => { await bc!.write(new Uint8Array(await blob.arrayBuffer())); chunks++ }).catch(fail)
+        pending = pending.then(async () => { await bc!.write(new Uint8Array(await blob.arrayBuffer())); chunks++ }).catch(writeFailed)
       }
       recorder.start(timeslice)
       phase = 'live'
@@ -170,6 +170,16 @@ async function main (): Promise<void> {
       if (!bc) { phase = 'ready'; media?.getTracks().forEach((t) => t.stop()); media = null }
       fail(e)
     }
+    render()
+  }
+
+  /** A slice the broadcaster could not store: it publishes nothing more (BROADCAST_FAILED), so recording stops. */
+  function writeFailed (e: unknown): void {
+    if (phase === 'failed') return
+    fail(e)
+    phase = 'failed'
+    if (recorder && recorder.state !== 'inactive') recorder.stop()
+    media?.getTracks().forEach((t) => t.stop())
     render()
   }
 
