@@ -7,7 +7,7 @@
  * 0.36 ms for S in 4-bit windows; 0.65 ms by plain square-and-multiply, which was 19% of a viewer
  * process's CPU in a 200-viewer lab's connection storm): Y = 2^X mod P with a 160-bit private X (the MSE
  * spec's recommendation), S = Y'^X mod P, both 96 bytes big-endian, and the public keys Node's
- * DiffieHellman would refuse (Y' ≤ 1, Y' ≥ P − 1) refused with the same error. Same bytes on the wire;
+ * DiffieHellman would refuse (Y' ≤ 1, Y' ≥ P − 1) given a random secret (see computeSecret). Same bytes on the wire;
  * MSE is obfuscation, not authentication, so a BigInt's variable timing reveals nothing it protected.
  *
  * MessageStreamEncryptor is not exported by bittorrent-protocol: its prototype is reached through
@@ -103,12 +103,6 @@ function toBigInt (b: Uint8Array): bigint {
   return BigInt(hex)
 }
 
-function keyError (message: string): Error {
-  const err = new Error(message)
-  ;(err as Error & { code: string }).code = 'ERR_CRYPTO_INVALID_KEYLEN'
-  return err
-}
-
 /** The subset of Node's DiffieHellman that mse.js uses. */
 export class MseDiffieHellman {
   private readonly x: bigint
@@ -122,10 +116,19 @@ export class MseDiffieHellman {
     return toBytes(powOf2(this.x))
   }
 
+  /**
+   * S = Y'^X mod P. A public key Node's DiffieHellman would refuse (Y' ≤ 1, Y' ≥ P − 1: a secret
+   * anyone could guess) gets a random secret instead of a throw: mse.js calls this inside the
+   * wire's stream write, where a throw is uncaught and one packet of zeros would end the process.
+   * With a secret no one knows, the peer's sync pattern is never found and its wire is dropped.
+   */
   computeSecret (other: Uint8Array): Uint8Array {
     const y = toBigInt(other)
-    if (y <= 1n) throw keyError('Supplied key is too small')
-    if (y >= P - 1n) throw keyError('Supplied key is too large')
+    if (y <= 1n || y >= P - 1n) {
+      const r = new Uint8Array(KEY_BYTES)
+      globalThis.crypto.getRandomValues(r)
+      return r
+    }
     return toBytes(modPow(y, this.x))
   }
 }

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict'
 import { createDiffieHellman } from 'node:crypto'
+import { connect } from 'node:net'
 import { MseDiffieHellman } from '../../patches/handshake.js'
+import { broadcast } from '../../lib/index.js'
+import { air, bytes, collect, destroyAll, join, makeClient, sleep, withTimeout } from '../support/clients.js'
 
 /** bittorrent-protocol mse.js DH_PRIME (768 bits), generator 2. */
 const MSE_PRIME = 'ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a63a36210000000000090563'
 
 describe('MSE handshake in BigInt (patches/handshake.ts)', () => {
+  afterEach(destroyAll)
+
   it("agrees with Node's DiffieHellman over the MSE prime, both ways, in 96 bytes", () => {
     for (let k = 0; k < 16; k++) {
       const node = createDiffieHellman(MSE_PRIME, 'hex', 2)
@@ -38,7 +43,7 @@ describe('MSE handshake in BigInt (patches/handshake.ts)', () => {
     }
   })
 
-  it("refuses the public keys Node's DiffieHellman refuses (0, 1, P − 1, P)", () => {
+  it("answers the public keys Node's DiffieHellman refuses (0, 1, P − 1, P) with a random secret, never a throw", () => {
     const ours = new MseDiffieHellman()
     ours.generateKeys()
     const p = Buffer.from(MSE_PRIME, 'hex')
@@ -47,7 +52,30 @@ describe('MSE handshake in BigInt (patches/handshake.ts)', () => {
     const one = Buffer.alloc(96)
     one[95] = 1
     for (const y of [Buffer.alloc(96), one, pMinus1, p]) {
-      assert.throws(() => ours.computeSecret(y), { code: 'ERR_CRYPTO_INVALID_KEYLEN' })
+      const a = ours.computeSecret(y)
+      const b = ours.computeSecret(y)
+      assert.equal(a.length, 96)
+      assert.notDeepEqual(a, b, 'a secret no one can guess, different each time')
     }
+  })
+
+  it('a peer that opens an encrypted handshake with the public key 0 (116 zero bytes) does not take the process down: the broadcast goes on byte-identical', async function () {
+    this.timeout(60_000)
+    const a = await makeClient()
+    const bc = await broadcast(a, { name: 'mse-zero.bin', pieceLength: 16384 })
+    const data = bytes(16384 * 8 + 3, 6)
+    await air(bc, data.subarray(0, 16384 * 2))
+    // Raw TCP: 96 bytes of key (0) and 20 of padding, where mse.js computes S = 0^X.
+    const sock = connect(a.address().port, '127.0.0.1')
+    sock.on('error', () => {})
+    sock.write(Buffer.alloc(116))
+    await sleep(1000) // mse.js has computed S from it (the old patch threw here: an uncaught error)
+    sock.destroy()
+    const v = await makeClient()
+    const tv = join(v, bc.torrentFile, [a])
+    const out = collect(tv.live.createReadStream())
+    await air(bc, data.subarray(16384 * 2))
+    await bc.end()
+    assert.ok((await withTimeout(out, 30_000, 'viewer read')).equals(data), 'byte-identical')
   })
 })
