@@ -22,6 +22,9 @@ import { checkPortFree, listenInput } from './ingest.js'
 import { defaultName, InputError, openInput, parseInput, pump } from './broadcast-input.js'
 import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder, type CliClient } from './common.js'
 
+/** With --state, how long an end of input waits for a SIGINT sent to the whole pipeline at once. */
+const SIGNAL_GRACE_MS = 300
+
 export const BROADCAST_USAGE = `usage: webtorrent-live broadcast INPUT [options]
        webtorrent-live broadcast --listen rtmp://HOST:PORT/APP/KEY [options]
 
@@ -270,6 +273,9 @@ export async function runBroadcast (argv: string[]): Promise<void> {
     try {
       const src = early ?? await openInput(input, input.kind === 'file' ? bc.length : 0, abort.signal, out)
       await pump(input, src, bc, rate, stop, (n) => { ingested += n })
+      // Ctrl-C reaches a pipeline's producer (and ffmpeg) with us: its end of input can come
+      // before our SIGINT. With a state an end is for good, so the signal gets a moment first.
+      if (state && !stop.now && input.kind !== 'file') await new Promise((resolve) => setTimeout(resolve, SIGNAL_GRACE_MS))
     } catch (err) {
       if (!(err instanceof InputError) && !stop.now) throw err
       if (!stop.now) { failed = err as InputError; out.flushEvents(); out.error(failed.message) }

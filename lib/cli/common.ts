@@ -43,11 +43,22 @@ export class Output {
     this.quiet = opts.quiet
     this.command = opts.command
     this.tty = process.stderr.isTTY === true
+    if (this.json) {
+      // A reader that took what it wanted (`--json | head -n1` for the magnet) and closed the pipe:
+      // no more events, and the broadcast or the recording goes on (unheard, an EPIPE is a crash).
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err?.code === 'EPIPE') this.eventsClosed = true
+        else if (process.stdout.listenerCount('error') === 1) throw err // as if unheard (watch --stdout has its own)
+      })
+    }
   }
+
+  /** stdout was closed by its reader (EPIPE): events are dropped. */
+  private eventsClosed = false
 
   /** A JSON event on stdout (with --json). */
   event (type: string, fields: Record<string, unknown> = {}): void {
-    if (!this.json) return
+    if (!this.json || this.eventsClosed) return
     process.stdout.write(JSON.stringify({ event: type, ...fields }) + '\n')
   }
 

@@ -301,11 +301,16 @@ export async function runWatch (argv: string[]): Promise<void> {
     jobs.push(pump(live, file, (n) => { written += n; count(n) }))
   }
   if (toStdout) {
-    // A reader that stops early (`| head -c N`) is not a failure: exit 0 quietly.
-    const closed = (err: NodeJS.ErrnoException): boolean => { if (err?.code !== 'EPIPE') return false; void exit(0); return true }
+    // A reader that stops early (`| head -c N`) is not a failure: exit 0 quietly. While a file is
+    // recorded too (--out), only the copy to stdout stops: the recording goes on to the end.
+    const closed = (err: NodeJS.ErrnoException): boolean => {
+      if (err?.code !== 'EPIPE') return false
+      if (!target) void exit(0)
+      return true
+    }
     process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (!closed(err)) fail(err) })
     jobs.push(pump(live, process.stdout, (n) => { if (!target) { written += n; count(n) } }, false).catch((err) => {
-      if (closed(err)) return new Promise<number>(() => {})
+      if (closed(err)) return target ? 0 : new Promise<number>(() => {})
       throw err
     }))
   }

@@ -9,6 +9,7 @@ import { toHex } from '../protocol/bytes.js'
 import { REQQ, type WireLike } from '../../patches/index.js'
 import type { ErrorCode } from '../protocol/result.js'
 import { Peer } from './peer.js'
+import { idBanKey } from './peer-policy.js'
 
 export { Peer }
 
@@ -20,7 +21,8 @@ export interface LiveHost {
   onPeerReady (peer: Peer): void
   onPeerMessage (peer: Peer, msg: Message): void
   onPeerFault (peer: Peer, code: ErrorCode | 'FLOOD', reason: string): void
-  isBanned (peerIdHex: string): boolean
+  /** A ban key: an address, or a peer id with its IP (idBanKey). */
+  isBanned (key: string): boolean
 }
 
 export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
@@ -37,13 +39,13 @@ export function utLive (host: LiveHost): new (wire: WireLike) => unknown {
       // onHandshake is never called for it: take its id from the wire, and refuse it if banned.
       if (typeof wire.peerId === 'string' && wire.peerId) {
         peer.peerId = wire.peerId
-        if (host.isBanned(peer.peerId)) wire.destroy()
+        if (host.isBanned(idBanKey(wire, peer.peerId))) wire.destroy()
       }
     }
 
     onHandshake (_infoHash: string, peerId: string): void {
       this.peer.peerId = typeof peerId === 'string' ? peerId : toHex(peerId)
-      if (host.isBanned(this.peer.peerId)) this.peer.wire.destroy()
+      if (host.isBanned(idBanKey(this.peer.wire, this.peer.peerId))) this.peer.wire.destroy()
     }
 
     onExtendedHandshake (h: Record<string, unknown>): void {

@@ -60,6 +60,13 @@ export const UNPROVEN_CLAIM_BYTES = 16 * 1024 * 1024
 /** Per-peer budget: ut_live messages per second before the peer counts as flooding. */
 export const MAX_MESSAGES_PER_SECOND = 500
 /**
+ * HASH_REQUESTs a peer gets answered with a page each second; beyond, HASH_REJECT (it asks
+ * another peer). An 11-byte request draws a page of up to 10 KiB: at the message budget that was
+ * 5 MB/s of our upload per wire. An honest catch-up asks a peer for a few pages a second (17 MiB/s
+ * of 16 KiB pieces is 2 pages).
+ */
+export const MAX_PAGES_PER_SECOND = 64
+/**
  * PUSH blocks are piece data and do not count against MAX_MESSAGES_PER_SECOND (a broadcaster
  * pushing a fast stream sends more blocks than that: it was banned for FLOOD); pushed pieces a peer
  * had or did not want do, against this budget (honest pushes race now and then, a flood does not).

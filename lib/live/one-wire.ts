@@ -5,7 +5,8 @@
  * in the swarm lab the tracker's re-announce at 60 s doubled every wire (420 → 840 at 20 viewers)
  * and a viewer process's CPU (66 → 95 %).
  *
- * The newer wire is closed: the older one carries the requests, heads and pushes in flight. Two
+ * Two wires are to one peer when they carry the same peer id from the same IP (an id alone is a
+ * claim anyone can make). The newer wire is closed: the older one carries the requests, heads and pushes in flight. Two
  * wires opened within DUPLICATE_GRACE_MS of each other (both sides dialled at once) keep the one
  * the lower peer id dialled, so that both ends close the same connection. An address we dialled
  * whose wire was closed is not dialled again while the peer is connected on the wire kept
@@ -21,6 +22,9 @@ const debug = createDebug('webtorrent-live:wire')
 
 /** Whether we dialled `w` (true), it dialled us (false), or we cannot tell (WebRTC). */
 const dialledByUs = (w: WireLike): boolean | null => /Outgoing$/.test(w.type ?? '') ? true : /Incoming$/.test(w.type ?? '') ? false : null
+
+/** The wire's remote IP ('' where it has none), IPv4-mapped IPv6 as IPv4. */
+const ipOf = (w: WireLike): string => typeof w.remoteAddress === 'string' ? w.remoteAddress.replace(/^::ffff:(?=\d+\.)/, '') : ''
 
 export class OneWirePerPeer {
   /** When each wire was handed to us, and the address WebTorrent gave with it (what it dials). */
@@ -47,7 +51,10 @@ export class OneWirePerPeer {
     const now = Date.now()
     this.seen.set(wire, { at: now, addr })
     const id = wire.peerId ? String(wire.peerId).toLowerCase() : ''
-    const other = id ? this.torrent.wires.find((w) => w !== wire && this.open(w) && String(w.peerId ?? '').toLowerCase() === id) : undefined
+    // The same id from the same IP: a peer id is only what a handshake claims, and a wire from
+    // elsewhere that claims a peer's id must not get that peer's own wires closed.
+    const ip = ipOf(wire)
+    const other = id ? this.torrent.wires.find((w) => w !== wire && this.open(w) && String(w.peerId ?? '').toLowerCase() === id && ipOf(w) === ip) : undefined
     if (!other) return
     this.stats.duplicateWires++
     let drop = wire

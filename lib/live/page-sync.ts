@@ -55,13 +55,13 @@ export class PageSync {
     }
   }
 
-  /** A peer's HASH_REQUEST: the page, or HASH_REJECT if we lack it. */
+  /** A peer's HASH_REQUEST: the page, or HASH_REJECT if we lack it (or it asked too often). */
   onRequest (peer: Peer, start: number, count: number): void {
     const state = this.live.state
     // Not beyond our head: a broadcaster's log holds the hashes of a head still being made durable.
     const hashes = start + count <= (state?.head?.count ?? 0) ? state!.log.range(start, start + count) : null
     const anchor = hashes ? state!.log.chainAt(start) : null
-    if (!hashes || !anchor) return peer.send({ type: 'hash-reject', start, count })
+    if (!hashes || !anchor || !peer.mayGetPage()) return peer.send({ type: 'hash-reject', start, count })
     peer.send({ type: 'hashes', start, anchor, hashes })
   }
 

@@ -10,9 +10,21 @@ import { MAX_PIECES } from '../protocol/constants.js'
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 import type { Peer } from './peer.js'
+import { wireAddr } from './redial.js'
 import { BAN_MS, CLAIM_PROOF_MS, MAX_BANS, MAX_HAVE_AHEAD, OWN_QUEUE_MS, PIECE_TIMEOUT_MS, TIMEOUT_BAN_MS, UNPROVEN_CLAIM_BYTES } from './limits.js'
 
 const debug = createDebug('webtorrent-live:peer')
+
+/**
+ * The key a peer id is banned under: with the peer's IP where the wire has one. A peer id is
+ * whatever a handshake claims: banned alone, a third party that claims an honest peer's id (the
+ * broadcaster's, say) and misbehaves would get the honest peer refused everywhere. An incoming
+ * peer's port is new at every connection, so the id (with its IP) is what a reconnect meets.
+ */
+export function idBanKey (wire: { remoteAddress?: string }, peerId: string): string {
+  const ip = typeof wire.remoteAddress === 'string' && wire.remoteAddress ? wire.remoteAddress.replace(/^::ffff:(?=\d+\.)/, '') : ''
+  return ip ? `${ip}/${peerId.toLowerCase()}` : peerId.toLowerCase()
+}
 
 export interface Ban { addr: string | null, peerId: string, code: string, reason: string }
 
@@ -151,10 +163,10 @@ export class PeerPolicy {
     if (this.bannedWires.has(wire) || this.host.destroyed) return
     this.bannedWires.add(wire)
     const until = Date.now() + ms
-    const addr = wire.remoteAddress && wire.remotePort ? `${wire.remoteAddress}:${wire.remotePort}` : null
+    const addr = wireAddr(wire) // as addPeer and filterPeers spell it ([::1]:6881 for IPv6)
     if (addr) this.remember(addr, until)
     const id = peerId || (wire.peerId ? String(wire.peerId) : '')
-    if (id) this.remember(id, until)
+    if (id) this.remember(idBanKey(wire, id), until)
     debug('ban %s %s %s: %s', addr ?? '-', id || '-', code, reason)
     this.host.banned({ addr, peerId: id, code, reason })
     wire.destroy()

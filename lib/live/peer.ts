@@ -14,7 +14,7 @@
 import { EXTENSION_NAME, MAX_PIECES } from '../protocol/constants.js'
 import { encode, type Message } from '../protocol/messages.js'
 import type { WireLike } from '../../patches/index.js'
-import { MAX_MESSAGES_PER_SECOND, MAX_PUSHES_PER_SECOND, MAX_WASTED_PUSHES_PER_SECOND } from './limits.js'
+import { MAX_MESSAGES_PER_SECOND, MAX_PAGES_PER_SECOND, MAX_PUSHES_PER_SECOND, MAX_WASTED_PUSHES_PER_SECOND } from './limits.js'
 
 export class Peer {
   readonly wire: WireLike
@@ -30,6 +30,7 @@ export class Peer {
   /** Page back-off: pages ending above this go to other peers for now (null: none). */
   private backoff: number | null = null
   private readonly messages = new PerSecond(MAX_MESSAGES_PER_SECOND)
+  private readonly pagesAnswered = new PerSecond(MAX_PAGES_PER_SECOND)
   private readonly pushesIn = new PerSecond(MAX_WASTED_PUSHES_PER_SECOND)
   private readonly pushesOut = new PerSecond(MAX_PUSHES_PER_SECOND)
 
@@ -93,6 +94,9 @@ export class Peer {
 
   /** Counts one message; false once it sends more than MAX_MESSAGES_PER_SECOND. */
   withinRate (now = Date.now()): boolean { return this.messages.take(now) }
+
+  /** Whether this peer's HASH_REQUEST may be answered with a page now (MAX_PAGES_PER_SECOND). */
+  mayGetPage (now = Date.now()): boolean { return this.pagesAnswered.take(now) }
 
   send (msg: Message): void {
     if (!this.supported || this.wire.destroyed) return

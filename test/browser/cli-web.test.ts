@@ -17,7 +17,7 @@ describe('browsers: the web page from the command line', function () {
   afterEach(async () => { await env.stop(); await cleanup() })
 
   it('broadcast - --web PORT: the page plays the program while it airs', async () => {
-    const card = testCard({ seconds: 25 })
+    const card = testCard({ seconds: 90 }) // stopped below: long enough to be airing still on a loaded machine
     const cli = new Cli(['broadcast', '-', '--name', 'card.mp4', '--web', '0', '--no-dht', '--json'], { stdin: 'pipe' })
     card.stream.pipe(cli.proc.stdin!)
     cli.proc.stdin!.on('error', () => {})
@@ -39,7 +39,7 @@ describe('browsers: the web page from the command line', function () {
   it('broadcast - --web PORT: a WebM (VP9 + Opus, as MediaRecorder writes) plays while it airs', async function () {
     const enc = spawnSync(process.env.FFMPEG ?? 'ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' })
     if (!/libvpx-vp9/.test(enc.stdout) || !/libopus/.test(enc.stdout)) { console.warn('    (this ffmpeg cannot encode VP9 + Opus: skipped)'); this.skip() }
-    const ff = spawn(ffmpegPath(), testCardArgs({ seconds: 25, container: 'webm' }), { stdio: ['ignore', 'pipe', 'inherit'] })
+    const ff = spawn(ffmpegPath(), testCardArgs({ seconds: 90, container: 'webm' }), { stdio: ['ignore', 'pipe', 'inherit'] })
     const cli = new Cli(['broadcast', '-', '--name', 'card.webm', '--web', '0', '--no-dht', '--json'], { stdin: 'pipe' })
     ff.stdout.pipe(cli.proc.stdin!)
     cli.proc.stdin!.on('error', () => {})

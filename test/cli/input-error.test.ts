@@ -92,4 +92,19 @@ describe('cli: an input that fails mid-stream', function () {
     assert.ok(late.output.equals(data), 'one history across the failure')
     await again.interrupt(0)
   })
+
+  it('with --state, a SIGINT just after the input ends (Ctrl-C reached the pipeline\'s producer first) stops without ending', async () => {
+    const state = join(tempDir(), 'state')
+    const bc = new Cli(['broadcast', '-', '--state', state, '--no-dht', '--json'], { stdin: 'pipe' })
+    await bc.event('ready')
+    bc.proc.stdin!.write(bytes(PL * 3, 73))
+    await bc.event('head', 30_000)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    bc.proc.stdin!.end() // the producer, interrupted, closes the pipe …
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    bc.proc.kill('SIGINT') // … and our SIGINT comes a moment later
+    await bc.exit(0, 30_000)
+    assert.equal(bc.last('ended'), undefined, 'the stream was not ended')
+    assert.match(bc.stderr, new RegExp(`stopped at ${PL * 3} bytes published; run again with --state .* to continue the same stream`))
+  })
 })

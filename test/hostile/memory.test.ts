@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { broadcast } from '../../lib/index.js'
-import { UNPROVEN_CLAIM_BYTES } from '../../lib/live/limits.js'
+import { MAX_PAGES_PER_SECOND, UNPROVEN_CLAIM_BYTES } from '../../lib/live/limits.js'
 import { MAX_STUCK_BYTES, MAX_UNSENT_BYTES } from '../../lib/live/upload-budget.js'
 import { air, bytes, destroyAll, join, makeClient, sleep, withTimeout } from '../support/clients.js'
 import { Attacker } from '../support/hostile/attacker.js'
@@ -76,6 +76,28 @@ describe('hostile peers, our memory and our CPU', function () {
       assert.ok(most <= MAX_UNSENT_BYTES + 2 * MAX_STUCK_BYTES + 4 * 2 ** 20, `held ${most} bytes for one peer`)
     })
   }
+
+  it('hash requests as fast as the message budget allows: at most MAX_PAGES_PER_SECOND answered with a page, the rest HASH_REJECTed, no ban', async () => {
+    const a = await makeClient()
+    const bc: any = await broadcast(a, { name: 'pages.bin', pieceLength: 1024 })
+    await air(bc, bytes(1024 * 1100, 4), { chunk: 1024 * 64 })
+    const atk = Attacker.connect(a.address().port, bc.infoHash)
+    await withTimeout(atk.ready, 10_000, 'attacker handshake')
+    const bans: any[] = []
+    bc.live.on('peer-banned', (b: any) => bans.push(b))
+    const t0 = Date.now()
+    for (let k = 0; k < 30; k++) { // 300 requests in ~0.75 s: under the flood limit (500/s)
+      for (let j = 0; j < 10; j++) atk.send({ type: 'hash-request', start: 0, count: 512 })
+      await sleep(25)
+    }
+    const count = (type: string): number => atk.received.filter((m) => m.type === type).length
+    await poll(() => count('hashes') + count('hash-reject') === 300, 10_000, 'every request answered')
+    const seconds = Math.ceil((Date.now() - t0) / 1000)
+    assert.ok(count('hashes') <= MAX_PAGES_PER_SECOND * (seconds + 1), `${count('hashes')} pages in ${seconds} s`)
+    assert.ok(count('hashes') >= MAX_PAGES_PER_SECOND, 'the first second\'s pages are answered')
+    assert.ok(count('hash-reject') >= 300 - MAX_PAGES_PER_SECOND * (seconds + 1))
+    assert.equal(bans.length, 0)
+  })
 
   it('a flood of re-sent extended handshakes (each makes us send our head): FLOOD ban', async () => {
     const a = await makeClient()
