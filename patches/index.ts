@@ -9,7 +9,7 @@ export { adaptTorrent, fastDone, selectGrowing, setWantedFrom, setEnded, markHav
 export { releasePieces, releasedBelow } from './torrent-release.js'
 export { filterPeers, filterRequests, connOf, noDelay } from './torrent-peers.js'
 export { adaptWire, sendDontHave, type WireOptions } from './wire.js'
-export { retryPendingBitfield, hasPendingBitfield } from './wire-bitfield.js'
+export { retryPendingBitfield, hasPendingBitfield, pendingBitfieldBytes, MAX_PENDING_BITFIELD_BYTES } from './wire-bitfield.js'
 export { REQQ, MAX_PEER_REQUESTS, REJECT, emitRequestedPieces } from './wire-requests.js'
 export { resendExtendedHandshake } from './wire-handshake.js'
 export { rawStore } from './store.js'

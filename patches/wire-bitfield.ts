@@ -38,7 +38,35 @@ export interface BitfieldOptions {
   quiet?: (index: number) => boolean
 }
 
+/**
+ * Bytes of BITFIELDs kept aside, all wires of all torrents together. One may be 8 MiB (the hard
+ * limit, 2^26 pieces), and a peer that never sends its claim holds it for PENDING_BITFIELD_MS: 20
+ * such peers held 160 MiB. An honest 1M-piece stream's BITFIELD is 125 KB.
+ */
+export const MAX_PENDING_BITFIELD_BYTES = 16 * 1024 * 1024
+
 const pendingBitfields = new WeakMap<object, Uint8Array>()
+let pendingBytes = 0
+
+/** Bytes of BITFIELDs kept aside now (for tests and meters). */
+export function pendingBitfieldBytes (): number { return pendingBytes }
+
+/** Keeps `buffer` aside for `wire`, within MAX_PENDING_BITFIELD_BYTES; false: no room. */
+function keepAside (wire: WireLike, buffer: Uint8Array): boolean {
+  dropPending(wire)
+  if (pendingBytes + buffer.length > MAX_PENDING_BITFIELD_BYTES) return false
+  pendingBitfields.set(wire, buffer.slice())
+  pendingBytes += buffer.length
+  wire.once('close', () => dropPending(wire))
+  return true
+}
+
+function dropPending (wire: WireLike): void {
+  const b = pendingBitfields.get(wire)
+  if (!b) return
+  pendingBitfields.delete(wire)
+  pendingBytes -= b.length
+}
 
 export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit, quiet }: BitfieldOptions): void {
   wire.peerPieces = new BitField(0, { grow: limit() + 1 })
@@ -55,12 +83,12 @@ export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit, quie
       // or from a peer without extensions, a bitfield beyond the limit is abuse.
       const heard = Object.keys(this.peerExtendedHandshake ?? {}).length > 0 || !this.peerExtensions?.extended
       if (heard) return onAbuse(`bitfield of ${buffer.length} bytes beyond ${max + 1} pieces`)
-      pendingBitfields.set(this, buffer.slice())
+      if (!keepAside(this, buffer)) return onAbuse(`bitfield of ${buffer.length} bytes before its claim, with no room left to keep it aside`)
       const t = setTimeout(() => { if (pendingBitfields.has(this) && !this.destroyed) onAbuse(`bitfield of ${buffer.length} bytes never backed by a claim`) }, PENDING_BITFIELD_MS)
       t.unref?.()
       return
     }
-    pendingBitfields.delete(this)
+    dropPending(this)
     this.peerPieces = new BitField(buffer.slice(), { grow: max + 1 })
     roomFor(this.peerPieces, max)
     this.emit('bitfield', this.peerPieces)

@@ -16,7 +16,7 @@
  * are discarded, so whatever comes next is signed over a history nobody has seen a different
  * version of.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as patches from '../../patches/index.js'
@@ -55,6 +55,9 @@ export function openBroadcastState (dir: string): BroadcastStatePersist {
   return new BroadcastStateDir(dir)
 }
 
+/** What a state folder holds (and the `.tmp` of each, written then renamed): nothing else. */
+const STATE_ENTRIES = new Set(['live.torrent', 'key.json', 'hashes', 'head', 'data', 'lock', 'lock.takeover', 'cli.json'])
+
 export class BroadcastStateDir implements BroadcastStatePersist {
   readonly dir: string
   readonly torrentPath: string
@@ -74,6 +77,12 @@ export class BroadcastStateDir implements BroadcastStatePersist {
 
   constructor (dir: string) {
     this.dir = dir
+    // A folder with anything else in it is not taken for a state (`--state .` or `--state ~`, a
+    // typo): its files would be overwritten (hashes, head) and truncated.
+    const foreign = existsSync(dir) ? readdirSync(dir).filter((e) => !STATE_ENTRIES.has(e.replace(/\.tmp$/, ''))) : []
+    if (foreign.length > 0) {
+      throw new LiveError('BAD_STATE', `${dir} holds files that are not a broadcaster's state (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}): give a new or empty folder`)
+    }
     mkdirSync(dir, { recursive: true })
     this.torrentPath = join(dir, 'live.torrent')
     this.keyPath = join(dir, 'key.json')

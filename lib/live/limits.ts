@@ -95,6 +95,14 @@ export const MAX_PUSH_BEHIND = 64
 export const MAX_PUSH_PARTIALS = 2
 /** A piece whose push has begun is not requested elsewhere for this long (ms), unless the push fails first. */
 export const PUSH_WAIT_MS = 1000
+/**
+ * Bytes held in partly pushed pieces, all wires together. A pusher that sends a piece's first block
+ * and stops holds a whole piece of ours (2 a wire, 1 MiB each at most): past this, a piece begun
+ * is consumed but not kept (it is pulled instead), after dropping partials older than PUSH_STALE_MS.
+ */
+export const MAX_PUSH_BUFFERED_BYTES = 16 * 1024 * 1024
+/** A partly pushed piece this old is stale: its buffer may be dropped to make room for another. */
+export const PUSH_STALE_MS = 10_000
 /** A viewer forwards a pushed piece only this close to the newest head (the live edge). */
 export const FORWARD_EDGE = 2
 

@@ -27,12 +27,15 @@ import type { ErrorCode } from '../protocol/result.js'
 import { hashes } from '../crypto/index.js'
 import * as patches from '../../patches/index.js'
 import type { WireLike } from '../../patches/index.js'
-import { FORWARD_EDGE, MAX_WASTED_PUSHES_PER_SECOND, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN, PUSH_WAIT_MS } from './limits.js'
+import { FORWARD_EDGE, MAX_WASTED_PUSHES_PER_SECOND, MAX_PUSH_AHEAD, MAX_PUSH_BEHIND, MAX_PUSH_BUFFERED_BYTES, MAX_PUSH_PARTIALS, MAX_PUSH_UNPROVEN, PUSH_STALE_MS, PUSH_WAIT_MS } from './limits.js'
 import type { LiveTorrent } from './live-torrent.js'
 import type { Peer } from './peer.js'
 
-/** A piece being pushed to us: its bytes so far (null: consumed in order but not kept). */
-interface Partial { buf: Uint8Array | null, received: number, beyond: boolean }
+/**
+ * A piece being pushed to us: its bytes so far (null: consumed in order but not kept), since when,
+ * and the bytes of it counted against MAX_PUSH_BUFFERED_BYTES.
+ */
+interface Partial { buf: Uint8Array | null, received: number, beyond: boolean, at: number, held: number }
 
 export class PushSync {
   private readonly live: LiveTorrent
@@ -48,9 +51,11 @@ export class PushSync {
   /**
    * received: pieces that became ours by push; duplicates: pushed pieces we already had (or got
    * meanwhile); unwanted: pushed pieces we did not want (below our start or window, hash unknown);
-   * sent / sentBytes: pieces and bytes we pushed (forwarded: of them, pieces pushed to us that we passed on).
+   * sent / sentBytes: pieces and bytes we pushed (forwarded: of them, pieces pushed to us that we passed on);
+   * unkept: pushes begun past MAX_PUSH_BUFFERED_BYTES (consumed, not kept: pulled instead);
+   * bufferedBytes: held now in partly pushed pieces.
    */
-  readonly stats = { received: 0, duplicates: 0, unwanted: 0, sent: 0, sentBytes: 0, forwarded: 0 }
+  readonly stats = { received: 0, duplicates: 0, unwanted: 0, sent: 0, sentBytes: 0, forwarded: 0, unkept: 0, bufferedBytes: 0 }
 
   constructor (live: LiveTorrent) {
     this.live = live
@@ -106,9 +111,17 @@ export class PushSync {
       if (begin !== 0) return this.fault(peer, 'BAD_FIELD', `pushed piece ${index} from byte ${begin}, not 0`)
       if (open.size >= MAX_PUSH_PARTIALS) return this.fault(peer, 'TOO_LARGE', `more than ${MAX_PUSH_PARTIALS} pieces pushed at once`)
       if (behind) this.waste(peer, 'unwanted')
-      p = { buf: !behind && this.wanted(peer, index, beyond) ? new Uint8Array(length) : null, received: 0, beyond }
+      const buf = !behind && this.wanted(peer, index, beyond) ? this.allocate(length) : null
+      p = { buf, received: 0, beyond, at: Date.now(), held: buf?.length ?? 0 }
       open.set(index, p)
-      if (p.buf && !this.coming.has(index)) this.coming.set(index, Date.now())
+      if (p.buf && !this.coming.has(index)) {
+        this.coming.set(index, Date.now())
+        // If the push never finishes, the piece is requested once PUSH_WAIT_MS is over: nudge the
+        // scheduler then (with no HAVE or block arriving meanwhile, nothing else would, and a
+        // stalled pusher at the end of a stream would leave the piece unasked for ever).
+        const t = setTimeout(() => { if (!live.destroyed && !live.has(index)) patches.requestUpdate(live.torrent) }, PUSH_WAIT_MS + 50)
+        t.unref?.()
+      }
     }
     const expect = Math.min(PUSH_BLOCK_BYTES, length - begin)
     // Only a piece its head does not prove yet may turn out shorter (the last piece of an END).
@@ -120,14 +133,40 @@ export class PushSync {
     live.emit('push-block', index, data.length, peer.wire) // for meters: the lab, the page's bytes per peer
     if (p.received < length && data.length === expect) return
     open.delete(index)
+    this.release(p)
     if (p.buf) void this.complete(peer, index, p.buf.subarray(0, p.received)).finally(() => this.coming.delete(index))
   }
 
   /** The partial pieces of a peer that went away. */
   forget (peer: Peer): void {
-    for (const i of this.partials.get(peer)?.keys() ?? []) this.coming.delete(i)
-    this.partials.delete(peer)
+    this.dropPartials(peer)
     this.unproven.delete(peer)
+  }
+
+  private dropPartials (peer: Peer): void {
+    for (const [i, p] of this.partials.get(peer) ?? []) { this.coming.delete(i); this.release(p) }
+    this.partials.delete(peer)
+  }
+
+  /** A buffer for a piece begun, within MAX_PUSH_BUFFERED_BYTES (stale partials dropped first); null: not kept. */
+  private allocate (length: number): Uint8Array | null {
+    if (this.stats.bufferedBytes + length > MAX_PUSH_BUFFERED_BYTES) {
+      const stale = Date.now() - PUSH_STALE_MS
+      for (const open of this.partials.values()) {
+        for (const [i, p] of open) {
+          if (p.buf && p.at < stale) { this.release(p); p.buf = null; this.coming.delete(i) } // consumed on, not kept
+        }
+      }
+    }
+    if (this.stats.bufferedBytes + length > MAX_PUSH_BUFFERED_BYTES) { this.stats.unkept++; return null }
+    this.stats.bufferedBytes += length
+    return new Uint8Array(length)
+  }
+
+  /** Frees a partial's share of MAX_PUSH_BUFFERED_BYTES (its buffer, if kept, is then counted no more). */
+  private release (p: Partial): void {
+    this.stats.bufferedBytes -= p.held
+    p.held = 0
   }
 
   /** Whether piece `index` may be requested now: not while a pushed copy of it is being verified and stored. */
@@ -225,8 +264,7 @@ export class PushSync {
   }
 
   private fault (peer: Peer, code: ErrorCode | 'FLOOD', reason: string): void {
-    for (const i of this.partials.get(peer)?.keys() ?? []) this.coming.delete(i)
-    this.partials.delete(peer)
+    this.dropPartials(peer)
     this.live.onPeerFault(peer, code, reason)
   }
 }

@@ -5,7 +5,7 @@
  * continues the same stream; a viewer connected across the restart sees one history.
  */
 import assert from 'node:assert/strict'
-import { appendFileSync, readdirSync, statSync } from 'node:fs'
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join as joinPath } from 'node:path'
 import { broadcast, createKeyPair } from '../../lib/index.js'
 import { addr, air, bytes, collect, destroyAll, join, makeClient, tempDir, withTimeout } from '../support/clients.js'
@@ -62,5 +62,14 @@ describe('broadcast state folder (resume)', function () {
     // The stored key is the stream's: another key is refused.
     const c3 = await makeClient()
     await assert.rejects(broadcast(c3, { name: 'x', state, keyPair: await createKeyPair() }), (err: { code?: string }) => err.code === 'KEY_MISMATCH')
+  })
+
+  it('a folder that holds anything but a state is refused (its files untouched): `state: "."` is a typo, not a state', async () => {
+    const dir = tempDir()
+    writeFileSync(joinPath(dir, 'notes.txt'), 'my notes\n')
+    const c = await makeClient()
+    await assert.rejects(broadcast(c, { name: 'x.ts', state: dir }), (err: { code?: string, message?: string }) => err.code === 'BAD_STATE' && /notes\.txt/.test(err.message ?? ''))
+    assert.deepEqual(readdirSync(dir), ['notes.txt'], 'nothing written there')
+    assert.equal(readFileSync(joinPath(dir, 'notes.txt'), 'utf8'), 'my notes\n')
   })
 })

@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import net from 'node:net'
+import { MAX_PENDING_BITFIELD_BYTES, pendingBitfieldBytes } from '../../patches/index.js'
 import { broadcast } from '../../lib/index.js'
-import { MAX_PAGES_PER_SECOND, UNPROVEN_CLAIM_BYTES } from '../../lib/live/limits.js'
+import { MAX_PAGES_PER_SECOND, MAX_PUSH_BUFFERED_BYTES, UNPROVEN_CLAIM_BYTES } from '../../lib/live/limits.js'
 import { MAX_STUCK_BYTES, MAX_UNSENT_BYTES } from '../../lib/live/upload-budget.js'
-import { air, bytes, destroyAll, join, makeClient, sleep, withTimeout } from '../support/clients.js'
+import { air, bytes, collect, destroyAll, join, makeClient, sleep, withTimeout } from '../support/clients.js'
 import { Attacker } from '../support/hostile/attacker.js'
 import { poll } from '../support/wait.js'
 
@@ -97,6 +99,63 @@ describe('hostile peers, our memory and our CPU', function () {
     assert.ok(count('hashes') >= MAX_PAGES_PER_SECOND, 'the first second\'s pages are answered')
     assert.ok(count('hash-reject') >= 300 - MAX_PAGES_PER_SECOND * (seconds + 1))
     assert.equal(bans.length, 0)
+  })
+
+  it('pushers that begin pieces and never finish them: what the viewer holds for them is capped (MAX_PUSH_BUFFERED_BYTES), and the stream goes on', async () => {
+    const PL = 1024 * 1024 // the largest piece PUSH carries: each begun push would hold 1 MiB
+    const a = await makeClient()
+    const bc: any = await broadcast(a, { name: 'pushers.bin', pieceLength: PL })
+    const data = bytes(PL * 5 + 7, 5)
+    await air(bc, data.subarray(0, PL * 2))
+    const v = await makeClient()
+    const tv = join(v, bc.torrentFile, [a], { from: 'start' })
+    await poll(() => tv.live?.count === 2, 20_000, 'viewer at 2 pieces')
+    const out = collect(tv.live.createReadStream())
+    const bans: any[] = []
+    tv.live.on('peer-banned', (b: any) => bans.push(b))
+    const attackers: Attacker[] = []
+    for (let k = 0; k < 12; k++) { // 24 pieces begun: 24 MiB uncapped
+      const atk = Attacker.connect(v.address().port, tv.infoHash)
+      await withTimeout(atk.ready, 10_000, 'pusher handshake')
+      for (const index of [2, 3]) atk.send({ type: 'push', index, begin: 0, data: new Uint8Array(16384) })
+      attackers.push(atk)
+    }
+    await poll(() => tv.live.push.stats.unkept >= 8, 10_000, `pushes past the cap not kept (${JSON.stringify(tv.live.push.stats)})`)
+    assert.ok(tv.live.push.stats.bufferedBytes <= MAX_PUSH_BUFFERED_BYTES, `${tv.live.push.stats.bufferedBytes} bytes held`)
+    await air(bc, data.subarray(PL * 2))
+    await bc.end()
+    assert.ok((await withTimeout(out, 60_000, 'viewer read')).equals(data), 'byte-identical')
+    assert.equal(bans.length, 0, 'a push begun is not misbehaviour')
+    for (const atk of attackers) atk.destroy()
+    await poll(() => tv.live.push.stats.bufferedBytes === 0, 10_000, 'every partial released as its pusher left')
+  })
+
+  it('BITFIELDs of the largest stream sent before any claim (and no claim after): what is kept aside for them is capped, the rest banned', async () => {
+    const a = await makeClient()
+    const bc: any = await broadcast(a, { name: 'bitfields.bin', pieceLength: 16384 })
+    await air(bc, bytes(16384 * 4, 6))
+    const v = await makeClient()
+    const tv = join(v, bc.torrentFile, [a])
+    await poll(() => tv.live?.count === 4, 20_000, 'viewer ready')
+    const bans: any[] = []
+    tv.live.on('peer-banned', (b: any) => bans.push(b))
+    const before = pendingBitfieldBytes()
+    const socks: net.Socket[] = []
+    for (let k = 0; k < 3; k++) { // 3 × 8 MiB
+      const hs = Buffer.alloc(68)
+      hs[0] = 19; hs.write('BitTorrent protocol', 1); hs[25] = 0x10 // extended: its claim "may still come"
+      Buffer.from(tv.infoHash, 'hex').copy(hs, 28); randomBytes(20).copy(hs, 48)
+      const bf = Buffer.alloc(5 + 2 ** 23, 0xff)
+      bf.writeUInt32BE(1 + 2 ** 23, 0); bf[4] = 5 // BITFIELD of 2^26 pieces
+      const s = net.connect(v.address().port, '127.0.0.1', () => { s.write(hs); s.write(bf) })
+      s.on('error', () => {}); s.on('data', () => {})
+      socks.push(s)
+    }
+    await poll(() => bans.length >= 1, 20_000, 'the bitfield with no room banned')
+    assert.match(bans[0].reason, /no room left to keep it aside/)
+    assert.ok(pendingBitfieldBytes() <= MAX_PENDING_BITFIELD_BYTES, `${pendingBitfieldBytes()} bytes kept aside`)
+    for (const s of socks) s.destroy()
+    await poll(() => pendingBitfieldBytes() === before, 10_000, 'released as the wires closed')
   })
 
   it('a flood of re-sent extended handshakes (each makes us send our head): FLOOD ban', async () => {
