@@ -46,6 +46,8 @@ export interface BitfieldOptions {
 export const MAX_PENDING_BITFIELD_BYTES = 16 * 1024 * 1024
 
 const pendingBitfields = new WeakMap<object, Uint8Array>()
+/** Wires with a BITFIELD kept aside once: their close listener and deadline are set. */
+const watched = new WeakSet<object>()
 let pendingBytes = 0
 
 /** Bytes of BITFIELDs kept aside now (for tests and meters). */
@@ -53,11 +55,11 @@ export function pendingBitfieldBytes (): number { return pendingBytes }
 
 /** Keeps `buffer` aside for `wire`, within MAX_PENDING_BITFIELD_BYTES; false: no room. */
 function keepAside (wire: WireLike, buffer: Uint8Array): boolean {
+  if (pendingBitfields.get(wire) === buffer) return true // retried (retryPendingBitfield): still kept
   dropPending(wire)
   if (pendingBytes + buffer.length > MAX_PENDING_BITFIELD_BYTES) return false
   pendingBitfields.set(wire, buffer.slice())
   pendingBytes += buffer.length
-  wire.once('close', () => dropPending(wire))
   return true
 }
 
@@ -84,6 +86,9 @@ export function adaptBitfield (wire: WireLike, { limit, onAbuse, hardLimit, quie
       const heard = Object.keys(this.peerExtendedHandshake ?? {}).length > 0 || !this.peerExtensions?.extended
       if (heard) return onAbuse(`bitfield of ${buffer.length} bytes beyond ${max + 1} pieces`)
       if (!keepAside(this, buffer)) return onAbuse(`bitfield of ${buffer.length} bytes before its claim, with no room left to keep it aside`)
+      if (watched.has(this)) return // its close listener and deadline are set already (a retry, or a second BITFIELD)
+      watched.add(this)
+      this.once('close', () => dropPending(this))
       const t = setTimeout(() => { if (pendingBitfields.has(this) && !this.destroyed) onAbuse(`bitfield of ${buffer.length} bytes never backed by a claim`) }, PENDING_BITFIELD_MS)
       t.unref?.()
       return

@@ -77,9 +77,11 @@ export class BroadcastStateDir implements BroadcastStatePersist {
 
   constructor (dir: string) {
     this.dir = dir
-    // A folder with anything else in it is not taken for a state (`--state .` or `--state ~`, a
-    // typo): its files would be overwritten (hashes, head) and truncated.
-    const foreign = existsSync(dir) ? readdirSync(dir).filter((e) => !STATE_ENTRIES.has(e.replace(/\.tmp$/, ''))) : []
+    // A folder with other files and no stream in it is not taken for a state (`--state .` or
+    // `--state ~`, a typo): its files would be overwritten (hashes, head) and truncated. One that
+    // holds a stream (its live torrent or key) is a state, whatever else was put beside it.
+    const entries = existsSync(dir) ? readdirSync(dir) : []
+    const foreign = entries.includes('live.torrent') || entries.includes('key.json') ? [] : entries.filter((e) => !e.startsWith('.') && !STATE_ENTRIES.has(e.replace(/\.tmp$/, '')))
     if (foreign.length > 0) {
       throw new LiveError('BAD_STATE', `${dir} holds files that are not a broadcaster's state (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}): give a new or empty folder`)
     }

@@ -152,7 +152,7 @@ export class Broadcaster {
     if (this.ending) return Promise.reject(new LiveError('ENDED', 'write after end()'))
     const copy = bytes.slice()
     const p = this.chain.then(() => { this.checkFailure(); return this.ingest(copy) })
-    this.chain = p.catch((e: Error) => { this.failed ??= e })
+    this.chain = p.catch((e: Error) => { if ((e as LiveError).code !== 'DESTROYED') this.failed ??= e }) // closed: DESTROYED again, said as such
     return p
   }
 
@@ -361,7 +361,7 @@ async function start (c: ClientLike & { dht?: unknown }, opts: BroadcastOptions,
     else if (persist) { await persist.takeHashes(0); await persist.restoreData(torrent, null) }
   } catch (err) {
     // Not left in the client: a second broadcast() (after mending the state) adds it again.
-    await new Promise<void>((resolve) => torrent.destroy(() => resolve()))
+    if (!torrent.destroyed) await new Promise<void>((resolve) => torrent.destroy(() => resolve())) // (a destroyed one never calls back)
     throw err
   }
   const bc = new Broadcaster(torrent, keyPair, persist, head, relay)

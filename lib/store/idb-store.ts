@@ -72,11 +72,13 @@ export default class IdbStore implements ChunkStore {
     const err = checkPut(this.chunkLength, index, buf)
     if (err) return queueMicrotask(() => cb(err))
     const copy = buf.slice()
-    if (this.check) { this.trusted.set(index, true); this.damaged.set(index, false) } // no bits kept for a viewer
     this.open().then((db) => new Promise<void>((resolve, reject) => {
       const tx = db.transaction(OBJECTS, 'readwrite', { durability: this.durability })
       tx.objectStore(OBJECTS).put(copy, index)
-      tx.oncomplete = () => resolve()
+      tx.oncomplete = () => {
+        if (this.check) { this.trusted.set(index, true); this.damaged.set(index, false) } // written: ours (no bits kept for a viewer)
+        resolve()
+      }
       tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'))
       tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write aborted (quota?)'))
     })).then(() => cb(null), (e: Error) => cb(e))

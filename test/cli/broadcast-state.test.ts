@@ -64,12 +64,23 @@ describe('broadcast state folder (resume)', function () {
     await assert.rejects(broadcast(c3, { name: 'x', state, keyPair: await createKeyPair() }), (err: { code?: string }) => err.code === 'KEY_MISMATCH')
   })
 
-  it('a folder that holds anything but a state is refused (its files untouched): `state: "."` is a typo, not a state', async () => {
+  it('a folder with other files and no stream in it is refused (its files untouched): `state: "."` is a typo, not a state; one that holds a stream resumes whatever lies beside it', async () => {
     const dir = tempDir()
     writeFileSync(joinPath(dir, 'notes.txt'), 'my notes\n')
     const c = await makeClient()
     await assert.rejects(broadcast(c, { name: 'x.ts', state: dir }), (err: { code?: string, message?: string }) => err.code === 'BAD_STATE' && /notes\.txt/.test(err.message ?? ''))
     assert.deepEqual(readdirSync(dir), ['notes.txt'], 'nothing written there')
     assert.equal(readFileSync(joinPath(dir, 'notes.txt'), 'utf8'), 'my notes\n')
+    // A folder that holds a stream is a state, whatever was put beside it (a .torrent, .DS_Store).
+    const state = joinPath(tempDir(), 'state')
+    const bc1 = await broadcast(c, { name: 'y.ts', pieceLength: PL, state })
+    await air(bc1, bytes(PL * 2, 43))
+    bc1.close()
+    await new Promise<void>((resolve) => bc1.torrent.destroy(() => resolve()))
+    writeFileSync(joinPath(state, 'final.torrent'), 'x')
+    writeFileSync(joinPath(state, '.DS_Store'), 'x')
+    const bc2 = await broadcast(await makeClient(), { name: 'y.ts', state })
+    assert.equal(bc2.resumedLength, PL * 2)
+    bc2.close()
   })
 })
