@@ -20,7 +20,18 @@ import { prepareWeb } from '../web/attach.js'
 import { checkWritableLater, writeNewFile } from './out-file.js'
 import { checkPortFree, listenInput } from './ingest.js'
 import { defaultName, InputError, openInput, parseInput, pump } from './broadcast-input.js'
-import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, RateMeter, tempFolder, type CliClient } from './common.js'
+import { atExit, connectPeers, destroyClient, EdgeClock, exit, fmtBytes, fmtRate, makeClient, onSignal, Output, portError, RateMeter, tempFolder, type CliClient } from './common.js'
+import { unsafeNameReason } from '../protocol/name.js'
+import { createServer } from 'node:net'
+
+/** Rejects with the one-line "port N is in use" when `port` is taken (or cannot be listened on). */
+function portFree (port: number, flag: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', (err) => reject(portError(err, port, flag, `listening on port ${port}`)))
+    s.listen({ port, exclusive: true }, () => s.close(() => resolve()))
+  })
+}
 
 /** With --state, how long an end of input waits for a SIGINT sent to the whole pipeline at once. */
 const SIGNAL_GRACE_MS = 300
@@ -162,6 +173,13 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   if (torrentOut) checkWritableLater(torrentOut, '--torrent-out')
   const name = str(p, 'name') ?? defaultName(input)
   if (name.length === 0 || /[/\\\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`--name must be a plain file name, not '${name}'`)
+  const unsafe = unsafeNameReason(name) // the protocol refuses it later; say so now, before a --state folder is made
+  if (unsafe !== null) {
+    if (str(p, 'name') !== undefined) throw new UsageError(`--name '${name}' ${unsafe}`)
+    throw new UserError(`the stream's name '${name}' (from INPUT) ${unsafe}: give another with --name`)
+  }
+  // --web's port, checked before the stream starts (as --port's and --listen's are).
+  if (webPort) await portFree(webPort, '--web')
   let keyPair: KeyPair | undefined
   const keyFile = str(p, 'key')
   if (keyFile) {
@@ -210,7 +228,7 @@ export async function runBroadcast (argv: string[]): Promise<void> {
   const torrent = bc.torrent
   const live = bc.live
   connectPeers(torrent, peers)
-  const page = web ? await web.serve(bc) : null
+  const page = web ? await web.serve(bc).catch((err: unknown) => { throw portError(err, webPort, '--web', `the web page on port ${String(webPort)}`) }) : null
   torrent.on('error', (err: Error) => { out.error(err.message); void exit(1) })
   live.on('error', (err: Error) => { out.error(err.message); void exit(1) })
   live.on('warning', (err: Error) => out.info(`warning: ${err.message}`)) // DAMAGED_PIECE, EQUIVOCATION, a final torrent's error
