@@ -17,14 +17,12 @@
 import createDebug from 'debug'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 import { DUPLICATE_GRACE_MS } from './limits.js'
+import { wireIp } from './redial.js'
 
 const debug = createDebug('webtorrent-live:wire')
 
 /** Whether we dialled `w` (true), it dialled us (false), or we cannot tell (WebRTC). */
 const dialledByUs = (w: WireLike): boolean | null => /Outgoing$/.test(w.type ?? '') ? true : /Incoming$/.test(w.type ?? '') ? false : null
-
-/** The wire's remote IP ('' where it has none), IPv4-mapped IPv6 as IPv4. */
-const ipOf = (w: WireLike): string => typeof w.remoteAddress === 'string' ? w.remoteAddress.replace(/^::ffff:(?=\d+\.)/, '') : ''
 
 export class OneWirePerPeer {
   /** When each wire was handed to us, and the address WebTorrent gave with it (what it dials). */
@@ -53,8 +51,8 @@ export class OneWirePerPeer {
     const id = wire.peerId ? String(wire.peerId).toLowerCase() : ''
     // The same id from the same IP: a peer id is only what a handshake claims, and a wire from
     // elsewhere that claims a peer's id must not get that peer's own wires closed.
-    const ip = ipOf(wire)
-    const other = id ? this.torrent.wires.find((w) => w !== wire && this.open(w) && String(w.peerId ?? '').toLowerCase() === id && ipOf(w) === ip) : undefined
+    const ip = wireIp(wire)
+    const other = id ? this.torrent.wires.find((w) => w !== wire && this.open(w) && String(w.peerId ?? '').toLowerCase() === id && wireIp(w) === ip) : undefined
     if (!other) return
     this.stats.duplicateWires++
     let drop = wire

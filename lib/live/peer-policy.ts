@@ -10,7 +10,7 @@ import { MAX_PIECES } from '../protocol/constants.js'
 import * as patches from '../../patches/index.js'
 import type { TorrentLike, WireLike } from '../../patches/index.js'
 import type { Peer } from './peer.js'
-import { wireAddr } from './redial.js'
+import { wireAddr, wireIp } from './redial.js'
 import { BAN_MS, CLAIM_PROOF_MS, MAX_BANS, MAX_HAVE_AHEAD, OWN_QUEUE_MS, PIECE_TIMEOUT_MS, TIMEOUT_BAN_MS, UNPROVEN_CLAIM_BYTES } from './limits.js'
 
 const debug = createDebug('webtorrent-live:peer')
@@ -22,7 +22,7 @@ const debug = createDebug('webtorrent-live:peer')
  * peer's port is new at every connection, so the id (with its IP) is what a reconnect meets.
  */
 export function idBanKey (wire: { remoteAddress?: string }, peerId: string): string {
-  const ip = typeof wire.remoteAddress === 'string' && wire.remoteAddress ? wire.remoteAddress.replace(/^::ffff:(?=\d+\.)/, '') : ''
+  const ip = wireIp(wire)
   return ip ? `${ip}/${peerId.toLowerCase()}` : peerId.toLowerCase()
 }
 

@@ -120,11 +120,17 @@ export class Redialer {
   }
 }
 
+/** A wire's remote IP, an IPv4-mapped IPv6 one as IPv4 ('' where it has none: WebRTC without an address). */
+export function wireIp (wire: { remoteAddress?: string }): string {
+  const host = wire.remoteAddress
+  if (typeof host !== 'string') return ''
+  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host
+}
+
 /** `host:port` of a wire's remote end, as addPeer writes it (IPv6 in brackets). */
 export function wireAddr (wire: { remoteAddress?: string, remotePort?: number }): string | null {
-  const host = wire.remoteAddress
+  const h = wireIp(wire)
   const port = wire.remotePort
-  if (typeof host !== 'string' || !host || !port) return null
-  const h = host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host
+  if (!h || !port) return null
   return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`
 }
